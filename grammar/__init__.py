@@ -1,0 +1,1 @@
+"""The curriculum grammar, shipped as package data (grammar/curriculum.lark)."""

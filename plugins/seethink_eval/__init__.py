@@ -1,0 +1,1 @@
+"""seethink first-party plugin: eval."""

@@ -1,0 +1,5 @@
+"""Entry point of the seethink first-party plugin 'rewards'. Imports nothing heavy."""
+
+from __future__ import annotations
+
+from seethink_core.hookspecs import hookimpl  # noqa: F401

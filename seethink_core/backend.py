@@ -1,0 +1,105 @@
+"""The contract between the runner and a backend (DESIGN §3.5).
+
+A backend turns one phase into a trained checkpoint. The runner owns the run
+directory, the data order, the rewards and the metrics files; it hands the
+backend a ``PhaseContext`` with all of them, so every backend sees the same
+samples in the same order and scores them with the same rewards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+
+from seethink_core.plan import Phase, TrainingPlan
+from seethink_core.sample import Sample
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A model a phase starts from: a Hugging Face folder, or a hub id / registered name for the base."""
+
+    path: str
+    phase: str | None = None  # the phase that produced it; None for the base model
+
+
+@dataclass
+class RewardBatch:
+    """Scores of a batch: the weighted total and every component on its own."""
+
+    total: list[float]
+    components: dict[str, list[float | None]]
+    failures: dict[str, int] = field(default_factory=dict)  # reward name -> samples that raised / timed out
+
+
+class RewardFunction(Protocol):
+    def __call__(self, prompts: Sequence[str], completions: Sequence[str],
+                 samples: Sequence[Sample]) -> RewardBatch: ...
+
+
+class SampleStream(Protocol):
+    """The phase's data in training order (mixture weights, difficulty order, filters, pacing)."""
+
+    def next_batch(self, n: int, step: int) -> list[Sample]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+    def total_samples(self) -> int | None: ...
+
+
+@dataclass
+class PhaseContext:
+    plan: TrainingPlan
+    run_dir: Path
+    phase_dir: Path
+    checkpoint_dir: Path  # where the final HF folder must be written
+    data: SampleStream
+    reward: RewardFunction
+    total_steps: int  # resolved budget (epochs/samples converted to optimizer steps)
+    reference: Checkpoint | None  # KL reference (None when KL is off)
+    log: Callable[[int, dict[str, float]], None]  # (step, metrics) -> metrics.jsonl, TensorBoard, on_log
+    should_stop: Callable[[int, dict[str, float]], str | None]  # transition check: a reason or None
+    dump_rollouts: Callable[[int, list[dict[str, Any]]], None]
+    progress: Callable[[int, dict[str, float]], None] = lambda step, metrics: None
+    resume_dir: Path | None = None  # in-phase checkpoints (backends that support them)
+    carry_optimizer: Path | None = None  # optimizer state of the previous phase (handoff.optimizer=carry)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PhaseResult:
+    checkpoint: Checkpoint
+    steps: int
+    samples_seen: int
+    stopped_by: str = "budget"  # "budget" or the transition that fired
+    metrics: dict[str, float] = field(default_factory=dict)
+    optimizer_state: str | None = None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    def prepare(self, plan: TrainingPlan, run_dir: Path) -> None: ...
+
+    def run_phase(self, phase: Phase, init: Checkpoint, ctx: PhaseContext) -> PhaseResult: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Backends with the ``generate`` feature sample completions from a checkpoint
+    (pass-rate estimation and evaluation reuse it)."""
+
+    def generate(self, model: Checkpoint, samples: Sequence[Sample], *, n: int = 1,
+                 temperature: float = 1.0, top_p: float = 1.0, max_new_tokens: int = 256,
+                 prompt_template: str | None = None, use_facts: bool = False,
+                 ) -> list[list["Completion"]]: ...
+
+
+@dataclass
+class Completion:
+    text: str
+    tokens: int

@@ -1,0 +1,1 @@
+"""The ``seethink`` command line: one module per subcommand."""

@@ -1,0 +1,154 @@
+"""Typed errors with source positions, and the one renderer that prints them.
+
+Library code raises these; only the CLI turns them into exit codes. A
+``SeethinkError`` carries one or more ``Diagnostic`` values so that a file's
+semantic errors can be reported together.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+
+@dataclass(frozen=True, order=True)
+class SourcePos:
+    """A 1-based position in a source file."""
+
+    file: str
+    line: int
+    col: int
+    end_col: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    message: str
+    pos: SourcePos | None = None
+    hint: str | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    def with_pos(self, pos: SourcePos | None) -> "Diagnostic":
+        return Diagnostic(self.message, pos, self.hint, self.severity)
+
+
+class SeethinkError(Exception):
+    """Base of every user-facing error. Holds one or more diagnostics."""
+
+    exit_code = 2
+
+    def __init__(self, diagnostics: Diagnostic | str | Iterable[Diagnostic], pos: SourcePos | None = None,
+                 hint: str | None = None):
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic(diagnostics, pos, hint)]
+        elif isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics: list[Diagnostic] = sorted(
+            diagnostics, key=lambda d: (d.pos is None, d.pos or SourcePos("", 0, 0))
+        )
+        super().__init__("\n".join(_plain(d) for d in self.diagnostics))
+
+
+class DslError(SeethinkError):
+    """A syntax or semantic error in a .curr file."""
+
+
+class PluginError(SeethinkError):
+    """A plugin failed to load, registered a duplicate, or misbehaved."""
+
+
+class ConfigError(SeethinkError):
+    """A bad option, override or command-line value."""
+
+
+class DataError(SeethinkError):
+    """A data source could not be read, or a record is malformed."""
+
+
+class RunError(SeethinkError):
+    """A run directory or phase could not be run or resumed."""
+
+
+class BackendError(SeethinkError):
+    """A backend failed to train a phase."""
+
+
+def _plain(d: Diagnostic) -> str:
+    prefix = f"{d.pos}: " if d.pos else ""
+    hint = f" ({d.hint})" if d.hint else ""
+    return f"{prefix}{d.message}{hint}"
+
+
+@dataclass
+class SourceCache:
+    """Source texts by file name, so errors can quote the offending line."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, text: str) -> None:
+        self.texts[name] = text
+
+    def line(self, name: str, line: int) -> str | None:
+        text = self.texts.get(name)
+        if text is None:
+            try:
+                text = Path(name).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                return None
+            self.texts[name] = text
+        lines = text.splitlines()
+        if 1 <= line <= len(lines):
+            return lines[line - 1]
+        return None
+
+
+SOURCES = SourceCache()
+
+_MAX_QUOTED = 160  # a 3 MB line must not flood the terminal
+
+
+def render(diag: Diagnostic, sources: SourceCache | Mapping[str, str] | None = None) -> str:
+    """``file:line:col: message``, then the source line and a caret under the column."""
+    if sources is None:
+        cache = SOURCES
+    elif isinstance(sources, SourceCache):
+        cache = sources
+    else:
+        cache = SourceCache(dict(sources))
+    head = f"{diag.severity}: {diag.message}" if diag.severity != "error" else diag.message
+    out = [f"{diag.pos}: {head}" if diag.pos else head]
+    if diag.pos is not None:
+        text = cache.line(diag.pos.file, diag.pos.line)
+        if text is not None:
+            text = text.expandtabs(1)
+            col = max(diag.pos.col, 1)
+            start = 0
+            if len(text) > _MAX_QUOTED:
+                start = max(0, col - _MAX_QUOTED // 2)
+                text = text[start:start + _MAX_QUOTED]
+            width = max(1, (diag.pos.end_col or col + 1) - col)
+            width = min(width, max(1, len(text) - (col - 1 - start)))
+            out.append(f"    {text}")
+            out.append("    " + " " * (col - 1 - start) + "^" * width)
+    if diag.hint:
+        out.append(f"    hint: {diag.hint}")
+    return "\n".join(out)
+
+
+def render_all(err: SeethinkError, sources: SourceCache | None = None) -> str:
+    parts = [render(d, sources) for d in err.diagnostics]
+    n_err = sum(d.severity == "error" for d in err.diagnostics)
+    if n_err > 1:
+        parts.append(f"{n_err} errors")
+    return "\n".join(parts)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest candidate, or ``None``."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None

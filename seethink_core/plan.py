@@ -1,0 +1,247 @@
+"""The training plan: plain data, the single input of every backend (DESIGN §3.2).
+
+A ``TrainingPlan`` is an ordered list of fully resolved ``Phase`` values.
+Nothing here refers back to the syntax tree. It round-trips through JSON and
+YAML, and ``plan_hash`` identifies it: unchanged by key order or file paths,
+changed by any field that affects training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from seethink_core.methods import METHODS, OptimizerOptions
+
+PLAN_FORMAT = 1
+
+Capability = str  # "perception", "textual_reasoning", "visual_reasoning" (open set)
+CAPABILITIES = ("perception", "textual_reasoning", "visual_reasoning")
+
+
+@dataclass(frozen=True)
+class DataRef:
+    """One source of a phase's data mixture."""
+
+    source: str  # a registered data source, e.g. "synthetic", "hf", "jsonl"
+    options: dict[str, Any] = field(default_factory=dict)
+    weight: float = 1.0
+    mapping: dict[str, str] = field(default_factory=dict)  # Sample field -> record field
+    name: str | None = None  # the `source NAME = ...` definition it came from, if any
+    capability: str | None = None  # stamps samples whose source leaves capability empty
+
+
+@dataclass(frozen=True)
+class RewardRef:
+    name: str
+    weight: float = 1.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long a phase trains. Exactly one of these is the primary budget;
+    ``steps`` is also the cap of an ``until`` transition."""
+
+    steps: int | None = None
+    epochs: float | None = None
+    samples: int | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    metric: str  # e.g. "reward.accuracy", "eval.accuracy", "length.mean"
+    op: Literal[">=", ">", "<=", "<", "=="]
+    value: float
+
+
+@dataclass(frozen=True)
+class Transition:
+    """End a phase early when any condition holds, smoothed over ``window`` steps,
+    never before ``min_steps`` (so noise cannot trigger it)."""
+
+    any_of: list[Condition]
+    window: int = 10
+    min_steps: int = 20
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Widen the admitted difficulty range over a phase's steps."""
+
+    kind: Literal["step", "linear", "root"] = "linear"
+    start: float = 0.3  # fraction of the difficulty range admitted at step 0
+    full_at: float = 0.8  # fraction of the phase at which everything is admitted
+    stages: int = 3  # for "step": how many jumps
+
+
+@dataclass(frozen=True)
+class Difficulty:
+    """How difficulty shapes a phase's data (DESIGN §1a: 1 = hardest)."""
+
+    source: Literal["none", "column", "pass_rate"] = "none"
+    order: Literal["shuffle", "easy_to_hard", "hard_to_easy"] = "shuffle"
+    min: float = 0.0  # admitted range (inclusive); the reference's "drop pass rate 1" is min > 0
+    max: float = 1.0
+    level: str | None = None  # this phase's level name when `levels` split the stage
+    pacing: Pacing | None = None
+    estimator: dict[str, Any] = field(default_factory=dict)  # pass_rate(samples:, temperature:, ...)
+
+
+@dataclass(frozen=True)
+class HandOff:
+    init: Literal["previous", "base"] = "previous"
+    reference: Literal["phase_init", "base"] = "phase_init"
+    optimizer: Literal["reset", "carry"] = "reset"
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    sets: list[DataRef] = field(default_factory=list)
+    evaluators: list[str] = field(default_factory=list)
+    every_steps: int | None = None  # also evaluated before training and after every phase
+    greedy: bool = True
+    n: int = 1
+    temperature: float = 1.0
+    max_samples: int | None = None
+    max_response_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class BackendRef:
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Phase:
+    index: int
+    name: str  # "perception", "perception.easy", "all" (merge)
+    stages: list[str]  # the .curr stages it came from (several after `merge`)
+    capabilities: list[str]
+    model: str  # base model: a registered model name, a local path or a hub id
+    init_from: str  # "base" or the name of an earlier phase
+    method: str
+    algorithm: OptimizerOptions
+    data: list[DataRef]
+    rewards: list[RewardRef]
+    budget: Budget
+    prompt: str | None = None  # template; "{question}" is replaced by the sample's prompt
+    transition: Transition | None = None
+    difficulty: Difficulty = field(default_factory=Difficulty)
+    freeze: list[str] = field(default_factory=list)  # "vision", "projector", "language"
+    handoff: HandOff = field(default_factory=HandOff)
+    eval: EvalSpec | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    curriculum: str
+    model: str
+    backend: BackendRef
+    phases: list[Phase]
+    seed: int = 0
+    source: str | None = None  # provenance only: not part of the hash
+    format: int = PLAN_FORMAT
+
+    def phase(self, name: str) -> Phase:
+        for p in self.phases:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_data(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainingPlan":
+        return from_data(cls, data)
+
+    @classmethod
+    def from_json(cls, text: str) -> "TrainingPlan":
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_yaml(cls, text: str) -> "TrainingPlan":
+        import yaml
+
+        return cls.from_dict(yaml.safe_load(text))
+
+    def hash(self) -> str:
+        return plan_hash(self)
+
+
+NOT_HASHED = {"source"}
+
+
+def to_data(obj: Any) -> Any:
+    """Dataclasses → dicts (keeping field order), lists and scalars as they are."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_data(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_data(v) for k, v in obj.items()}
+    return obj
+
+
+def from_data(tp: Any, data: Any) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if data is None:
+        return None
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        kwargs = {}
+        for f in dataclasses.fields(tp):
+            if f.name not in data:
+                continue
+            if tp is Phase and f.name == "algorithm":
+                method_cls = METHODS[data["method"]]
+                kwargs[f.name] = from_data(method_cls, data[f.name])
+            else:
+                kwargs[f.name] = from_data(hints[f.name], data[f.name])
+        return tp(**kwargs)
+    if origin in (list, tuple):
+        return [from_data(args[0], v) for v in data]
+    if origin is typing.Union or type(tp).__name__ == "UnionType":
+        for arg in args:
+            if arg is type(None):
+                continue
+            if dataclasses.is_dataclass(arg):
+                return from_data(arg, data)
+        return data
+    return data
+
+
+def plan_hash(plan: TrainingPlan) -> str:
+    """sha256 of the canonical JSON of every training field (provenance excluded)."""
+    data = {k: v for k, v in plan.to_dict().items() if k not in NOT_HASHED}
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+def phase_prefix_hash(plan: TrainingPlan, upto: int) -> str:
+    """Identifies phases ``0..upto`` together with the backend and model, for reusing a prefix."""
+    data = {
+        "model": plan.model,
+        "backend": to_data(plan.backend),
+        "phases": [to_data(p) for p in plan.phases[: upto + 1]],
+    }
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
