@@ -1,0 +1,1 @@
+"""Example seethink plugin: a keyword reward."""

@@ -1,0 +1,215 @@
+"""The run directory (DESIGN §3.6): layout, atomic writes, phase state, and the plan check.
+
+    runs/<curriculum>/
+      plan.json            the compiled plan (the reproducibility manifest)
+      env.json             package versions, platform, git revision
+      state.json           phase status, written atomically
+      phases/<nn>-<name>/  data.json, data_order.jsonl, checkpoint/, metrics.jsonl, rollouts.jsonl, eval.json
+      report/              plots and report.html
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from seethink_core.errors import RunError
+from seethink_core.plan import Phase, TrainingPlan
+
+STATE_FORMAT = 1
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary name in the same folder, fsync, then rename over ``path``.
+
+    A crash at any moment leaves either the old file or the new one, never half of either.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+@dataclass
+class PhaseState:
+    status: str = "pending"  # pending | running | done
+    checkpoint: str | None = None
+    optimizer_state: str | None = None
+    steps: int = 0
+    samples_seen: int = 0
+    stopped_by: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    started: float | None = None
+    finished: float | None = None
+    wall_s: float | None = None
+
+
+@dataclass
+class RunState:
+    plan_hash: str
+    phases: dict[str, PhaseState]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": STATE_FORMAT, "plan_hash": self.plan_hash,
+                "phases": {k: v.__dict__ for k, v in self.phases.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunState":
+        return cls(data["plan_hash"], {k: PhaseState(**v) for k, v in data["phases"].items()})
+
+
+class RunDir:
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    @property
+    def plan_path(self) -> Path:
+        return self.root / "plan.json"
+
+    @property
+    def state_path(self) -> Path:
+        return self.root / "state.json"
+
+    def phase_dir(self, phase: Phase) -> Path:
+        return self.root / "phases" / f"{phase.index:02d}-{phase.name}"
+
+    def checkpoint_dir(self, phase: Phase) -> Path:
+        return self.phase_dir(phase) / "checkpoint"
+
+    def report_dir(self) -> Path:
+        return self.root / "report"
+
+    # -- plan ---------------------------------------------------------------------------------
+
+    def open_for(self, plan: TrainingPlan) -> RunState:
+        """Create the run directory for ``plan``, or reopen it if it holds the same plan.
+
+        A directory holding a different plan is refused with a readable diff: a silent fresh start
+        would mix two experiments' checkpoints and metrics.
+        """
+        new_hash = plan.hash()
+        if self.plan_path.exists():
+            try:
+                old = TrainingPlan.from_json(self.plan_path.read_text(encoding="utf-8"))
+            except (ValueError, KeyError, TypeError) as e:
+                raise RunError(f"{self.plan_path} is not a readable plan ({e}); refusing to overwrite it",
+                               hint="use another --run-dir") from None
+            if old.hash() != new_hash:
+                raise RunError(f"run directory {self.root} holds a different plan:\n{plan_diff(old, plan)}",
+                               hint="use another --run-dir, or undo the change to resume")
+            state = self.load_state()
+            if state is None:
+                state = RunState(new_hash, {p.name: PhaseState() for p in plan.phases})
+                self.save_state(state)
+            return state
+        if self.root.exists() and any(p for p in self.root.iterdir() if not p.name.startswith(".")):
+            if not self.state_path.exists():
+                raise RunError(f"{self.root} exists and is not a seethink run directory; refusing to write into it",
+                               hint="use another --run-dir")
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.plan_path, plan.to_json() + "\n")
+        write_json_atomic(self.root / "env.json", environment_manifest())
+        state = RunState(new_hash, {p.name: PhaseState() for p in plan.phases})
+        self.save_state(state)
+        return state
+
+    def load_state(self) -> RunState | None:
+        if not self.state_path.exists():
+            return None
+        try:
+            return RunState.from_dict(json.loads(self.state_path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as e:
+            raise RunError(f"{self.state_path} is unreadable ({e})") from None
+
+    def save_state(self, state: RunState) -> None:
+        write_json_atomic(self.state_path, state.to_dict())
+
+    def load_plan(self) -> TrainingPlan:
+        if not self.plan_path.exists():
+            raise RunError(f"{self.root} is not a seethink run directory (no plan.json)")
+        return TrainingPlan.from_json(self.plan_path.read_text(encoding="utf-8"))
+
+    def reset_phase_dir(self, phase: Phase) -> Path:
+        """Clear an unfinished phase's leftovers (never called for a finished phase)."""
+        d = self.phase_dir(phase)
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+        return d
+
+
+def plan_diff(old: TrainingPlan, new: TrainingPlan, max_lines: int = 60) -> str:
+    a = old.to_yaml().splitlines()
+    b = new.to_yaml().splitlines()
+    diff = [line for line in difflib.unified_diff(a, b, "existing plan", "new plan", lineterm="", n=2)]
+    if len(diff) > max_lines:
+        diff = diff[:max_lines] + [f"... ({len(diff) - max_lines} more lines)"]
+    return "\n".join("    " + line for line in diff)
+
+
+_MANIFEST_PACKAGES = ("seethink", "torch", "transformers", "peft", "trl", "numpy", "pillow", "lark", "pluggy",
+                      "datasets", "pyarrow", "math-verify", "mathruler", "openrlhf", "vllm", "ray", "deepspeed")
+
+
+def environment_manifest() -> dict[str, Any]:
+    versions = {}
+    for name in _MANIFEST_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "packages": versions,
+        "git": _git_revision(),
+        "argv": sys.argv,
+    }
+
+
+def _git_revision() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

@@ -1,0 +1,317 @@
+"""Runs a plan phase by phase on one backend, handing each phase's checkpoint to the next.
+
+The runner owns the run directory, the data order, the rewards and the metrics; backends only
+train. Re-running a run directory skips finished phases; a finished phase's checkpoint is never
+rewritten (it is written under a temporary name and renamed when the phase is done).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from seethink_core.backend import Checkpoint, PhaseContext, PhaseResult, SampleStream
+from seethink_core.errors import BackendError, RunError, SeethinkError
+from seethink_core.metrics import MetricsLog
+from seethink_core.options import validate
+from seethink_core.plan import Phase, TrainingPlan
+from seethink_core.plugins import Plugins, get_plugins
+from seethink_core.rundir import PhaseState, RunDir, RunState, write_json_atomic
+from seethink_core.sample import Sample
+from seethink_core.transitions import TransitionMonitor
+
+PARTIAL = "checkpoint.partial"
+
+
+class RecordingStream:
+    """Wraps a phase's sample stream and records the order in which samples reach the trainer."""
+
+    def __init__(self, inner: SampleStream, path: Path):
+        self.inner = inner
+        self.path = path
+        self._file = path.open("a", encoding="utf-8")
+        self._hash = hashlib.sha256()
+        self.count = 0
+
+    def next_batch(self, n: int, step: int) -> list[Sample]:
+        batch = self.inner.next_batch(n, step)
+        ids = [s.id for s in batch]
+        for i in ids:
+            self._hash.update(i.encode() + b"\n")
+        self.count += len(ids)
+        self._file.write(json.dumps({"step": step, "ids": ids}) + "\n")
+        self._file.flush()
+        return batch
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.inner.load_state_dict(state)
+
+    def total_samples(self) -> int | None:
+        return self.inner.total_samples()
+
+    @property
+    def order_hash(self) -> str:
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __getattr__(self, name: str) -> Any:  # set_total_steps and other extras of the real stream
+        return getattr(self.inner, name)
+
+
+def resolve_total_steps(phase: Phase, total_samples: int | None) -> int:
+    """The phase's budget in optimizer steps (batch sizes count prompts)."""
+    b = phase.budget
+    batch = phase.algorithm.batch_size
+    if b.steps is not None:
+        return int(b.steps)
+    if b.samples is not None:
+        return max(1, math.ceil(b.samples / batch))
+    if b.epochs is not None:
+        if total_samples is None:
+            raise RunError(f"phase '{phase.name}': an epochs budget needs data of known size, and a source of this "
+                           "phase cannot tell how many samples it has", hint="use `steps` or `samples` instead")
+        return max(1, math.ceil(b.epochs * total_samples / batch))
+    raise RunError(f"phase '{phase.name}' has no budget (steps, epochs or samples)")
+
+
+@dataclass
+class PhaseReport:
+    phase: Phase
+    state: PhaseState
+    skipped: bool
+
+
+@dataclass
+class Runner:
+    plan: TrainingPlan
+    run_dir: RunDir
+    plugins: Plugins = field(default_factory=get_plugins)
+    from_phase: str | None = None
+    show_progress: bool = True
+    on_progress: Callable[[Phase, int, int, dict[str, float]], None] | None = None
+
+    def run(self) -> list[PhaseReport]:
+        plan = self.plan
+        registry = self.plugins.registry
+        spec = registry.get("backend", plan.backend.name)
+        options, problems = validate(spec.options, dict(plan.backend.options), what=f"backend {spec.name}")
+        if problems:
+            raise RunError(problems)
+        state = self.run_dir.open_for(plan)
+        if self.from_phase is not None:
+            self._reset_from(state, self.from_phase)
+        backend = spec.load()(options)
+        reports: list[PhaseReport] = []
+        progress = _Progress(enabled=self.show_progress)
+        try:
+            backend.prepare(plan, self.run_dir.root)
+            with progress:
+                for phase in plan.phases:
+                    ps = state.phases[phase.name]
+                    if ps.status == "done" and ps.checkpoint and Path(ps.checkpoint).exists():
+                        reports.append(PhaseReport(phase, ps, skipped=True))
+                        progress.note(f"phase {phase.name}: done earlier, skipped")
+                        continue
+                    reports.append(PhaseReport(phase, self._run_phase(backend, phase, state, progress),
+                                               skipped=False))
+        finally:
+            backend.close()
+        return reports
+
+    # -- one phase ------------------------------------------------------------------------------
+
+    def _init_checkpoint(self, phase: Phase, state: RunState) -> Checkpoint:
+        if phase.init_from == "base":
+            return Checkpoint(phase.model)
+        prev = state.phases.get(phase.init_from)
+        if prev is None or prev.status != "done" or not prev.checkpoint:
+            raise RunError(f"phase '{phase.name}' starts from phase '{phase.init_from}', which has not finished")
+        return Checkpoint(prev.checkpoint, phase.init_from)
+
+    def _run_phase(self, backend: Any, phase: Phase, state: RunState, progress: "_Progress") -> PhaseState:
+        plan = self.plan
+        registry = self.plugins.registry
+        init = self._init_checkpoint(phase, state)
+        phase_dir = self.run_dir.reset_phase_dir(phase)
+        ps = PhaseState(status="running", started=time.time())
+        state.phases[phase.name] = ps
+        self.run_dir.save_state(state)
+
+        from seethink_core.rewarding import build_reward
+        from seethink_core.stream import build_stream
+
+        stream = RecordingStream(build_stream(phase, registry, seed=phase.seed), phase_dir / "data_order.jsonl")
+        total_steps = resolve_total_steps(phase, stream.total_samples())
+        if hasattr(stream.inner, "set_total_steps"):
+            stream.inner.set_total_steps(total_steps)
+        reward = build_reward(phase.rewards, registry)
+        reference = self._reference(phase, init)
+        carry = None
+        if phase.handoff.optimizer == "carry" and phase.init_from != "base":
+            carry_path = state.phases[phase.init_from].optimizer_state
+            carry = Path(carry_path) if carry_path else None
+
+        metrics_log = MetricsLog(phase_dir)
+        monitor = TransitionMonitor(phase.transition)
+        rollouts = (phase_dir / "rollouts.jsonl").open("a", encoding="utf-8")
+        hook = self.plugins.hook
+        task = progress.start(phase, total_steps)
+
+        def log(step: int, metrics: dict[str, float]) -> None:
+            metrics_log.write(step, metrics)
+            hook.on_log(phase=phase, step=step, metrics=dict(metrics))
+
+        def report_progress(step: int, metrics: dict[str, float]) -> None:
+            progress.update(task, step, metrics)
+            if self.on_progress:
+                self.on_progress(phase, step, total_steps, metrics)
+
+        def dump_rollouts(step: int, rows: list[dict[str, Any]]) -> None:
+            for row in rows:
+                rollouts.write(json.dumps({"step": step, **row}, default=str) + "\n")
+            rollouts.flush()
+
+        ctx = PhaseContext(
+            plan=plan, run_dir=self.run_dir.root, phase_dir=phase_dir, checkpoint_dir=phase_dir / PARTIAL,
+            data=stream, reward=reward, total_steps=total_steps, reference=reference, log=log,
+            should_stop=monitor.update, dump_rollouts=dump_rollouts, progress=report_progress,
+            resume_dir=phase_dir / "resume", carry_optimizer=carry,
+        )
+        hook.on_phase_start(plan=plan, phase=phase, run_dir=str(self.run_dir.root))
+        try:
+            result: PhaseResult = backend.run_phase(phase, init, ctx)
+        except SeethinkError:
+            raise
+        except Exception as e:
+            raise BackendError(f"phase '{phase.name}' failed in backend '{plan.backend.name}': "
+                               f"{type(e).__name__}: {e}",
+                               hint="run with --debug for the traceback; finished phases are kept") from e
+        finally:
+            metrics_log.close()
+            rollouts.close()
+            stream.close()
+            close = getattr(reward, "close", None)
+            if close:
+                close()
+
+        checkpoint = self._finalise_checkpoint(phase, result)
+        ps.status = "done"
+        ps.checkpoint = str(checkpoint)
+        ps.optimizer_state = result.optimizer_state
+        ps.steps = result.steps
+        ps.samples_seen = result.samples_seen
+        ps.stopped_by = result.stopped_by
+        ps.metrics = {k: float(v) for k, v in result.metrics.items() if isinstance(v, (int, float))}
+        ps.finished = time.time()
+        ps.wall_s = round(ps.finished - (ps.started or ps.finished), 3)
+        write_json_atomic(phase_dir / "data.json", {
+            "sources": [{"source": d.source, "name": d.name, "weight": d.weight, "options": d.options}
+                        for d in phase.data],
+            "total_samples": stream.total_samples(),
+            "samples_drawn": stream.count,
+            "order_sha256": stream.order_hash,
+            "steps": result.steps,
+        })
+        self.run_dir.save_state(state)
+        progress.finish(task, phase, ps)
+        hook.on_phase_end(plan=plan, phase=phase, run_dir=str(self.run_dir.root), result=result)
+        return ps
+
+    def _reference(self, phase: Phase, init: Checkpoint) -> Checkpoint | None:
+        algo = phase.algorithm
+        if getattr(algo, "kl", 0.0) == 0.0 or getattr(algo, "kl_mode", "none") == "none":
+            return None
+        if phase.handoff.reference == "base":
+            return Checkpoint(phase.model)
+        return init
+
+    def _finalise_checkpoint(self, phase: Phase, result: PhaseResult) -> Path:
+        partial = self.run_dir.phase_dir(phase) / PARTIAL
+        final = self.run_dir.checkpoint_dir(phase)
+        produced = Path(result.checkpoint.path)
+        if produced.resolve() == partial.resolve():
+            if not partial.exists():
+                raise BackendError(f"phase '{phase.name}': the backend reported a checkpoint at {partial} "
+                                   "but wrote nothing there")
+            if final.exists():
+                shutil.rmtree(final)
+            partial.rename(final)
+            return final
+        return produced
+
+    def _reset_from(self, state: RunState, name: str) -> None:
+        names = [p.name for p in self.plan.phases]
+        if name not in names:
+            from seethink_core.errors import did_you_mean
+
+            raise RunError(f"--from-phase: no phase '{name}' in this plan", hint=did_you_mean(name, names))
+        for phase in self.plan.phases[names.index(name):]:
+            state.phases[phase.name] = PhaseState()
+        self.run_dir.save_state(state)
+
+
+class _Progress:
+    """A rich progress bar per phase with the live reward, or plain lines when disabled."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._progress: Any = None
+
+    def __enter__(self) -> "_Progress":
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                      TimeElapsedColumn(), TextColumn("{task.fields[live]}"))
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+    def note(self, text: str) -> None:
+        if self._progress is not None:
+            self._progress.console.print(text)
+
+    def start(self, phase: Phase, total: int) -> Any:
+        if self._progress is None:
+            return None
+        return self._progress.add_task(f"{phase.index}:{phase.name} ({phase.method})", total=total, live="")
+
+    def update(self, task: Any, step: int, metrics: dict[str, float]) -> None:
+        if self._progress is None or task is None:
+            return
+        live = "  ".join(f"{k.removeprefix('reward.')}={v:.3f}" for k, v in metrics.items()
+                         if k.startswith("reward.") and isinstance(v, (int, float)))
+        if not live and isinstance(metrics.get("loss"), (int, float)):
+            live = f"loss={metrics['loss']:.4f}"
+        self._progress.update(task, completed=step, live=live)
+
+    def finish(self, task: Any, phase: Phase, ps: PhaseState) -> None:
+        if self._progress is not None and task is not None:
+            self._progress.update(task, completed=ps.steps)
+
+
+def summary_rows(reports: Sequence[PhaseReport]) -> list[dict[str, Any]]:
+    rows = []
+    for r in reports:
+        m = r.state.metrics
+        rows.append({
+            "phase": r.phase.name, "method": r.phase.method, "steps": r.state.steps,
+            "stopped_by": "skipped (done earlier)" if r.skipped else (r.state.stopped_by or ""),
+            "reward": m.get("reward.total"), "accuracy": m.get("reward.accuracy"),
+            "length": m.get("response_length.mean"), "wall_s": r.state.wall_s,
+        })
+    return rows

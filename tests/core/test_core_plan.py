@@ -1,0 +1,104 @@
+"""The plan is plain data: JSON/YAML round trips and a stable content hash."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from seethink_core.methods import GRPOOptions, SFTOptions
+from seethink_core.plan import (
+    BackendRef,
+    Budget,
+    Condition,
+    DataRef,
+    Difficulty,
+    EvalSpec,
+    HandOff,
+    Pacing,
+    Phase,
+    RewardRef,
+    TrainingPlan,
+    Transition,
+    canonical_json,
+    plan_hash,
+)
+
+
+def make_plan(source: str | None = "curricula/x.curr") -> TrainingPlan:
+    warm = Phase(
+        index=0, name="warmup", stages=["warmup"], capabilities=["perception"], model="tiny-vlm", init_from="base",
+        method="sft", algorithm=SFTOptions(lr=5e-4), data=[DataRef("synthetic", {"count": 100}, 1.0)],
+        rewards=[], budget=Budget(steps=300), freeze=[], seed=0,
+    )
+    perception = Phase(
+        index=1, name="perception.easy", stages=["perception"], capabilities=["perception"], model="tiny-vlm",
+        init_from="warmup", method="grpo", algorithm=GRPOOptions(lr=1e-6, group=5),
+        data=[DataRef("synthetic", {"capability": "perception"}, 2.0, {"prompt": "question"}, "shapes",
+                      "perception")],
+        rewards=[RewardRef("accuracy", 0.9), RewardRef("format", 0.1, {"pattern": "x"})],
+        budget=Budget(steps=500), prompt="{question} Think.",
+        transition=Transition([Condition("reward.accuracy", ">=", 0.8)], window=10, min_steps=20),
+        difficulty=Difficulty("column", "easy_to_hard", 0.0, 0.33, "easy", Pacing("linear", 0.3, 0.8, 3),
+                              {"samples": 16}),
+        freeze=["vision"], handoff=HandOff("previous", "phase_init", "reset"),
+        eval=EvalSpec([DataRef("synthetic", {"split": "eval"})], ["accuracy"], every_steps=50), seed=1,
+    )
+    return TrainingPlan("demo", "tiny-vlm", BackendRef("local", {"device": "cpu"}), [warm, perception], seed=0,
+                        source=source)
+
+
+# Pinned: any change to the plan types or their serialisation must be a deliberate one.
+GOLDEN_HASH = "684d8c38a3f905cfead495514cee82460f0d106a66badccc90ec2a3207aa0516"
+
+
+def test_json_round_trip_is_exact():
+    plan = make_plan()
+    again = TrainingPlan.from_json(plan.to_json())
+    assert again == plan
+    assert isinstance(again.phases[1].algorithm, GRPOOptions)
+    assert isinstance(again.phases[0].algorithm, SFTOptions)
+    assert again.phases[1].transition.any_of[0] == Condition("reward.accuracy", ">=", 0.8)
+
+
+def test_yaml_round_trip_is_exact():
+    plan = make_plan()
+    assert TrainingPlan.from_yaml(plan.to_yaml()) == plan
+
+
+def test_hash_is_golden():
+    assert plan_hash(make_plan()) == GOLDEN_HASH
+
+
+def test_hash_ignores_key_order_and_source_path():
+    plan = make_plan()
+    shuffled = json.loads(plan.to_json())
+    shuffled = dict(reversed(list(shuffled.items())))
+    shuffled["phases"] = [dict(reversed(list(p.items()))) for p in shuffled["phases"]]
+    assert plan_hash(TrainingPlan.from_dict(shuffled)) == plan_hash(plan)
+    assert plan_hash(make_plan(source="/elsewhere/y.curr")) == plan_hash(plan)
+    assert plan_hash(make_plan(source=None)) == plan_hash(plan)
+
+
+def test_hash_changes_with_any_training_field():
+    plan = make_plan()
+    base = plan_hash(plan)
+    p1 = plan.phases[1]
+    variants = [
+        dataclasses.replace(p1, algorithm=dataclasses.replace(p1.algorithm, lr=2e-6)),
+        dataclasses.replace(p1, seed=2),
+        dataclasses.replace(p1, freeze=[]),
+        dataclasses.replace(p1, rewards=[RewardRef("accuracy", 0.8), RewardRef("format", 0.2)]),
+        dataclasses.replace(p1, budget=Budget(steps=501)),
+        dataclasses.replace(p1, difficulty=dataclasses.replace(p1.difficulty, order="hard_to_easy")),
+        dataclasses.replace(p1, handoff=HandOff("previous", "base", "reset")),
+        dataclasses.replace(p1, data=[dataclasses.replace(p1.data[0], weight=3.0)]),
+        dataclasses.replace(p1, prompt="{question}"),
+    ]
+    hashes = {plan_hash(dataclasses.replace(plan, phases=[plan.phases[0], v])) for v in variants}
+    assert base not in hashes and len(hashes) == len(variants)
+    assert plan_hash(dataclasses.replace(plan, backend=BackendRef("openrlhf"))) != base
+    assert plan_hash(dataclasses.replace(plan, model="other")) != base
+
+
+def test_canonical_json_is_key_order_free():
+    assert canonical_json({"b": 1, "a": [1, {"d": 2, "c": 3}]}) == canonical_json({"a": [1, {"c": 3, "d": 2}], "b": 1})
