@@ -64,7 +64,8 @@ class PhaseContext:
     should_stop: Callable[[int, dict[str, float]], str | None]  # transition check: a reason or None
     dump_rollouts: Callable[[int, list[dict[str, Any]]], None]
     progress: Callable[[int, dict[str, float]], None] = lambda step, metrics: None
-    resume_dir: Path | None = None  # in-phase checkpoints (backends that support them)
+    resume_dir: Path | None = None  # where in-phase checkpoints go (seethink_core.checkpointing)
+    resume_from: Path | None = None  # the complete checkpoint to continue from, when resuming inside a phase
     carry_optimizer: Path | None = None  # optimizer state of the previous phase (handoff.optimizer=carry)
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -17,10 +18,12 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from seethink_core.backend import Checkpoint, PhaseContext, PhaseResult, SampleStream
+from seethink_core.checkpointing import Found, discard_after, latest_checkpoint
 from seethink_core.errors import BackendError, RunError, SeethinkError
+from seethink_core.faults import fault_point
 from seethink_core.metrics import MetricsLog
 from seethink_core.options import validate
-from seethink_core.plan import Phase, TrainingPlan
+from seethink_core.plan import Phase, TrainingPlan, phase_prefix_hash
 from seethink_core.plugins import Plugins, get_plugins
 from seethink_core.rundir import PhaseState, RunDir, RunState, write_json_atomic
 from seethink_core.sample import Sample
@@ -98,6 +101,7 @@ class Runner:
     run_dir: RunDir
     plugins: Plugins = field(default_factory=get_plugins)
     from_phase: str | None = None
+    reuse: Sequence[Path] = ()  # other run directories whose identical phase prefix may be reused
     show_progress: bool = True
     on_progress: Callable[[Phase, int, int, dict[str, float]], None] | None = None
 
@@ -111,6 +115,7 @@ class Runner:
         state = self.run_dir.open_for(plan)
         if self.from_phase is not None:
             self._reset_from(state, self.from_phase)
+        self._in_phase_resume = "resume_in_phase" in spec.features
         backend = spec.load()(options)
         reports: list[PhaseReport] = []
         progress = _Progress(enabled=self.show_progress)
@@ -119,12 +124,15 @@ class Runner:
             with progress:
                 for phase in plan.phases:
                     ps = state.phases[phase.name]
+                    if ps.status != "done" and self.reuse:
+                        ps = self._try_reuse(phase, state, progress)
                     if ps.status == "done" and ps.checkpoint and Path(ps.checkpoint).exists():
                         reports.append(PhaseReport(phase, ps, skipped=True))
                         progress.note(f"phase {phase.name}: done earlier, skipped")
                         continue
                     reports.append(PhaseReport(phase, self._run_phase(backend, phase, state, progress),
                                                skipped=False))
+                    fault_point("between_phases", phase.index)
         finally:
             backend.close()
         return reports
@@ -143,8 +151,14 @@ class Runner:
         plan = self.plan
         registry = self.plugins.registry
         init = self._init_checkpoint(phase, state)
-        phase_dir = self.run_dir.reset_phase_dir(phase)
-        ps = PhaseState(status="running", started=time.time())
+        fault_point("handoff", phase.index)
+        resume = self._resume_point(phase, state.phases[phase.name], progress)
+        if resume is None:
+            phase_dir = self.run_dir.reset_phase_dir(phase)
+            ps = PhaseState(status="running", started=time.time())
+        else:
+            phase_dir = self.run_dir.phase_dir(phase)
+            ps = state.phases[phase.name]
         state.phases[phase.name] = ps
         self.run_dir.save_state(state)
 
@@ -186,7 +200,7 @@ class Runner:
             plan=plan, run_dir=self.run_dir.root, phase_dir=phase_dir, checkpoint_dir=phase_dir / PARTIAL,
             data=stream, reward=reward, total_steps=total_steps, reference=reference, log=log,
             should_stop=monitor.update, dump_rollouts=dump_rollouts, progress=report_progress,
-            resume_dir=phase_dir / "resume", carry_optimizer=carry,
+            resume_dir=phase_dir / "resume", resume_from=resume.path if resume else None, carry_optimizer=carry,
         )
         hook.on_phase_start(plan=plan, phase=phase, run_dir=str(self.run_dir.root))
         try:
@@ -228,6 +242,64 @@ class Runner:
         hook.on_phase_end(plan=plan, phase=phase, run_dir=str(self.run_dir.root), result=result)
         return ps
 
+    def _resume_point(self, phase: Phase, ps: PhaseState, progress: "_Progress") -> Found | None:
+        """The in-phase checkpoint to continue an interrupted phase from, with the logs cut back to it."""
+        if ps.status != "running" or not self._in_phase_resume:
+            return None
+        phase_dir = self.run_dir.phase_dir(phase)
+        resume_dir = phase_dir / "resume"
+        while True:
+            found = latest_checkpoint(resume_dir)
+            for why in found.skipped if found else []:
+                progress.note(f"phase {phase.name}: checkpoint {why}; falling back to an earlier one")
+            if found is None:
+                return None
+            if found.meta.get("plan_hash") not in (None, self.plan.hash()) or \
+                    found.meta.get("phase") not in (None, phase.name):
+                progress.note(f"phase {phase.name}: {found.path.name} belongs to a different plan or phase; "
+                              "not used")
+                shutil.rmtree(found.path, ignore_errors=True)
+                continue
+            break
+        discard_after(resume_dir, found.step)
+        _truncate_jsonl(phase_dir / "metrics.jsonl", found.step, inclusive=True)
+        _truncate_jsonl(phase_dir / "data_order.jsonl", found.step, inclusive=False)
+        _truncate_jsonl(phase_dir / "rollouts.jsonl", found.step, inclusive=True)
+        progress.note(f"phase {phase.name}: resuming from step {found.step}")
+        return found
+
+    def _try_reuse(self, phase: Phase, state: RunState, progress: "_Progress") -> PhaseState:
+        """Take a finished phase from another run directory when the plans agree up to and including it."""
+        want = phase_prefix_hash(self.plan, phase.index)
+        for other_root in self.reuse:
+            other = RunDir(other_root)
+            try:
+                other_plan = other.load_plan()
+                other_state = other.load_state()
+            except SeethinkError:
+                continue
+            if other_state is None or phase.index >= len(other_plan.phases):
+                continue
+            theirs = other_state.phases.get(phase.name)
+            if theirs is None or theirs.status != "done" or not theirs.checkpoint:
+                continue
+            if phase_prefix_hash(other_plan, phase.index) != want:
+                continue
+            src = other.phase_dir(other_plan.phases[phase.index])
+            dst = self.run_dir.phase_dir(phase)
+            if dst.exists():
+                shutil.rmtree(dst)
+            _link_tree(src, dst)
+            ps = PhaseState(**{**theirs.__dict__})
+            ps.checkpoint = str(dst / Path(theirs.checkpoint).relative_to(src)) \
+                if Path(theirs.checkpoint).is_relative_to(src) else theirs.checkpoint
+            ps.stopped_by = f"reused from {other.root}"
+            state.phases[phase.name] = ps
+            self.run_dir.save_state(state)
+            progress.note(f"phase {phase.name}: reused from {other.root} (identical plan prefix)")
+            return ps
+        return state.phases[phase.name]
+
     def _reference(self, phase: Phase, init: Checkpoint) -> Checkpoint | None:
         algo = phase.algorithm
         if getattr(algo, "kl", 0.0) == 0.0 or getattr(algo, "kl_mode", "none") == "none":
@@ -259,6 +331,35 @@ class Runner:
         for phase in self.plan.phases[names.index(name):]:
             state.phases[phase.name] = PhaseState()
         self.run_dir.save_state(state)
+
+
+def _truncate_jsonl(path: Path, step: int, *, inclusive: bool) -> None:
+    """Keep the rows logged up to ``step`` (rows of later steps were written after the checkpoint)."""
+    if not path.exists():
+        return
+    keep = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row_step = json.loads(line)["step"]
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn last line
+        if row_step < step or (inclusive and row_step == step):
+            keep.append(line)
+    from seethink_core.rundir import write_atomic
+
+    write_atomic(path, "".join(k + "\n" for k in keep))
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Copy a phase folder by hard links where the file system allows (checkpoints are large)."""
+
+    def link(a: str, b: str) -> None:
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+
+    shutil.copytree(src, dst, copy_function=link)
 
 
 class _Progress:

@@ -16,6 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_compile_args(p)
     p.add_argument("--run-dir", help="run directory (default: runs/<curriculum>)")
     p.add_argument("--from-phase", help="re-run from this phase on (earlier phases are kept)")
+    p.add_argument("--reuse", action="append", default=[], metavar="RUN_DIR",
+                   help="take finished phases from another run directory whose plan is identical up to them")
     p.add_argument("--dry-run", action="store_true",
                    help="backends that support it write data, reward files and commands without training")
     p.add_argument("--no-progress", action="store_true", help="plain output instead of progress bars")
@@ -35,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     console.print(f"[bold]seethink run[/bold] {plan.curriculum}: {len(plan.phases)} phases on backend "
                   f"'{plan.backend.name}' → {run_dir.root}  (plan {plan.hash()[:12]})")
-    reports = Runner(plan, run_dir, from_phase=args.from_phase, show_progress=not args.no_progress).run()
+    reports = Runner(plan, run_dir, from_phase=args.from_phase, reuse=[Path(r) for r in args.reuse],
+                     show_progress=not args.no_progress).run()
     table = Table(title=f"{plan.curriculum}: summary")
     for col in ("phase", "method", "steps", "stopped by", "reward", "accuracy", "length", "time (s)"):
         table.add_column(col)
