@@ -1,0 +1,78 @@
+"""Binding a call's arguments to a schema, and validating them with ``seethink_core.options``.
+
+Positional arguments bind to the schema's fields in declaration order; keyword arguments by
+name. Every problem is reported at the argument it concerns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from seethink_core.compiler.diagnostics import Diags
+from seethink_core.dsl import ast
+from seethink_core.errors import SourcePos
+from seethink_core.options import validate
+
+
+def field_names(schema: type | None) -> list[str]:
+    if schema is None:
+        return []
+    return [f.name for f in dataclasses.fields(schema) if f.init]
+
+
+def bind_args(call: ast.Call, schema: type | None, what: str, diags: Diags,
+              args: tuple[ast.Arg, ...] | None = None) -> dict[str, ast.Arg]:
+    """``{option name: arg}`` for ``call``'s arguments (or ``args``), positional ones by field order."""
+    names = field_names(schema)
+    out: dict[str, ast.Arg] = {}
+    seen_keyword = False
+    index = 0
+    for a in call.args if args is None else args:
+        if a.key is None:
+            if seen_keyword:
+                diags.error(f"{what}: a value without a name after named options", a.pos,
+                            hint="write positional values first, or name this one: name: value")
+                continue
+            if index >= len(names):
+                takes = f"at most {len(names)} value{'s' if len(names) != 1 else ''} without names" if names \
+                    else "no options"
+                diags.error(f"{what} takes {takes}", a.pos,
+                            hint=f"its options: {', '.join(names)}" if names else None)
+                index += 1
+                continue
+            key = names[index]
+            index += 1
+        else:
+            seen_keyword = True
+            key = a.key.value
+        if key in out:
+            diags.error(f"{what}: option '{key}' is given twice", a.pos)
+            continue
+        out[key] = a
+    return out
+
+
+def check_options(schema: type, args: dict[str, ast.Arg], what: str, diags: Diags,
+                  pos: SourcePos | None) -> Any | None:
+    """The validated options instance (defaults filled in), or ``None`` after reporting problems."""
+    values = {k: a.value.value for k, a in args.items()}
+
+    def where(name: str | None) -> SourcePos | None:
+        if name is not None and name in args:
+            a = args[name]
+            return a.key.pos if a.key is not None and name not in _typed(schema) else a.value.pos
+        return pos
+
+    instance, problems = validate(schema, values, what=what, where=where)
+    for p in problems:
+        diags.add(p)
+    return instance
+
+
+def _typed(schema: type) -> set[str]:
+    return set(field_names(schema))
+
+
+def as_dict(instance: Any) -> dict[str, Any]:
+    return dataclasses.asdict(instance)

@@ -1,0 +1,164 @@
+"""Settings of one body (a curriculum, a stage, a merge block) and how layers of them combine.
+
+A ``Block`` keeps one entry per kind of setting. ``layer(base, top)`` is the one override rule
+used everywhere: by a stage over its curriculum, by an ``extends`` child over its parent, and by
+``--set`` over the file (docs/dsl.md, rules table):
+
+- single settings (model, prompt, seed, freeze, capability, budget, until, levels, pacing,
+  backend): the top layer's replaces the base's;
+- ``algorithm``/``method``: the same method merges options key by key; another method replaces;
+- ``handoff``, ``eval settings``: merged key by key;
+- ``difficulty``: merged clause by clause (source, order, range);
+- lists (``data``, ``reward``, ``eval``): a layer that has any lines replaces the whole list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from seethink_core.compiler.bind import bind_args
+from seethink_core.compiler.diagnostics import Diags
+from seethink_core.dsl import ast
+from seethink_core.errors import SourcePos
+from seethink_core.methods import METHODS
+
+SINGLE_KINDS = ("model", "backend", "prompt", "seed", "freeze", "capability", "budget", "until", "levels",
+                "pacing")
+LIST_KINDS = ("data", "reward", "eval")
+
+_SINGLE_TYPES: dict[type, str] = {
+    ast.Model: "model", ast.Backend: "backend", ast.Prompt: "prompt", ast.Seed: "seed", ast.Freeze: "freeze",
+    ast.Capability: "capability", ast.Budget: "budget", ast.Until: "until", ast.Levels: "levels",
+    ast.Pacing: "pacing",
+}
+_LIST_TYPES: dict[type, str] = {ast.Data: "data", ast.Reward: "reward", ast.Eval: "eval"}
+
+
+@dataclass
+class AlgoLayer:
+    """An algorithm as layered so far: the method and its options (each with its position)."""
+
+    method: ast.Name
+    pos: SourcePos
+    options: dict[str, ast.Arg] = field(default_factory=dict)
+
+
+@dataclass
+class Block:
+    owner: str  # "curriculum 'x'", "stage 'y'": for messages
+    pos: SourcePos | None = None
+    single: dict[str, ast.Setting] = field(default_factory=dict)
+    algorithm: AlgoLayer | None = None
+    algorithm_extra: dict[str, ast.Arg] = field(default_factory=dict)  # --set algorithm.KEY=V: any method
+    handoff: dict[str, ast.Arg] = field(default_factory=dict)
+    eval_settings: dict[str, ast.Arg] = field(default_factory=dict)
+    difficulty: dict[str, object] = field(default_factory=dict)  # "source" | "order" | "range" -> node
+    difficulty_pos: SourcePos | None = None
+    lists: dict[str, list[ast.Setting]] = field(default_factory=dict)
+
+    def copy(self) -> "Block":
+        return replace(self, single=dict(self.single), algorithm_extra=dict(self.algorithm_extra),
+                       handoff=dict(self.handoff), eval_settings=dict(self.eval_settings),
+                       difficulty=dict(self.difficulty), lists={k: list(v) for k, v in self.lists.items()})
+
+
+def _first_at(pos: SourcePos) -> str:
+    return f"first set at {pos.file}:{pos.line}"
+
+
+def _keyed_args(args: tuple[ast.Arg, ...], into: dict[str, ast.Arg], what: str, diags: Diags) -> None:
+    seen: set[str] = set()
+    for a in args:
+        if a.key is None:  # the grammar only allows `key: value` here
+            continue
+        if a.key.value in seen:
+            diags.error(f"{what}: '{a.key.value}' is given twice", a.key.pos)
+        seen.add(a.key.value)
+        into[a.key.value] = a
+
+
+def build_block(owner: str, pos: SourcePos | None, body: tuple, diags: Diags) -> Block:
+    """The settings of one body; a setting given twice in one body is an error."""
+    block = Block(owner, pos)
+    for stmt in body:
+        kind = _SINGLE_TYPES.get(type(stmt))
+        if kind is not None:
+            if isinstance(stmt, ast.Until) and stmt.cap is not None:
+                cap_budget = ast.Budget(stmt.cap.pos, "steps", stmt.cap)
+                _set_single(block, "budget", cap_budget, owner, diags, "until ... or steps")
+            word = stmt.kind if isinstance(stmt, ast.Budget) else kind
+            _set_single(block, kind, stmt, owner, diags, word)
+            continue
+        kind = _LIST_TYPES.get(type(stmt))
+        if kind is not None:
+            block.lists.setdefault(kind, []).append(stmt)
+            continue
+        if isinstance(stmt, ast.Algorithm):
+            if block.algorithm is not None:
+                diags.error(f"{owner} sets its algorithm twice", stmt.pos, hint=_first_at(block.algorithm.pos))
+            schema = METHODS.get(stmt.call.name.value)
+            options = bind_args(stmt.call, schema, f"method '{stmt.call.name.value}'", diags) if schema else {}
+            block.algorithm = AlgoLayer(stmt.call.name, stmt.pos, options)
+        elif isinstance(stmt, ast.Handoff):
+            _keyed_args(stmt.args, block.handoff, "handoff", diags)
+        elif isinstance(stmt, ast.EvalSettings):
+            _keyed_args(stmt.args, block.eval_settings, "eval settings", diags)
+        elif isinstance(stmt, ast.Difficulty):
+            for part in ("source", "order", "range"):
+                node = getattr(stmt, part)
+                if node is None:
+                    continue
+                if part in block.difficulty:
+                    diags.error(f"{owner} gives the difficulty {part} twice", node.pos)
+                block.difficulty[part] = node
+            if not any((stmt.source, stmt.order, stmt.range)):
+                diags.error("difficulty needs a source, an order or a range", stmt.pos,
+                            hint="e.g. difficulty pass_rate(samples: 16) order easy_to_hard")
+            block.difficulty_pos = block.difficulty_pos or stmt.pos
+    return block
+
+
+def _set_single(block: Block, kind: str, stmt: ast.Setting, owner: str, diags: Diags, word: str) -> None:
+    prev = block.single.get(kind)
+    if prev is not None:
+        if kind == "budget":
+            diags.error(f"{owner} has two budgets", stmt.pos,
+                        hint=f"a phase has one budget (steps, epochs or samples; `until ... or steps N` "
+                             f"is one too); {_first_at(prev.pos)}")
+        else:
+            diags.error(f"{owner} sets '{word}' twice", stmt.pos, hint=_first_at(prev.pos))
+        return
+    block.single[kind] = stmt
+
+
+def layer(base: Block, top: Block) -> Block:
+    """``top`` over ``base`` (see the module docstring)."""
+    out = base.copy()
+    out.owner = top.owner
+    out.pos = top.pos or base.pos
+    out.single.update(top.single)
+    if top.algorithm is not None:
+        if base.algorithm is not None and base.algorithm.method.value == top.algorithm.method.value:
+            out.algorithm = AlgoLayer(top.algorithm.method, top.algorithm.pos,
+                                      {**base.algorithm.options, **top.algorithm.options})
+            for key in top.algorithm.options:  # a more specific layer beats an earlier --set
+                out.algorithm_extra.pop(key, None)
+        else:
+            out.algorithm = top.algorithm
+            out.algorithm_extra = {}
+    out.algorithm_extra.update(top.algorithm_extra)
+    out.handoff.update(top.handoff)
+    out.eval_settings.update(top.eval_settings)
+    out.difficulty.update(top.difficulty)
+    out.difficulty_pos = top.difficulty_pos or base.difficulty_pos
+    for kind, stmts in top.lists.items():
+        if stmts:
+            out.lists[kind] = list(stmts)
+    return out
+
+
+def fold(blocks: list[Block]) -> Block:
+    out = blocks[0]
+    for b in blocks[1:]:
+        out = layer(out, b)
+    return out

@@ -1,0 +1,342 @@
+"""One curriculum → ``TrainingPlan``: ``extends`` chains, stage order, merges, levels, hand-off, checks.
+
+The steps, in order (docs/dsl.md has the rules table):
+
+1. the ``extends`` chain, root first; each curriculum's settings become a layer;
+2. stages in order of first appearance (a child's new stages append), ``stages a, b`` selects and
+   reorders, a child's ``stage X`` layers over the parent's;
+3. ``--set`` overrides, one more layer;
+4. each selected stage resolved over the curriculum defaults (``resolve.Resolver``);
+5. ``merge`` joins stages into one phase at the place of its first member;
+6. ``levels`` split a stage (or merge) into one phase per level;
+7. phases numbered, ``init_from`` set, then the checks that need the whole plan (budgets, reward
+   columns, the backend).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+from seethink_core import plan as P
+from seethink_core.compiler import merge as merging
+from seethink_core.compiler.bind import as_dict, bind_args, check_options
+from seethink_core.compiler.blocks import Block, build_block, fold
+from seethink_core.compiler.diagnostics import Diags
+from seethink_core.compiler.loader import Unit
+from seethink_core.compiler.overrides import parse_overrides
+from seethink_core.compiler.resolve import Resolver, StageSpec
+from seethink_core.dsl import ast
+from seethink_core.errors import Diagnostic, DslError, SourcePos, did_you_mean
+from seethink_core.methods import is_rl
+from seethink_core.registry import Registry, load_factory
+
+DEFAULT_BACKEND = "local"
+
+
+@dataclass
+class Layers:
+    """A curriculum with its ``extends`` chain flattened into layers."""
+
+    name: str
+    pos: SourcePos
+    curriculum: list[Block] = field(default_factory=list)
+    stages: dict[str, list[Block]] = field(default_factory=dict)  # in order of first appearance
+    stage_pos: dict[str, SourcePos] = field(default_factory=dict)
+    order: ast.StageOrder | None = None
+    merges: dict[str, tuple[ast.Merge, Block]] = field(default_factory=dict)
+    sources: dict[str, ast.SourceDef] = field(default_factory=dict)
+    backend_stmt: ast.Backend | None = None
+
+
+def find_curriculum(unit: Unit, name: str | None, diags: Diags) -> tuple[ast.Curriculum, Unit] | None:
+    if name is None:
+        if not unit.curricula:
+            diags.error("this file defines no curriculum", SourcePos(unit.file, 1, 1),
+                        hint="curriculum NAME { stage ... { ... } }")
+            return None
+        first = next(iter(unit.curricula.values()))
+        return first, unit
+    found = unit.scope_curricula.get(name)
+    if found is None:
+        names = list(unit.scope_curricula)
+        hint = did_you_mean(name, names) or (f"it defines: {', '.join(names)}" if names else None)
+        raise DslError(Diagnostic(f"no curriculum '{name}' in {unit.file}", None, hint))
+    return found
+
+
+def extends_chain(curr: ast.Curriculum, unit: Unit,
+                  diags: Diags) -> tuple[list[tuple[ast.Curriculum, Unit]], bool]:
+    """``[root, ..., curr]`` and whether it is whole (no unknown name, no cycle)."""
+    chain = [(curr, unit)]
+    seen = {id(curr)}
+    while curr.extends is not None:
+        found = unit.scope_curricula.get(curr.extends.value)
+        if found is None:
+            names = [n for n in unit.scope_curricula if n != curr.name.value]
+            diags.error(f"curriculum '{curr.name.value}' extends an unknown curriculum '{curr.extends.value}'",
+                        curr.extends.pos, hint=did_you_mean(curr.extends.value, names)
+                        or (f"known here: {', '.join(names)}" if names else "no other curriculum is in scope"))
+            return list(reversed(chain)), False
+        parent, parent_unit = found
+        if id(parent) in seen:
+            members = [c for c, _ in chain]
+            loop = members[[id(c) for c in members].index(id(parent)):]
+            # Every curriculum on the loop reports the same error: start where the loop's first
+            # member (in file order) is written.
+            start = min(range(len(loop)), key=lambda i: (loop[i].pos.file, loop[i].pos.line, loop[i].pos.col))
+            loop = loop[start:] + loop[:start]
+            names = " -> ".join([c.name.value for c in loop] + [loop[0].name.value])
+            diags.error(f"extends cycle: {names}", loop[0].extends.pos,
+                        hint="a curriculum cannot extend itself, directly or through others")
+            return list(reversed(chain)), False
+        seen.add(id(parent))
+        chain.append(found)
+        curr, unit = found
+    return list(reversed(chain)), True
+
+
+def flatten(chain: list[tuple[ast.Curriculum, Unit]], diags: Diags) -> Layers:
+    top = chain[-1][0]
+    out = Layers(top.name.value, top.name.pos)
+    for curr, unit in chain:
+        for name, (definition, _) in unit.scope_sources.items():
+            out.sources[name] = definition  # a child's file wins over its parent's
+        owner = f"curriculum '{curr.name.value}'"
+        settings = [s for s in curr.body if isinstance(s, ast.Setting)]
+        block = build_block(owner, curr.pos, tuple(settings), diags)
+        if "backend" in block.single:
+            out.backend_stmt = block.single["backend"]  # type: ignore[assignment]
+        out.curriculum.append(block)
+        here: dict[str, SourcePos] = {}
+        merges_here: set[str] = set()
+        order_here: ast.StageOrder | None = None
+        for stmt in curr.body:
+            if isinstance(stmt, ast.Stage):
+                name = stmt.name.value
+                if name in here:
+                    diags.error(f"stage '{name}' is defined twice in {owner}", stmt.name.pos,
+                                hint=f"the first is at {here[name].file}:{here[name].line}; "
+                                     f"stage names are unique within a curriculum")
+                    continue
+                here[name] = stmt.name.pos
+                sblock = build_block(f"stage '{name}'", stmt.pos, stmt.body, diags)
+                _no_backend(sblock, diags)
+                out.stages.setdefault(name, []).append(sblock)
+                out.stage_pos.setdefault(name, stmt.name.pos)
+            elif isinstance(stmt, ast.Merge):
+                name = stmt.name.value
+                if name in merges_here:
+                    diags.error(f"merge '{name}' is defined twice in {owner}", stmt.name.pos)
+                    continue
+                merges_here.add(name)
+                mblock = build_block(f"merge '{name}'", stmt.pos, stmt.body, diags)
+                _no_backend(mblock, diags)
+                out.merges[name] = (stmt, mblock)
+            elif isinstance(stmt, ast.StageOrder):
+                if order_here is not None:
+                    diags.error(f"{owner} lists its stages twice", stmt.pos,
+                                hint=f"first at {order_here.pos.file}:{order_here.pos.line}")
+                    continue
+                order_here = stmt
+                out.order = stmt
+            elif isinstance(stmt, ast.SourceDef):
+                out.sources[stmt.name.value] = stmt
+    return out
+
+
+def _no_backend(block: Block, diags: Diags) -> None:
+    stmt = block.single.pop("backend", None)
+    if stmt is not None:
+        diags.error("the backend is one per plan: set it at curriculum level, not in a stage", stmt.pos,
+                    hint="or choose it on the command line: --backend NAME")
+
+
+def stage_order(layers: Layers, diags: Diags) -> list[str]:
+    if layers.order is None:
+        return list(layers.stages)
+    order: list[str] = []
+    for n in layers.order.names:
+        if n.value not in layers.stages:
+            diags.error(f"'stages' names an unknown stage '{n.value}'", n.pos,
+                        hint=did_you_mean(n.value, layers.stages) or f"stages: {', '.join(layers.stages)}")
+        elif n.value in order:
+            diags.error(f"stage '{n.value}' is listed twice", n.pos, hint="a stage runs once per curriculum")
+        else:
+            order.append(n.value)
+    return order
+
+
+def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = None, backend: str | None = None,
+                 overrides: Mapping[str, Any] | None = None) -> P.TrainingPlan:
+    """Compile one curriculum of a loaded file (the first one when ``curriculum`` is None)."""
+    diags = Diags()
+    diags.extend(unit.diags.items)
+    found = find_curriculum(unit, curriculum, diags)
+    if found is None:
+        diags.raise_if_any()
+        raise AssertionError("unreachable")  # pragma: no cover
+    chain, whole = extends_chain(*found, diags)
+    layers = flatten(chain, diags)
+    if not whole:  # what the missing parent would define is unknown: stop before follow-on errors
+        diags.raise_if_any()
+
+    ov = parse_overrides(overrides or {}, diags)
+    layers.curriculum.append(ov.curriculum)
+    for name, (pos, block) in ov.stages.items():
+        if name not in layers.stages:
+            diags.error(f"--set names an unknown stage '{name}'", pos,
+                        hint=did_you_mean(name, layers.stages) or f"stages: {', '.join(layers.stages)}")
+        else:
+            layers.stages[name].append(block)
+
+    curr_block = fold(layers.curriculum)
+    order = stage_order(layers, diags)
+    if not layers.stages:
+        diags.error(f"curriculum '{layers.name}' has no stages", layers.pos,
+                    hint="add one: stage NAME { data ...  steps N }")
+
+    resolver = Resolver(registry, diags, layers.sources)
+    specs = {name: resolver.stage(name, layers.stage_pos[name], fold([curr_block] + layers.stages[name]))
+             for name in order}
+    units = merging.apply_merges(layers, order, specs, curr_block, resolver, diags)
+    phase_specs = expand_levels(units, diags)
+
+    model_stmt, seed_stmt = curr_block.single.get("model"), curr_block.single.get("seed")
+    plan_model = resolver.model(model_stmt.value) if isinstance(model_stmt, ast.Model) else None
+    plan_model = plan_model or next((s.model for s in phase_specs if s.model), None)
+    plan_seed = resolver.integer(seed_stmt.value, "seed", 0) if isinstance(seed_stmt, ast.Seed) else 0
+    plan_seed = plan_seed or 0
+    backend_ref, backend_spec = resolve_backend(layers, ov, backend, registry, diags)
+
+    phases = make_phases(phase_specs, plan_model, plan_seed, diags)
+    if backend_spec is not None:
+        check_methods(backend_spec, phase_specs, diags)
+    diags.raise_if_any()
+    plan = P.TrainingPlan(curriculum=layers.name, model=plan_model or "", backend=backend_ref, phases=phases,
+                          seed=plan_seed, source=unit.file)
+    if backend_spec is not None and backend_spec.check is not None:
+        run_backend_check(backend_spec, plan, layers.backend_stmt, diags)
+        diags.raise_if_any()
+    return plan
+
+
+def expand_levels(specs: list[StageSpec], diags: Diags) -> list[StageSpec]:
+    out = []
+    for s in specs:
+        if not s.levels:
+            out.append(s)
+            continue
+        d = s.difficulty
+        for level, lo, hi in s.levels:
+            lo2, hi2 = max(lo, d.min), min(hi, d.max)
+            if lo2 > hi2:
+                diags.error(f"level '{level}' ({lo:g}..{hi:g}) lies outside the difficulty range "
+                            f"{d.min:g}..{d.max:g}", s.where.get("levels", s.pos))
+                continue
+            out.append(replace(s, name=f"{s.name}.{level}",
+                               difficulty=replace(d, min=lo2, max=hi2, level=level)))
+    return out
+
+
+def make_phases(specs: list[StageSpec], plan_model: str | None, plan_seed: int, diags: Diags) -> list[P.Phase]:
+    phases: list[P.Phase] = []
+    for index, s in enumerate(specs):
+        what = f"stage '{s.name}'" if len(s.stages) == 1 else f"merge '{s.name}'"
+        ok = True
+        if s.budget is None and "budget" not in s.where:
+            diags.error(f"{what} has no budget", s.pos, hint="give one: steps N, epochs N or samples N")
+            ok = False
+        if not s.data and "data" not in s.where:
+            diags.error(f"{what} has no data", s.pos, hint="add a line: data SOURCE weight W")
+            ok = False
+        if s.model is None and plan_model is None and "model" not in s.where:
+            diags.error(f"{what} has no model", s.pos, hint='set one at curriculum level: model "NAME"')
+            ok = False
+        if is_rl(s.method) and not s.rewards and "reward" not in s.where:
+            diags.error(f"{what} trains with {s.method} but has no reward", s.pos,
+                        hint="add one: reward NAME weight W")
+            ok = False
+        check_columns(s, diags)
+        if not ok or diags or s.algorithm is None or s.budget is None:
+            continue
+        if index == 0 or s.handoff.init == "base":
+            init_from = "base"
+        else:
+            init_from = phases[-1].name if phases else specs[index - 1].name
+        model = s.model or plan_model or ""
+        if s.model and plan_model and s.model != plan_model and init_from != "base":
+            diags.error(f"{what} uses its own model '{s.model}' but starts from phase '{init_from}'",
+                        s.where.get("model", s.pos), hint="start it from that model: handoff init: base")
+            continue
+        phases.append(P.Phase(
+            index=len(phases), name=s.name, stages=list(s.stages), capabilities=list(s.capabilities), model=model,
+            init_from=init_from, method=s.method, algorithm=s.algorithm, data=[d.ref for d in s.data],
+            rewards=[r for r, _, _ in s.rewards], budget=s.budget, prompt=s.prompt, transition=s.transition,
+            difficulty=s.difficulty, freeze=list(s.freeze), handoff=s.handoff, eval=s.eval,
+            seed=s.seed if s.seed is not None else plan_seed))
+    return phases
+
+
+def check_columns(s: StageSpec, diags: Diags) -> None:
+    """Every reward's needed columns must be provided by every data source of its phase."""
+    for ref, needs, pos in s.rewards:
+        for item in s.data:
+            missing = sorted(needs - item.columns)
+            if missing:
+                cols = ", ".join(f"'{m}'" for m in missing)
+                diags.error(f"reward '{ref.name}' needs column{'s' if len(missing) > 1 else ''} {cols}, which "
+                            f"{item.label} does not provide", pos,
+                            hint=f"{item.label} (at {item.pos.file}:{item.pos.line}) provides "
+                                 f"{', '.join(sorted(item.columns))}")
+
+
+def resolve_backend(layers: Layers, ov: Any, override: str | None, registry: Registry,
+                    diags: Diags) -> tuple[P.BackendRef, Any]:
+    stmt = layers.backend_stmt
+    file_name = stmt.call.name.value if stmt is not None else None
+    name = override or (ov.backend.value if ov.backend is not None else None) or file_name or DEFAULT_BACKEND
+    args: tuple[ast.Arg, ...] = stmt.call.args if stmt is not None and name == file_name else ()
+    spec = registry.find("backend", name)
+    if spec is None:
+        if stmt is not None and name == file_name and registry.names("backend"):
+            close = did_you_mean(name, registry.names("backend"))
+            if close:  # a near miss of a registered backend is a typo, not a backend installed elsewhere
+                diags.error(f"unknown backend '{name}'", stmt.call.name.pos, hint=close)
+        options = {}
+        for a in args:
+            if a.key is None:
+                diags.error(f"backend '{name}' is not registered here, so its options must be named", a.pos)
+            else:
+                options[a.key.value] = a.value.value
+        options.update({k: a.value.value for k, a in ov.backend_options.items()})
+        return P.BackendRef(name, options), None
+    what = f"backend '{name}'"
+    bound = bind_args(stmt.call, spec.options, what, diags, args) if args else {}
+    bound.update(ov.backend_options)
+    inst = check_options(spec.options, bound, what, diags, stmt.pos if stmt is not None else None)
+    return P.BackendRef(name, as_dict(inst) if inst is not None else {}), spec
+
+
+def check_methods(spec: Any, specs: list[StageSpec], diags: Diags) -> None:
+    if not spec.methods:
+        return
+    for s in specs:
+        if s.method not in spec.methods:
+            diags.error(f"backend '{spec.name}' does not run method '{s.method}' (phase '{s.name}')",
+                        s.where.get("algorithm", s.pos),
+                        hint=f"it runs {', '.join(sorted(spec.methods))}; choose another backend with --backend")
+
+
+def run_backend_check(spec: Any, plan: P.TrainingPlan, stmt: ast.Backend | None, diags: Diags) -> None:
+    check = load_factory(spec.check, f"backend '{spec.name}' check")
+    try:
+        found = check(plan) or []
+    except Exception as e:  # a plugin's bug must not look like the user's
+        diags.error(f"backend '{spec.name}' failed to check the plan: {type(e).__name__}: {e}",
+                    stmt.pos if stmt is not None else None)
+        return
+    for d in found:
+        if isinstance(d, str):
+            d = Diagnostic(d)
+        diags.add(d if d.pos is not None or stmt is None else d.with_pos(stmt.pos))

@@ -1,0 +1,39 @@
+"""Collecting every problem of a file before raising one ``DslError`` with all of them."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from seethink_core.errors import Diagnostic, DslError, SourcePos
+
+
+class Diags:
+    """An ordered set of diagnostics (a curriculum-level mistake seen from many stages counts once)."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+        self._seen: set[tuple] = set()
+
+    def add(self, diag: Diagnostic) -> None:
+        key = (diag.message, diag.pos, diag.hint, diag.severity)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.items.append(diag)
+
+    def error(self, message: str, pos: SourcePos | None, hint: str | None = None) -> None:
+        self.add(Diagnostic(message, pos, hint))
+
+    def extend(self, diags: Iterable[Diagnostic]) -> None:
+        for d in diags:
+            self.add(d)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise DslError(self.items)

@@ -1,0 +1,517 @@
+"""An effective ``Block`` (a stage with its defaults) → ``StageSpec``: names resolved, options checked.
+
+Names resolve only through the plugin registry (and, for data, the named sources in scope);
+unknown names get did-you-mean. Problems are collected, never raised one by one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from seethink_core import plan as P
+from seethink_core.compiler.bind import as_dict, bind_args, check_options
+from seethink_core.compiler.blocks import Block
+from seethink_core.compiler.diagnostics import Diags
+from seethink_core.dsl import ast
+from seethink_core.errors import SourcePos, did_you_mean
+from seethink_core.methods import METHODS, OptimizerOptions
+from seethink_core.options import NoOptions, opt
+from seethink_core.registry import Registry
+from seethink_core.sample import SAMPLE_FIELDS
+
+DEFAULT_METHOD = "grpo"
+FREEZABLE = ("vision", "projector", "language")
+ORDERS = ("shuffle", "easy_to_hard", "hard_to_easy")
+PACING_KINDS = ("step", "linear", "root")
+
+
+@dataclass(frozen=True)
+class PassRateOptions:
+    """``difficulty pass_rate(...)``: estimate difficulty from the base model's pass rate."""
+
+    samples: int = opt(16, doc="completions per prompt", min=1)
+    temperature: float = opt(0.7, doc="sampling temperature", min=0)
+    top_p: float = opt(0.9, doc="nucleus sampling", min=0, max=1)
+    max_tokens: int = opt(1024, doc="generation limit", min=1)
+
+
+@dataclass(frozen=True)
+class PacingOptions:
+    start: float = opt(0.3, doc="fraction of the difficulty range admitted at step 0", min=0, max=1)
+    full_at: float = opt(0.8, doc="fraction of the phase at which everything is admitted", min=0, max=1)
+    stages: int = opt(3, doc="for 'step': how many jumps", min=1)
+
+
+@dataclass(frozen=True)
+class EvalSettingsOptions:
+    greedy: bool = opt(True, doc="greedy decoding")
+    n: int = opt(1, doc="completions per prompt", min=1)
+    temperature: float = opt(1.0, doc="sampling temperature when not greedy", min=0)
+    max_samples: int | None = opt(None, doc="cap on samples per eval set", min=1)
+    max_response_tokens: int | None = opt(None, doc="generation limit", min=1)
+
+
+@dataclass(frozen=True)
+class HandOffOptions:
+    init: Literal["previous", "base"] = opt("previous", doc="weights: the previous phase's, or the base model")
+    reference: Literal["phase_init", "base"] = opt("phase_init", doc="KL reference")
+    optimizer: Literal["reset", "carry"] = opt("reset", doc="optimizer state")
+
+
+DIFFICULTY_SOURCES: dict[str, type] = {"none": NoOptions, "column": NoOptions, "pass_rate": PassRateOptions}
+
+
+@dataclass
+class DataItem:
+    """A resolved data line with what the reward checks need."""
+
+    ref: P.DataRef
+    columns: frozenset[str]
+    pos: SourcePos
+    label: str  # "data source 'x'" or "source 'geo' (hf)"
+
+
+@dataclass
+class StageSpec:
+    """A stage (or merged stages) with everything resolved; one or more phases come from it."""
+
+    name: str
+    pos: SourcePos
+    stages: list[str]
+    capabilities: list[str]
+    model: str | None = None
+    method: str = DEFAULT_METHOD
+    algorithm: OptimizerOptions | None = None
+    data: list[DataItem] = field(default_factory=list)
+    rewards: list[tuple[P.RewardRef, frozenset[str], SourcePos]] = field(default_factory=list)
+    budget: P.Budget | None = None
+    prompt: str | None = None
+    transition: P.Transition | None = None
+    difficulty: P.Difficulty = field(default_factory=P.Difficulty)
+    levels: list[tuple[str, float, float]] | None = None
+    freeze: list[str] = field(default_factory=list)
+    handoff: P.HandOff = field(default_factory=P.HandOff)
+    eval: P.EvalSpec | None = None
+    seed: int | None = None
+    where: dict[str, SourcePos] = field(default_factory=dict)  # kind -> the statement that set it
+
+
+@dataclass
+class NamedSource:
+    definition: ast.SourceDef
+    spec: Any  # DataSourceSpec or None when unknown
+    options: dict[str, ast.Arg]
+    mapping: dict[str, ast.Arg]
+
+
+class Resolver:
+    """Resolves settings against the registry; one per compiled curriculum."""
+
+    def __init__(self, registry: Registry, diags: Diags, sources: dict[str, ast.SourceDef]):
+        self.registry = registry
+        self.diags = diags
+        self.sources = sources  # named sources in scope
+        self._named: dict[str, NamedSource | None] = {}
+
+    # --- small values -------------------------------------------------------------------------
+
+    def integer(self, v: ast.Value, what: str, minimum: int) -> int | None:
+        x = v.value
+        if isinstance(x, float) and x.is_integer() and abs(x) < 2**53:
+            x = int(x)
+        if not isinstance(x, int) or isinstance(x, bool):
+            self.diags.error(f"{what} must be a whole number, not {_kind(v)}", v.pos)
+            return None
+        if x < minimum:
+            rule = "positive" if minimum == 1 else f"at least {minimum}"
+            self.diags.error(f"{what} must be {rule}, not {x}", v.pos)
+            return None
+        return x
+
+    def number(self, v: ast.Value, what: str, positive: bool = False, lo: float | None = None,
+               hi: float | None = None) -> float | None:
+        x = v.value
+        if not isinstance(x, (int, float)) or isinstance(x, bool):
+            self.diags.error(f"{what} must be a number, not {_kind(v)}", v.pos)
+            return None
+        if positive and x <= 0:
+            self.diags.error(f"{what} must be positive, not {x}", v.pos)
+            return None
+        if (lo is not None and x < lo) or (hi is not None and x > hi):
+            self.diags.error(f"{what} must be between {lo} and {hi}, not {x}", v.pos)
+            return None
+        return float(x)
+
+    def string(self, v: ast.Value, what: str) -> str | None:
+        if not isinstance(v.value, str):
+            self.diags.error(f"{what} must be a string, not {_kind(v)}", v.pos)
+            return None
+        return v.value
+
+    # --- names --------------------------------------------------------------------------------
+
+    def spec(self, kind: str, name: ast.Name, extra: list[str] = ()) -> Any | None:
+        found = self.registry.find(kind, name.value)
+        if found is None:
+            hint = did_you_mean(name.value, list(self.registry.names(kind)) + list(extra))
+            if hint is None:
+                known = self.registry.names(kind)
+                hint = f"registered: {', '.join(known)}" if known else "no plugin registers one; see `seethink plugins`"
+            self.diags.error(self.registry.unknown_message(kind, name.value), name.pos, hint=hint)
+        return found
+
+    def named_source(self, name: str) -> NamedSource | None:
+        if name in self._named:
+            return self._named[name]
+        d = self.sources[name]
+        spec = self.spec("data_source", d.call.name)
+        result = None
+        if spec is not None:
+            options, mapping = self._split(d.call, spec, f"source '{name}'")
+            result = NamedSource(d, spec, options, mapping)
+        self._named[name] = result
+        return result
+
+    def _split(self, call: ast.Call, spec: Any, what: str,
+               args: tuple[ast.Arg, ...] | None = None) -> tuple[dict[str, ast.Arg], dict[str, ast.Arg]]:
+        """Keyword args naming a ``Sample`` field are a field mapping when the source is mappable."""
+        args = call.args if args is None else args
+        mapping: dict[str, ast.Arg] = {}
+        rest = []
+        for a in args:
+            if a.key is not None and spec.mappable and a.key.value in SAMPLE_FIELDS:
+                if not isinstance(a.value.value, str):
+                    self.diags.error(f"{what}: the field mapping '{a.key.value}' must name a record field "
+                                     f"as a string, not {_kind(a.value)}", a.value.pos)
+                    continue
+                if a.key.value in mapping:
+                    self.diags.error(f"{what}: field '{a.key.value}' is mapped twice", a.pos)
+                mapping[a.key.value] = a
+            else:
+                rest.append(a)
+        options = bind_args(call, spec.options, what, self.diags, tuple(rest))
+        if not spec.mappable:
+            for key, a in options.items():
+                if key in SAMPLE_FIELDS and key not in _fields(spec.options):
+                    self.diags.error(f"{what} takes no field mapping ('{key}:' names a Sample field)",
+                                     a.key.pos if a.key else a.pos,
+                                     hint="only sources that read records with named fields (hf, jsonl, "
+                                          "...) map fields")
+                    options = {k: v for k, v in options.items() if k != key}
+                    break
+        return options, mapping
+
+    def data_ref(self, call: ast.Call, weight: float, capability: str | None,
+                 what: str = "data source") -> DataItem | None:
+        name = call.name.value
+        named = None
+        if name in self.sources:
+            named = self.named_source(name)
+            if named is None:
+                return None
+            spec = named.spec
+            label = f"source '{name}' ({spec.name})"
+            options, mapping = self._split(call, spec, label)
+            options = {**named.options, **options}
+            mapping = {**named.mapping, **mapping}
+        else:
+            spec = self.spec("data_source", call.name, extra=list(self.sources))
+            if spec is None:
+                return None
+            label = f"{what} '{name}'"
+            options, mapping = self._split(call, spec, label)
+        instance = check_options(spec.options, options, label, self.diags, call.pos)
+        if instance is None:
+            return None
+        ref = P.DataRef(source=spec.name, options=as_dict(instance), weight=weight,
+                        mapping={k: a.value.value for k, a in mapping.items()},
+                        name=name if named is not None else None, capability=capability)
+        columns = frozenset(spec.columns) | frozenset(mapping)
+        return DataItem(ref, columns, call.pos, label)
+
+    # --- the whole stage ----------------------------------------------------------------------
+
+    def stage(self, name: str, pos: SourcePos, block: Block) -> StageSpec:
+        d = self.diags
+        s = StageSpec(name=name, pos=pos, stages=[name], capabilities=[])
+        single = block.single
+        for kind, stmt in single.items():
+            s.where[kind] = stmt.pos
+
+        if "capability" in single:
+            s.capabilities = [single["capability"].name.value]
+        capability = s.capabilities[0] if s.capabilities else None
+        if "model" in single:
+            s.model = self.model(single["model"].value)
+        if "prompt" in single:
+            s.prompt = self.prompt(single["prompt"].value)
+        if "seed" in single:
+            s.seed = self.integer(single["seed"].value, "seed", 0)
+        if "freeze" in single:
+            s.freeze = self.freeze(single["freeze"])
+        if "budget" in single:
+            s.budget = self.budget(single["budget"])
+        if "until" in single:
+            s.transition = self.until(single["until"])
+        s.method, s.algorithm = self.algorithm(block, name)
+        if block.algorithm is not None:
+            s.where["algorithm"] = block.algorithm.pos
+        s.handoff = self.handoff(block)
+        s.difficulty, s.levels = self.difficulty(block)
+
+        for stmt in block.lists.get("data", []):
+            weight = self.number(stmt.weight, "a weight", positive=True) if stmt.weight is not None else 1.0
+            item = self.data_ref(stmt.call, weight, capability) if weight is not None else None
+            if item is not None:
+                s.data.append(item)
+        if block.lists.get("data"):
+            s.where["data"] = block.lists["data"][0].pos
+        s.rewards = self.rewards(block.lists.get("reward", []))
+        if block.lists.get("reward"):
+            s.where["reward"] = block.lists["reward"][0].pos
+        s.eval = self.eval(block)
+        return s
+
+    def model(self, v: ast.Value) -> str | None:
+        text = self.string(v, "model")
+        if text is None:
+            return None
+        if not text.strip():
+            self.diags.error("model must not be empty", v.pos)
+            return None
+        if "/" not in text and self.registry.find("model", text) is None and not os.path.exists(text):
+            close = did_you_mean(text, self.registry.names("model"))
+            if close:
+                self.diags.error(f"unknown model '{text}'", v.pos, hint=close)
+                return None
+        return text
+
+    def prompt(self, v: ast.Value) -> str | None:
+        text = self.string(v, "prompt")
+        if text is not None and "{question}" not in text:
+            self.diags.error("a prompt template must contain {question}", v.pos,
+                             hint='e.g. prompt "{question} Put the final answer in \\\\boxed{}."')
+            return None
+        return text
+
+    def freeze(self, stmt: ast.Freeze) -> list[str]:
+        parts = [p.value for p in stmt.parts]
+        if parts == ["none"]:
+            return []
+        out = []
+        for p in stmt.parts:
+            if p.value not in FREEZABLE:
+                hint = did_you_mean(p.value, FREEZABLE) or f"freeze takes {', '.join(FREEZABLE)} or none"
+                self.diags.error(f"cannot freeze '{p.value}'", p.pos, hint=hint)
+            elif p.value not in out:
+                out.append(p.value)
+        return out
+
+    def budget(self, stmt: ast.Budget) -> P.Budget | None:
+        if stmt.kind == "epochs":
+            x = self.number(stmt.value, "epochs", positive=True)
+            return P.Budget(epochs=x) if x is not None else None
+        x = self.integer(stmt.value, stmt.kind, 1)
+        return P.Budget(**{stmt.kind: x}) if x is not None else None
+
+    def until(self, stmt: ast.Until) -> P.Transition | None:
+        conds = []
+        for c in stmt.conditions:
+            if c.metric.value == "steps":
+                self.diags.error("an until has one 'or steps N'", c.pos)
+                continue
+            value = self.number(c.value, f"the value compared with {c.metric.value}")
+            if value is not None:
+                conds.append(P.Condition(c.metric.value, c.op, value))
+        if not stmt.conditions:
+            self.diags.error("until needs a metric condition", stmt.pos,
+                             hint="e.g. until reward.accuracy >= 0.8 or steps 500")
+            return None
+        window = self.integer(stmt.window, "window", 1) if stmt.window is not None else 10
+        min_steps = self.integer(stmt.min_steps, "min_steps", 0) if stmt.min_steps is not None else 20
+        if window is None or min_steps is None or len(conds) != len(stmt.conditions):
+            return None
+        return P.Transition(any_of=conds, window=window, min_steps=min_steps)
+
+    def algorithm(self, block: Block, stage: str) -> tuple[str, OptimizerOptions | None]:
+        algo = block.algorithm
+        method = algo.method.value if algo is not None else DEFAULT_METHOD
+        schema = METHODS.get(method)
+        if schema is None:
+            self.diags.error(f"unknown method '{method}'", algo.method.pos,
+                             hint=did_you_mean(method, METHODS) or f"methods: {', '.join(METHODS)}")
+            return method, None
+        options = dict(algo.options) if algo is not None else {}
+        options.update(block.algorithm_extra)
+        return method, check_options(schema, options, f"method '{method}'", self.diags,
+                                     algo.pos if algo is not None else None)
+
+    def handoff(self, block: Block) -> P.HandOff:
+        if not block.handoff:
+            return P.HandOff()
+        first = next(iter(block.handoff.values()))
+        inst = check_options(HandOffOptions, block.handoff, "handoff", self.diags, first.pos)
+        return P.HandOff(**as_dict(inst)) if inst is not None else P.HandOff()
+
+    def span(self, span: ast.Span, what: str) -> tuple[float, float] | None:
+        lo = self.number(span.lo, f"{what} start", lo=0.0, hi=1.0)
+        hi = self.number(span.hi, f"{what} end", lo=0.0, hi=1.0)
+        if lo is None or hi is None:
+            return None
+        if lo > hi:
+            self.diags.error(f"{what} {lo:g}..{hi:g} is empty: the start is above the end", span.pos)
+            return None
+        return lo, hi
+
+    def difficulty(self, block: Block) -> tuple[P.Difficulty, list[tuple[str, float, float]] | None]:
+        parts = block.difficulty
+        source, estimator = "none", {}
+        call = parts.get("source")
+        if isinstance(call, ast.Call):
+            schema = DIFFICULTY_SOURCES.get(call.name.value)
+            if schema is None:
+                self.diags.error(f"unknown difficulty source '{call.name.value}'", call.name.pos,
+                                 hint=did_you_mean(call.name.value, DIFFICULTY_SOURCES)
+                                 or "difficulty comes from: column, pass_rate(...) or none")
+            else:
+                source = call.name.value
+                inst = check_options(schema, bind_args(call, schema, f"difficulty {source}", self.diags),
+                                     f"difficulty {source}", self.diags, call.pos)
+                if inst is not None and schema is not NoOptions:
+                    estimator = as_dict(inst)
+        order = "shuffle"
+        order_node = parts.get("order")
+        if isinstance(order_node, ast.Name):
+            if order_node.value not in ORDERS:
+                self.diags.error(f"unknown difficulty order '{order_node.value}'", order_node.pos,
+                                 hint=did_you_mean(order_node.value, ORDERS) or f"orders: {', '.join(ORDERS)}")
+            else:
+                order = order_node.value
+        lo, hi = 0.0, 1.0
+        range_node = parts.get("range")
+        if isinstance(range_node, ast.Span):
+            got = self.span(range_node, "difficulty range")
+            if got is not None:
+                lo, hi = got
+        levels = None
+        lv = block.single.get("levels")
+        if isinstance(lv, ast.Levels):
+            levels = []
+            seen: set[str] = set()
+            for level in lv.levels:
+                if level.name.value in seen:
+                    self.diags.error(f"level '{level.name.value}' is named twice", level.name.pos)
+                    continue
+                seen.add(level.name.value)
+                got = self.span(level.span, f"level '{level.name.value}'")
+                if got is not None:
+                    if got[0] == got[1]:
+                        self.diags.error(f"level '{level.name.value}' is empty", level.span.pos)
+                        continue
+                    levels.append((level.name.value, got[0], got[1]))
+        pacing = None
+        pc = block.single.get("pacing")
+        if isinstance(pc, ast.Pacing) and pc.call.name.value != "none":
+            kind = pc.call.name.value
+            if kind not in PACING_KINDS:
+                self.diags.error(f"unknown pacing '{kind}'", pc.call.name.pos,
+                                 hint=did_you_mean(kind, PACING_KINDS) or f"pacing: {', '.join(PACING_KINDS)} or none")
+            else:
+                inst = check_options(PacingOptions, bind_args(pc.call, PacingOptions, f"pacing {kind}", self.diags),
+                                     f"pacing {kind}", self.diags, pc.call.pos)
+                if inst is not None:
+                    pacing = P.Pacing(kind=kind, **as_dict(inst))
+        if source == "none" and (order != "shuffle" or (lo, hi) != (0.0, 1.0) or levels or pacing):
+            source = "column"  # ordering or filtering needs a difficulty: the samples' own
+        return P.Difficulty(source=source, order=order, min=lo, max=hi, pacing=pacing,
+                            estimator=estimator), levels
+
+    def rewards(self, stmts: list[ast.Reward]) -> list[tuple[P.RewardRef, frozenset[str], SourcePos]]:
+        out = []
+        seen: dict[str, SourcePos] = {}
+        for stmt in stmts:
+            name = stmt.call.name.value
+            weight = self.number(stmt.weight, "a weight", positive=True) if stmt.weight is not None else 1.0
+            if name in seen:
+                self.diags.error(f"reward '{name}' is listed twice", stmt.call.name.pos,
+                                 hint=f"first at {seen[name].file}:{seen[name].line}")
+                continue
+            seen[name] = stmt.pos
+            spec = self.spec("reward", stmt.call.name)
+            if spec is None or weight is None:
+                continue
+            inst = check_options(spec.options, bind_args(stmt.call, spec.options, f"reward '{name}'", self.diags),
+                                 f"reward '{name}'", self.diags, stmt.call.pos)
+            if inst is None:
+                continue
+            out.append((P.RewardRef(name=name, weight=weight, options=as_dict(inst)), frozenset(spec.needs),
+                        stmt.pos))
+        return out
+
+    def eval(self, block: Block) -> P.EvalSpec | None:
+        stmts = block.lists.get("eval", [])
+        if not stmts and not block.eval_settings:
+            return None
+        sets: list[P.DataRef] = []
+        evaluators: list[str] = []
+        every: int | None = None
+        every_pos: SourcePos | None = None
+        for stmt in stmts:
+            if stmt.every is not None:
+                n = self.integer(stmt.every, "eval every", 1)
+                if every is not None and n is not None and n != every:
+                    self.diags.error(f"eval every {n} steps contradicts every {every} steps", stmt.every.pos,
+                                     hint=f"first at {every_pos.file}:{every_pos.line}")
+                elif n is not None:
+                    every, every_pos = n, stmt.every.pos
+            for ref in stmt.refs:
+                name = ref.name.value
+                is_source = name in self.sources or self.registry.find("data_source", name) is not None
+                is_evaluator = self.registry.find("evaluator", name) is not None
+                if not is_source and not is_evaluator:
+                    candidates = (list(self.registry.names("data_source")) + list(self.registry.names("evaluator"))
+                                  + list(self.sources))
+                    self.diags.error(f"unknown eval set or evaluator '{name}'", ref.name.pos,
+                                     hint=did_you_mean(name, candidates)
+                                     or "eval takes data sources (named or registered) and evaluators")
+                    continue
+                if is_source:
+                    item = self.data_ref(ref, 1.0, None, what="eval set")
+                    if item is not None:
+                        sets.append(item.ref)
+                elif ref.args:
+                    self.diags.error(f"evaluator '{name}' takes no options", ref.args[0].pos)
+                if is_evaluator and name not in evaluators:
+                    evaluators.append(name)
+        settings: dict[str, Any] = {}
+        if block.eval_settings:
+            first = next(iter(block.eval_settings.values()))
+            inst = check_options(EvalSettingsOptions, block.eval_settings, "eval settings", self.diags, first.pos)
+            if inst is not None:
+                settings = as_dict(inst)
+        return P.EvalSpec(sets=sets, evaluators=evaluators, every_steps=every, **settings)
+
+
+def _fields(schema: type) -> set[str]:
+    import dataclasses
+
+    return {f.name for f in dataclasses.fields(schema)}
+
+
+def _kind(v: ast.Value) -> str:
+    x = v.value
+    if isinstance(x, bool):
+        return "a boolean"
+    if isinstance(x, int):
+        return "an integer"
+    if isinstance(x, float):
+        return "a number"
+    if isinstance(x, str):
+        return f"the word '{x}'" if v.bare else "a string"
+    if isinstance(x, list):
+        return "a list"
+    if x is None:
+        return "none"
+    return type(x).__name__
