@@ -22,12 +22,12 @@ from seethink_core import plan as P
 from seethink_core.compiler import merge as merging
 from seethink_core.compiler.bind import as_dict, bind_args, check_options
 from seethink_core.compiler.blocks import Block, build_block, fold
-from seethink_core.compiler.diagnostics import Diags
+from seethink_core.compiler.diagnostics import Diags, suggest
 from seethink_core.compiler.loader import Unit
 from seethink_core.compiler.overrides import parse_overrides
 from seethink_core.compiler.resolve import Resolver, StageSpec
 from seethink_core.dsl import ast
-from seethink_core.errors import Diagnostic, DslError, SourcePos, did_you_mean
+from seethink_core.errors import Diagnostic, DslError, SourcePos
 from seethink_core.methods import is_rl
 from seethink_core.registry import Registry, load_factory
 
@@ -60,7 +60,7 @@ def find_curriculum(unit: Unit, name: str | None, diags: Diags) -> tuple[ast.Cur
     found = unit.scope_curricula.get(name)
     if found is None:
         names = list(unit.scope_curricula)
-        hint = did_you_mean(name, names) or (f"it defines: {', '.join(names)}" if names else None)
+        hint = suggest(name, names) or (f"it defines: {', '.join(names)}" if names else None)
         raise DslError(Diagnostic(f"no curriculum '{name}' in {unit.file}", None, hint))
     return found
 
@@ -75,7 +75,7 @@ def extends_chain(curr: ast.Curriculum, unit: Unit,
         if found is None:
             names = [n for n in unit.scope_curricula if n != curr.name.value]
             diags.error(f"curriculum '{curr.name.value}' extends an unknown curriculum '{curr.extends.value}'",
-                        curr.extends.pos, hint=did_you_mean(curr.extends.value, names)
+                        curr.extends.pos, hint=suggest(curr.extends.value, names)
                         or (f"known here: {', '.join(names)}" if names else "no other curriculum is in scope"))
             return list(reversed(chain)), False
         parent, parent_unit = found
@@ -159,7 +159,7 @@ def stage_order(layers: Layers, diags: Diags) -> list[str]:
     for n in layers.order.names:
         if n.value not in layers.stages:
             diags.error(f"'stages' names an unknown stage '{n.value}'", n.pos,
-                        hint=did_you_mean(n.value, layers.stages) or f"stages: {', '.join(layers.stages)}")
+                        hint=suggest(n.value, layers.stages) or f"stages: {', '.join(layers.stages)}")
         elif n.value in order:
             diags.error(f"stage '{n.value}' is listed twice", n.pos, hint="a stage runs once per curriculum")
         else:
@@ -186,7 +186,7 @@ def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = Non
     for name, (pos, block) in ov.stages.items():
         if name not in layers.stages:
             diags.error(f"--set names an unknown stage '{name}'", pos,
-                        hint=did_you_mean(name, layers.stages) or f"stages: {', '.join(layers.stages)}")
+                        hint=suggest(name, layers.stages) or f"stages: {', '.join(layers.stages)}")
         else:
             layers.stages[name].append(block)
 
@@ -300,7 +300,7 @@ def resolve_backend(layers: Layers, ov: Any, override: str | None, registry: Reg
     spec = registry.find("backend", name)
     if spec is None:
         if stmt is not None and name == file_name and registry.names("backend"):
-            close = did_you_mean(name, registry.names("backend"))
+            close = suggest(name, registry.names("backend"))
             if close:  # a near miss of a registered backend is a typo, not a backend installed elsewhere
                 diags.error(f"unknown backend '{name}'", stmt.call.name.pos, hint=close)
         options = {}

@@ -37,3 +37,10 @@ class Diags:
     def raise_if_any(self) -> None:
         if self.errors:
             raise DslError(self.items)
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """``did_you_mean``, skipped for absurdly long names (a 3 MB word must not take seconds)."""
+    from seethink_core.errors import did_you_mean
+
+    return did_you_mean(name, candidates) if len(name) <= 100 else None

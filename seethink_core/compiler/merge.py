@@ -21,10 +21,9 @@ from typing import Any
 
 from seethink_core import plan as P
 from seethink_core.compiler.blocks import Block, fold
-from seethink_core.compiler.diagnostics import Diags
+from seethink_core.compiler.diagnostics import Diags, suggest
 from seethink_core.compiler.resolve import Resolver, StageSpec
 from seethink_core.dsl import ast
-from seethink_core.errors import did_you_mean
 
 # attribute(s) of StageSpec -> (kinds of settings that set it, words for messages, keyword for the hint)
 _SAME = (
@@ -149,7 +148,7 @@ def apply_merges(layers: Any, order: list[str], specs: dict[str, StageSpec], cur
         for m in node.members:
             if m.value not in layers.stages:
                 diags.error(f"merge '{name}' names an unknown stage '{m.value}'", m.pos,
-                            hint=did_you_mean(m.value, layers.stages) or f"stages: {', '.join(layers.stages)}")
+                            hint=suggest(m.value, layers.stages) or f"stages: {', '.join(layers.stages)}")
                 ok = False
             elif m.value in members:
                 diags.error(f"merge '{name}' lists stage '{m.value}' twice", m.pos)

@@ -13,9 +13,9 @@ from typing import Any, Literal
 from seethink_core import plan as P
 from seethink_core.compiler.bind import as_dict, bind_args, check_options
 from seethink_core.compiler.blocks import Block
-from seethink_core.compiler.diagnostics import Diags
+from seethink_core.compiler.diagnostics import Diags, suggest
 from seethink_core.dsl import ast
-from seethink_core.errors import SourcePos, did_you_mean
+from seethink_core.errors import SourcePos
 from seethink_core.methods import METHODS, OptimizerOptions
 from seethink_core.options import NoOptions, opt
 from seethink_core.registry import Registry
@@ -155,7 +155,7 @@ class Resolver:
     def spec(self, kind: str, name: ast.Name, extra: list[str] = ()) -> Any | None:
         found = self.registry.find(kind, name.value)
         if found is None:
-            hint = did_you_mean(name.value, list(self.registry.names(kind)) + list(extra))
+            hint = suggest(name.value, list(self.registry.names(kind)) + list(extra))
             if hint is None:
                 known = self.registry.names(kind)
                 hint = f"registered: {', '.join(known)}" if known else "no plugin registers one; see `seethink plugins`"
@@ -234,7 +234,6 @@ class Resolver:
     # --- the whole stage ----------------------------------------------------------------------
 
     def stage(self, name: str, pos: SourcePos, block: Block) -> StageSpec:
-        d = self.diags
         s = StageSpec(name=name, pos=pos, stages=[name], capabilities=[])
         single = block.single
         for kind, stmt in single.items():
@@ -281,8 +280,9 @@ class Resolver:
         if not text.strip():
             self.diags.error("model must not be empty", v.pos)
             return None
-        if "/" not in text and self.registry.find("model", text) is None and not os.path.exists(text):
-            close = did_you_mean(text, self.registry.names("model"))
+        registered = self.registry.find("model", text) or self.registry.find("model", text.replace("-", "_"))
+        if "/" not in text and registered is None and not os.path.exists(text):
+            close = suggest(text, self.registry.names("model"))
             if close:
                 self.diags.error(f"unknown model '{text}'", v.pos, hint=close)
                 return None
@@ -303,7 +303,7 @@ class Resolver:
         out = []
         for p in stmt.parts:
             if p.value not in FREEZABLE:
-                hint = did_you_mean(p.value, FREEZABLE) or f"freeze takes {', '.join(FREEZABLE)} or none"
+                hint = suggest(p.value, FREEZABLE) or f"freeze takes {', '.join(FREEZABLE)} or none"
                 self.diags.error(f"cannot freeze '{p.value}'", p.pos, hint=hint)
             elif p.value not in out:
                 out.append(p.value)
@@ -341,7 +341,7 @@ class Resolver:
         schema = METHODS.get(method)
         if schema is None:
             self.diags.error(f"unknown method '{method}'", algo.method.pos,
-                             hint=did_you_mean(method, METHODS) or f"methods: {', '.join(METHODS)}")
+                             hint=suggest(method, METHODS) or f"methods: {', '.join(METHODS)}")
             return method, None
         options = dict(algo.options) if algo is not None else {}
         options.update(block.algorithm_extra)
@@ -373,7 +373,7 @@ class Resolver:
             schema = DIFFICULTY_SOURCES.get(call.name.value)
             if schema is None:
                 self.diags.error(f"unknown difficulty source '{call.name.value}'", call.name.pos,
-                                 hint=did_you_mean(call.name.value, DIFFICULTY_SOURCES)
+                                 hint=suggest(call.name.value, DIFFICULTY_SOURCES)
                                  or "difficulty comes from: column, pass_rate(...) or none")
             else:
                 source = call.name.value
@@ -386,7 +386,7 @@ class Resolver:
         if isinstance(order_node, ast.Name):
             if order_node.value not in ORDERS:
                 self.diags.error(f"unknown difficulty order '{order_node.value}'", order_node.pos,
-                                 hint=did_you_mean(order_node.value, ORDERS) or f"orders: {', '.join(ORDERS)}")
+                                 hint=suggest(order_node.value, ORDERS) or f"orders: {', '.join(ORDERS)}")
             else:
                 order = order_node.value
         lo, hi = 0.0, 1.0
@@ -417,7 +417,7 @@ class Resolver:
             kind = pc.call.name.value
             if kind not in PACING_KINDS:
                 self.diags.error(f"unknown pacing '{kind}'", pc.call.name.pos,
-                                 hint=did_you_mean(kind, PACING_KINDS) or f"pacing: {', '.join(PACING_KINDS)} or none")
+                                 hint=suggest(kind, PACING_KINDS) or f"pacing: {', '.join(PACING_KINDS)} or none")
             else:
                 inst = check_options(PacingOptions, bind_args(pc.call, PacingOptions, f"pacing {kind}", self.diags),
                                      f"pacing {kind}", self.diags, pc.call.pos)
@@ -474,7 +474,7 @@ class Resolver:
                     candidates = (list(self.registry.names("data_source")) + list(self.registry.names("evaluator"))
                                   + list(self.sources))
                     self.diags.error(f"unknown eval set or evaluator '{name}'", ref.name.pos,
-                                     hint=did_you_mean(name, candidates)
+                                     hint=suggest(name, candidates)
                                      or "eval takes data sources (named or registered) and evaluators")
                     continue
                 if is_source:

@@ -274,7 +274,7 @@ def translate(err: Exception, text: str, file: str) -> DslError:
 
         keywords = _keyword_values(expected)
         if tok.type == "NAME" and keywords:
-            close = did_you_mean(str(tok), keywords)
+            close = did_you_mean(str(tok), keywords) if len(str(tok)) <= 100 else None
             if close:
                 return DslError(f"unknown keyword {_show(tok)}", pos, hint=close)
             return DslError(f"unexpected name {_show(tok)}", pos, hint=hint)

@@ -62,8 +62,8 @@ def summarize(plan: P.TrainingPlan) -> dict[str, Any]:
             if d.mapping:
                 item["mapping"] = P.to_data(d.mapping)
             row["data"].append(item)
-        row["rewards"] = [{"name": r.name, "weight": r.weight, **({"options": P.to_data(r.options)} if r.options else {})}
-                          for r in p.rewards]
+        row["rewards"] = [{"name": r.name, "weight": r.weight,
+                           **({"options": P.to_data(r.options)} if r.options else {})} for r in p.rewards]
         row["budget"] = {k: v for k, v in dataclasses.asdict(p.budget).items() if v is not None}
         if p.transition is not None:
             row["transition"] = P.to_data(p.transition)

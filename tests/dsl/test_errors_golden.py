@@ -7,8 +7,8 @@ curriculum come together. SEETHINK_UPDATE_GOLDEN=1 rewrites the .txt files.
 from __future__ import annotations
 
 import pytest
-
 import seethink_test_support as support
+
 from seethink_core.compiler import check_paths
 from seethink_core.errors import SOURCES, render
 

@@ -7,8 +7,8 @@ Each file's ``# compile:`` lines say what to compile; the golden YAML holds a su
 from __future__ import annotations
 
 import pytest
-
 import seethink_test_support as support
+
 from seethink_core.compiler import compile_path
 
 PLAN_FILES = sorted((support.GOLDEN / "plans").glob("r*.curr"))
