@@ -1,0 +1,82 @@
+"""The ``hf`` data source: a Hugging Face hub data set through ``datasets``, with a field mapping.
+
+Offline (``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE`` set, or the hub unreachable)
+a data set that is not already cached is one clear ``DataError`` that says how to
+go on; the hub is probed with a short timeout first so nothing hangs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from seethink_core.errors import DataError
+from seethink_data.options import HubOptions
+from seethink_data.records import RecordMapper, RecordSource
+
+PROBE_TIMEOUT_S = 3.0
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def offline_reason() -> str | None:
+    """Why the hub cannot be reached, or ``None`` when it can."""
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        if _truthy(var):
+            return f"{var} is set"
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=PROBE_TIMEOUT_S).close()
+    except OSError as e:
+        return f"{host} is unreachable ({e.strerror or e})"
+    return None
+
+
+class HubReader:
+    """Records of one split of a hub data set."""
+
+    base_dir: Path | None = None
+
+    def __init__(self, source: str, dataset: str, split: str, config: str | None = None,
+                 revision: str | None = None):
+        reason = offline_reason()
+        if reason is not None and not Path(dataset).exists():
+            raise DataError(
+                f"{source}: the Hugging Face data set '{dataset}' could not be reached: {reason}",
+                hint=f"download it where the network is allowed (`hf download {dataset} --repo-type dataset "
+                     f"--local-dir DIR`), then use `path: \"DIR\"` or point `parquet`/`jsonl` at the local copy")
+        try:
+            import datasets
+        except ImportError:
+            raise DataError(f"{source}: the `datasets` package is not installed",
+                            hint="pip install 'seethink[data]'") from None
+        try:
+            self.ds = datasets.load_dataset(dataset, config, split=split, revision=revision)
+        except Exception as e:  # datasets raises many types; the user needs one message
+            raise DataError(f"{source}: loading '{dataset}' (split '{split}') failed: {type(e).__name__}: {e}",
+                            hint="check the id and split, or use a local copy with `parquet`/`jsonl`") from None
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        # Arrow batches give image columns as their stored {"bytes", "path"} structs: checked, kept
+        # encoded and decoded per served batch, instead of a PIL image per row held in memory.
+        for batch in self.ds.with_format("arrow").iter(batch_size=256):
+            yield from batch.to_pylist()
+
+    def size(self) -> int:
+        return len(self.ds)
+
+    def fields(self) -> list[str]:
+        return list(self.ds.column_names)
+
+
+def open_hf(options: HubOptions, *, seed: int, mapping: dict[str, str] | None = None) -> RecordSource:
+    del seed
+    reader = HubReader("hf", options.dataset, options.split, options.config, options.revision)
+    mapper = RecordMapper("hf", dict(mapping or {}), None, options.decode_images)
+    return RecordSource("hf", reader, mapper, on_error=options.on_error, limit=options.limit)

@@ -1,0 +1,350 @@
+"""A phase's data in training order: the ``SampleStream`` every backend reads (DESIGN §3.4).
+
+``build_stream`` opens each source of the phase's mixture through the registry
+and serves batches. The rules, in the order they apply:
+
+1. **Range filter** — only samples with ``difficulty`` in ``[min, max]`` are in the catalogue;
+   a sample of unknown difficulty cannot be judged and is kept.
+2. **Mixture** — an *epoch* is one pass over the weighted union. Its length is ``N``, the
+   number of catalogued samples (of sources with a weight above 0); source ``s`` (``n_s`` samples, weight ``w_s``) gets
+   ``k_s = N * w_s * n_s / sum(w * n)`` places (largest-remainder rounding). So equal weights
+   give the plain union, each sample once, and weight 2 doubles a source's share. A source's
+   places are filled by seeded permutations of its samples (whole passes, then a prefix of
+   a fresh one), drawn anew each epoch.
+3. **Order** — ``shuffle``: a seeded shuffle, new every epoch; ``easy_to_hard`` /
+   ``hard_to_easy``: sorted by difficulty with seeded tie-breaks that stay the same every
+   epoch, never shuffled (unknown difficulty sorts as 0.5).
+4. **Pacing** — at step ``t`` of ``T`` (``set_total_steps``) only the easiest part of the range
+   is admitted (the hardest part for ``hard_to_easy``); the admitted share grows from
+   ``start`` to 1 at ``full_at * T`` by ``linear``, ``root`` (sqrt) or ``step`` (``stages``
+   jumps). A sample not yet admitted waits in its place; an epoch ends when no admitted
+   sample is left in it, and samples never admitted during it are dropped from it. The
+   easiest difficulty present is always admitted, so a batch can always be filled.
+
+Batches cross epoch boundaries when needed. Position, epoch and the set of samples taken
+out of order are the whole state: every order is a pure function of (seed, epoch), so
+``state_dict`` is small, JSON-able and resumes exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from seethink_core.errors import DataError, SeethinkError
+from seethink_core.options import validate
+from seethink_core.plan import DataRef, Difficulty, Pacing, Phase
+from seethink_core.registry import DataSourceSpec, Registry
+from seethink_core.sample import Sample
+
+STATE_VERSION = 1
+UNKNOWN_DIFFICULTY = 0.5  # where a sample without a difficulty sorts
+
+
+def open_source(ref: DataRef, registry: Registry, *, seed: int) -> Any:
+    """Bind ``ref.options`` to the source's schema and call its factory."""
+    spec: DataSourceSpec = registry.get("data_source", ref.source)
+    what = f"data source '{ref.source}'"
+    options, problems = validate(spec.options, dict(ref.options), what=what)
+    if problems:
+        raise DataError(problems)
+    if ref.mapping and not spec.mappable:
+        raise DataError(f"{what} reads no named record fields, so it takes no field mapping "
+                        f"({', '.join(sorted(ref.mapping))})")
+    factory = spec.load()
+    try:
+        return factory(options, seed=seed, mapping=dict(ref.mapping))
+    except SeethinkError:
+        raise
+    except Exception as e:  # a plugin's bug must still name the source
+        raise DataError(f"{what} failed to open: {type(e).__name__}: {e}") from None
+
+
+class _Catalogue:
+    """One source's samples: by random access when the source offers it, else read once and kept.
+
+    Random access (``size()``, ``get(i)``, ``difficulty_at(i)`` and, for difficulty overrides,
+    ``id_at(i)``) lets the synthetic world serve thousands of samples without drawing them
+    before they are needed.
+    """
+
+    def __init__(self, ref: DataRef, source: Any, overrides: Mapping[str, float] | None):
+        self.ref = ref
+        self.source = source
+        self.overrides = overrides
+        size = source.size() if hasattr(source, "size") else None
+        # Overrides are keyed by sample id, so random access then also needs ``id_at(i)``.
+        self.random_access = (size is not None and hasattr(source, "get") and hasattr(source, "difficulty_at")
+                              and (not overrides or hasattr(source, "id_at")))
+        if self.random_access:
+            self.items: list[Sample] | None = None
+            self.difficulties = [source.difficulty_at(i) for i in range(size)]
+            if overrides:
+                for i in range(size):
+                    sample_id = source.id_at(i)
+                    if sample_id in overrides:
+                        self.difficulties[i] = float(overrides[sample_id])
+        else:
+            self.items = [self._stamp(s) for s in source]
+            self.difficulties = [s.difficulty for s in self.items]
+
+    def _stamp(self, sample: Sample) -> Sample:
+        if sample.capability is None and self.ref.capability is not None:
+            sample.capability = self.ref.capability
+        if self.overrides and sample.id in self.overrides:
+            sample.difficulty = float(self.overrides[sample.id])
+        return sample
+
+    def get(self, i: int) -> Sample:
+        if self.items is not None:
+            return self.items[i]
+        return self._stamp(self.source.get(i))
+
+
+def admitted_share(pacing: Pacing | None, step: int, total_steps: int | None) -> float:
+    """The fraction of the difficulty range admitted at ``step`` (1.0 = everything)."""
+    if pacing is None or not total_steps:
+        return 1.0
+    progress = min(1.0, max(0.0, step / max(1e-9, pacing.full_at * total_steps)))
+    if pacing.kind == "linear":
+        grown = progress
+    elif pacing.kind == "root":
+        grown = math.sqrt(progress)
+    else:  # "step": `stages` equal jumps, the last one at full_at
+        grown = math.floor(progress * pacing.stages + 1e-9) / pacing.stages
+    return min(1.0, pacing.start + (1.0 - pacing.start) * grown)
+
+
+def admitted_range(difficulty: Difficulty, step: int, total_steps: int | None) -> tuple[float, float]:
+    """The difficulty interval pacing admits at ``step``, inside the phase's ``[min, max]``."""
+    share = admitted_share(difficulty.pacing, step, total_steps)
+    width = (difficulty.max - difficulty.min) * share
+    if difficulty.order == "hard_to_easy":
+        return difficulty.max - width, difficulty.max
+    return difficulty.min, difficulty.min + width
+
+
+def _quotas(sizes: list[int], weights: list[float]) -> list[int]:
+    total = sum(n for n, w in zip(sizes, weights, strict=True) if w > 0)  # weight 0 = left out
+    mass = [w * n for w, n in zip(weights, sizes, strict=True)]
+    if total == 0 or sum(mass) <= 0:
+        return [0] * len(sizes)
+    exact = [total * m / sum(mass) for m in mass]
+    quotas = [math.floor(x) for x in exact]
+    # Largest remainders get the places rounding left over, lowest index first on ties.
+    for j in sorted(range(len(exact)), key=lambda j: (quotas[j] - exact[j], j))[: total - sum(quotas)]:
+        quotas[j] += 1
+    return quotas
+
+
+@dataclass
+class _Cursor:
+    epoch: int = 0
+    pos: int = 0  # every place before it has been served
+    taken: set[int] = dataclasses.field(default_factory=set)  # places at or after pos, served early
+    served: int = 0
+
+
+class Stream:
+    """The ``SampleStream`` of one phase (see the module docstring for the rules)."""
+
+    def __init__(self, catalogues: list[_Catalogue], difficulty: Difficulty, seed: int, *,
+                 decode_images: bool = True):
+        self.catalogues = catalogues
+        self.difficulty = difficulty
+        self.seed = seed
+        self.decode_images = decode_images
+        self.total_steps: int | None = None
+        lo, hi = difficulty.min, difficulty.max
+        # Catalogue = (source, item) pairs inside the range, with their difficulty.
+        self.pool: list[list[int]] = [
+            [i for i, d in enumerate(c.difficulties) if d is None or lo <= d <= hi] for c in catalogues]
+        self.weights = [c.ref.weight for c in catalogues]
+        self.quotas = _quotas([len(p) for p in self.pool], self.weights)
+        if sum(self.quotas) == 0:
+            names = ", ".join(c.ref.source for c in catalogues)
+            raise DataError(f"no samples to train on from {names}: every sample is outside the difficulty "
+                            f"range [{lo}, {hi}] or has weight 0")
+        known = [d for c, pool, quota in zip(catalogues, self.pool, self.quotas, strict=True) if quota
+                 for d in (c.difficulties[i] for i in pool) if d is not None]
+        self._known = (min(known), max(known)) if known else None
+        self._cursor = _Cursor()
+        self._order: list[tuple[int, int]] = self._epoch_order(0)
+
+    # -- the protocol ---------------------------------------------------------------------------
+
+    def set_total_steps(self, n: int) -> None:
+        """The phase's length in steps; pacing needs it (without it everything is admitted)."""
+        self.total_steps = n
+
+    def total_samples(self) -> int:
+        """Samples in one epoch."""
+        return sum(self.quotas)
+
+    def next_batch(self, n: int, step: int) -> list[Sample]:
+        lo, hi = self._admitted(step)
+        out: list[Sample] = []
+        while len(out) < n:
+            place = self._next_place(lo, hi)
+            if place is None:
+                if self._cursor.pos == 0 and not self._cursor.taken:
+                    # Nothing of this epoch is admitted (a downsampled source left out the easiest
+                    # samples): admit this epoch's easiest ones rather than start an empty epoch.
+                    lo, hi = self._widen(lo, hi)
+                else:
+                    self._new_epoch(self._cursor.epoch + 1)
+                continue
+            s, i = self._order[place]
+            out.append(self._serve(self.catalogues[s].get(i)))
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        c = self._cursor
+        return {"version": STATE_VERSION, "seed": self.seed, "epoch_size": self.total_samples(),
+                "epoch": c.epoch, "pos": c.pos, "taken": sorted(c.taken), "served": c.served,
+                "total_steps": self.total_steps}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("version") != STATE_VERSION:
+            raise DataError(f"cannot resume the data stream: state version {state.get('version')} "
+                            f"is not {STATE_VERSION}")
+        if state["seed"] != self.seed or state["epoch_size"] != self.total_samples():
+            raise DataError("cannot resume the data stream: its seed or data changed since the state was "
+                            f"saved (seed {state['seed']} vs {self.seed}, epoch of {state['epoch_size']} vs "
+                            f"{self.total_samples()} samples)")
+        self._new_epoch(int(state["epoch"]))
+        self._cursor.pos = int(state["pos"])
+        self._cursor.taken = set(state["taken"])
+        self._cursor.served = int(state["served"])
+        if state.get("total_steps") is not None:
+            self.total_steps = int(state["total_steps"])
+
+    # -- epochs -----------------------------------------------------------------------------------
+
+    @property
+    def epoch(self) -> int:
+        return self._cursor.epoch
+
+    def epoch_order(self, epoch: int) -> list[tuple[int, int]]:
+        """The (source index, item index) places of ``epoch``, in serving order (before pacing)."""
+        return self._epoch_order(epoch)
+
+    def _epoch_order(self, epoch: int) -> list[tuple[int, int]]:
+        places: list[tuple[int, int]] = []
+        for s, (pool, quota) in enumerate(zip(self.pool, self.quotas, strict=True)):
+            rng = random.Random(f"seethink-stream:{self.seed}:{epoch}:{s}")
+            chosen: list[int] = []
+            while len(chosen) < quota:
+                perm = pool[:]
+                rng.shuffle(perm)
+                chosen.extend(perm[: quota - len(chosen)])
+            places.extend((s, i) for i in chosen)
+        order = self.difficulty.order
+        if order == "shuffle":
+            random.Random(f"seethink-stream:{self.seed}:{epoch}:order").shuffle(places)
+            return places
+        # Seeded tie-breaks that do not change with the epoch: fix the order of the places by
+        # their identity first, then a stable sort by difficulty.
+        places.sort()
+        random.Random(f"seethink-stream:{self.seed}:ties").shuffle(places)
+        places.sort(key=lambda p: self._difficulty(p), reverse=order == "hard_to_easy")
+        return places
+
+    def _difficulty(self, place: tuple[int, int]) -> float:
+        d = self.catalogues[place[0]].difficulties[place[1]]
+        return UNKNOWN_DIFFICULTY if d is None else d
+
+    def _new_epoch(self, epoch: int) -> None:
+        self._order = self._epoch_order(epoch)
+        served = self._cursor.served
+        self._cursor = _Cursor(epoch=epoch, served=served)
+
+    def _admitted(self, step: int) -> tuple[float, float]:
+        lo, hi = admitted_range(self.difficulty, step, self.total_steps)
+        if self._known is not None:  # the easiest (or hardest) difficulty present is always admitted
+            if self.difficulty.order == "hard_to_easy":
+                lo = min(lo, self._known[1])
+            else:
+                hi = max(hi, self._known[0])
+        return lo, hi
+
+    def _widen(self, lo: float, hi: float) -> tuple[float, float]:
+        present = [self._difficulty(p) for p in self._order]
+        if self.difficulty.order == "hard_to_easy":
+            return min(lo, max(present)), hi
+        return lo, max(hi, min(present))
+
+    def _next_place(self, lo: float, hi: float) -> int | None:
+        c = self._cursor
+        while c.pos < len(self._order) and c.pos in c.taken:
+            c.taken.discard(c.pos)
+            c.pos += 1
+        for place in range(c.pos, len(self._order)):
+            if place in c.taken:
+                continue
+            s, i = self._order[place]
+            d = self.catalogues[s].difficulties[i]
+            if d is None or lo - 1e-12 <= d <= hi + 1e-12:
+                if place == c.pos:
+                    c.pos += 1
+                else:
+                    c.taken.add(place)
+                c.served += 1
+                return place
+        return None
+
+    def _serve(self, sample: Sample) -> Sample:
+        if not self.decode_images or not any(isinstance(im, (bytes, bytearray, dict)) for im in sample.images):
+            return sample
+        return dataclasses.replace(sample, images=[_decode(im) for im in sample.images])
+
+
+def _decode(image: Any) -> Any:
+    """Encoded image bytes become a PIL image for the model; paths, URLs and PIL pass through."""
+    if isinstance(image, dict):
+        image = image.get("bytes") or image.get("path")
+    if isinstance(image, (bytes, bytearray)):
+        from PIL import Image
+
+        im = Image.open(io.BytesIO(bytes(image)))
+        im.load()
+        return im
+    return image
+
+
+def build_stream(phase: Phase, registry: Registry, *, seed: int, batch_hint: int | None = None,
+                 difficulties: Mapping[str, float] | None = None) -> Stream:
+    """The phase's ``SampleStream``. ``difficulties``: per-sample-id difficulty (e.g. 1 - the pass
+    rates a ``pass_rate`` estimator measured) that replaces what the sources say.
+
+    ``batch_hint`` is accepted for backends that know their batch size; the order does not depend on it.
+    """
+    del batch_hint
+    if not phase.data:
+        raise DataError(f"phase '{phase.name}' has no data")
+    catalogues = [_Catalogue(ref, open_source(ref, registry, seed=seed + k), difficulties)
+                  for k, ref in enumerate(phase.data)]
+    return Stream(catalogues, phase.difficulty, seed)
+
+
+def count_samples(phase: Phase, registry: Registry, seed: int) -> int:
+    """Samples in one epoch of the phase (to turn an ``epochs`` budget into steps)."""
+    d = phase.difficulty
+    if d.min <= 0.0 and d.max >= 1.0:
+        # No range filter: the epoch is the sum of the sources' sizes, when they know them.
+        sizes = []
+        for k, ref in enumerate(phase.data):
+            src = open_source(ref, registry, seed=seed + k)
+            sizes.append(src.size() if hasattr(src, "size") else None)
+        if all(n is not None for n in sizes):
+            return _epoch_length(sizes, [ref.weight for ref in phase.data])
+    return build_stream(phase, registry, seed=seed).total_samples()
+
+
+def _epoch_length(sizes: list[int], weights: list[float]) -> int:
+    return sum(_quotas(sizes, weights))
