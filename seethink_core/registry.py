@@ -8,6 +8,7 @@ not import torch.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -110,6 +111,18 @@ KIND_WORDS = {
 }
 
 
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _valid_name(kind: str, name: object) -> bool:
+    """Models are named by strings in a .curr file (`model "tiny-vlm"`), everything else by bare words."""
+    if not isinstance(name, str):
+        return False
+    if kind == "model":
+        return bool(_MODEL_NAME.match(name)) and "/" not in name
+    return name.isidentifier()
+
+
 @dataclass
 class Entry:
     spec: Spec
@@ -127,9 +140,10 @@ class Registry:
         if not isinstance(spec, want):
             raise PluginError(f"plugin '{plugin}' registered {spec!r} as a {KIND_WORDS[kind]}; "
                               f"expected a {want.__name__}")
-        if not isinstance(spec.name, str) or not spec.name.isidentifier():
+        if not _valid_name(kind, spec.name):
+            rule = "letters, digits, '_', '-' and '.'" if kind == "model" else "an identifier"
             raise PluginError(f"plugin '{plugin}' registered a {KIND_WORDS[kind]} with an invalid name "
-                              f"{spec.name!r} (names are identifiers, usable in a .curr file)")
+                              f"{spec.name!r} (a name usable in a .curr file: {rule})")
         existing = self.entries[kind].get(spec.name)
         if existing is not None:
             raise PluginError(f"{KIND_WORDS[kind]} '{spec.name}' is registered twice: by plugin "
