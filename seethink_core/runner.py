@@ -165,7 +165,9 @@ class Runner:
         from seethink_core.rewarding import build_reward
         from seethink_core.stream import build_stream
 
-        stream = RecordingStream(build_stream(phase, registry, seed=phase.seed), phase_dir / "data_order.jsonl")
+        difficulties = self._estimated_difficulties(backend, phase, init, phase_dir, progress)
+        stream = RecordingStream(build_stream(phase, registry, seed=phase.seed, difficulties=difficulties),
+                                 phase_dir / "data_order.jsonl")
         total_steps = resolve_total_steps(phase, stream.total_samples())
         if hasattr(stream.inner, "set_total_steps"):
             stream.inner.set_total_steps(total_steps)
@@ -299,6 +301,20 @@ class Runner:
             progress.note(f"phase {phase.name}: reused from {other.root} (identical plan prefix)")
             return ps
         return state.phases[phase.name]
+
+    def _estimated_difficulties(self, backend: Any, phase: Phase, init: Checkpoint, phase_dir: Path,
+                                progress: "_Progress") -> dict[str, float] | None:
+        """Pass-rate difficulty (``difficulty pass_rate(...)``), estimated with the backend's ``generate``
+        and cached on disk, so re-running a phase costs nothing."""
+        if phase.difficulty.source != "pass_rate":
+            return None
+        from seethink_core.difficulty import default_cache_dir, difficulty_for_phase
+
+        progress.note(f"phase {phase.name}: estimating pass rates ({phase.difficulty.estimator or 'defaults'})")
+        difficulties = difficulty_for_phase(self.plan, phase, init, backend, self.plugins.registry,
+                                            default_cache_dir())
+        write_json_atomic(phase_dir / "difficulty.json", difficulties)
+        return difficulties
 
     def _reference(self, phase: Phase, init: Checkpoint) -> Checkpoint | None:
         algo = phase.algorithm
