@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable
 
 from seethink_core.errors import Diagnostic, DslError, SourcePos
@@ -15,6 +16,10 @@ class Diags:
         self._seen: set[tuple] = set()
 
     def add(self, diag: Diagnostic) -> None:
+        if diag.pos is not None and diag.pos.end_col is None:
+            # Same caret as None (one column), and positions stay comparable: SeethinkError sorts
+            # diagnostics by position, and None cannot be compared with a number.
+            diag = diag.with_pos(replace(diag.pos, end_col=diag.pos.col + 1))
         key = (diag.message, diag.pos, diag.hint, diag.severity)
         if key not in self._seen:
             self._seen.add(key)

@@ -100,7 +100,7 @@ class Loader:
 
     def _import(self, unit: Unit, item: ast.Import, stack: tuple[str, ...]) -> Unit | None:
         target = item.path.value
-        if not isinstance(target, str) or not target:
+        if not isinstance(target, str) or not target.strip() or "\x00" in target:
             unit.diags.error("import takes a file name in quotes", item.path.pos)
             return None
         base = os.path.dirname(unit.real) if unit.real else os.getcwd()
@@ -123,8 +123,8 @@ class Loader:
             try:
                 text = source_io.read(path, display)
                 imported = self._load(text, display, real, stack)
-            except DslError as e:
-                unit.diags.extend(e.diagnostics)
+            except DslError as e:  # a folder, an unreadable or a binary file: say which import
+                unit.diags.extend(d if d.pos is not None else d.with_pos(item.path.pos) for d in e.diagnostics)
                 return None
         unit.diags.extend(imported.diags.items)
         return imported

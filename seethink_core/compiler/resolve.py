@@ -114,6 +114,19 @@ class Resolver:
         self.diags = diags
         self.sources = sources  # named sources in scope
         self._named: dict[str, NamedSource | None] = {}
+        self._checked: dict[tuple, tuple[Any, list]] = {}
+
+    def check(self, schema: type, args: dict[str, ast.Arg], what: str, pos: SourcePos | None) -> Any | None:
+        """``check_options``, once per distinct set of argument nodes: a curriculum-level reward or
+        source is validated once, not once per stage."""
+        key = (schema, what, pos, tuple((k, id(a)) for k, a in args.items()))
+        found = self._checked.get(key)
+        if found is None:
+            sub = Diags()
+            found = (check_options(schema, args, what, sub, pos), sub.items)
+            self._checked[key] = found
+        self.diags.extend(found[1])
+        return found[0]
 
     # --- small values -------------------------------------------------------------------------
 
@@ -222,7 +235,7 @@ class Resolver:
                 return None
             label = f"{what} '{name}'"
             options, mapping = self._split(call, spec, label)
-        instance = check_options(spec.options, options, label, self.diags, call.pos)
+        instance = self.check(spec.options, options, label, call.pos)
         if instance is None:
             return None
         ref = P.DataRef(source=spec.name, options=as_dict(instance), weight=weight,
@@ -345,14 +358,14 @@ class Resolver:
             return method, None
         options = dict(algo.options) if algo is not None else {}
         options.update(block.algorithm_extra)
-        return method, check_options(schema, options, f"method '{method}'", self.diags,
-                                     algo.pos if algo is not None else None)
+        return method, self.check(schema, options, f"method '{method}'",
+                          algo.pos if algo is not None else None)
 
     def handoff(self, block: Block) -> P.HandOff:
         if not block.handoff:
             return P.HandOff()
         first = next(iter(block.handoff.values()))
-        inst = check_options(HandOffOptions, block.handoff, "handoff", self.diags, first.pos)
+        inst = self.check(HandOffOptions, block.handoff, "handoff", first.pos)
         return P.HandOff(**as_dict(inst)) if inst is not None else P.HandOff()
 
     def span(self, span: ast.Span, what: str) -> tuple[float, float] | None:
@@ -377,8 +390,8 @@ class Resolver:
                                  or "difficulty comes from: column, pass_rate(...) or none")
             else:
                 source = call.name.value
-                inst = check_options(schema, bind_args(call, schema, f"difficulty {source}", self.diags),
-                                     f"difficulty {source}", self.diags, call.pos)
+                inst = self.check(schema, bind_args(call, schema, f"difficulty {source}", self.diags),
+                                     f"difficulty {source}", call.pos)
                 if inst is not None and schema is not NoOptions:
                     estimator = as_dict(inst)
         order = "shuffle"
@@ -419,8 +432,8 @@ class Resolver:
                 self.diags.error(f"unknown pacing '{kind}'", pc.call.name.pos,
                                  hint=suggest(kind, PACING_KINDS) or f"pacing: {', '.join(PACING_KINDS)} or none")
             else:
-                inst = check_options(PacingOptions, bind_args(pc.call, PacingOptions, f"pacing {kind}", self.diags),
-                                     f"pacing {kind}", self.diags, pc.call.pos)
+                inst = self.check(PacingOptions, bind_args(pc.call, PacingOptions, f"pacing {kind}", self.diags),
+                                     f"pacing {kind}", pc.call.pos)
                 if inst is not None:
                     pacing = P.Pacing(kind=kind, **as_dict(inst))
         if source == "none" and (order != "shuffle" or (lo, hi) != (0.0, 1.0) or levels or pacing):
@@ -442,8 +455,8 @@ class Resolver:
             spec = self.spec("reward", stmt.call.name)
             if spec is None or weight is None:
                 continue
-            inst = check_options(spec.options, bind_args(stmt.call, spec.options, f"reward '{name}'", self.diags),
-                                 f"reward '{name}'", self.diags, stmt.call.pos)
+            inst = self.check(spec.options, bind_args(stmt.call, spec.options, f"reward '{name}'", self.diags),
+                                 f"reward '{name}'", stmt.call.pos)
             if inst is None:
                 continue
             out.append((P.RewardRef(name=name, weight=weight, options=as_dict(inst)), frozenset(spec.needs),
@@ -488,7 +501,7 @@ class Resolver:
         settings: dict[str, Any] = {}
         if block.eval_settings:
             first = next(iter(block.eval_settings.values()))
-            inst = check_options(EvalSettingsOptions, block.eval_settings, "eval settings", self.diags, first.pos)
+            inst = self.check(EvalSettingsOptions, block.eval_settings, "eval settings", first.pos)
             if inst is not None:
                 settings = as_dict(inst)
         return P.EvalSpec(sets=sets, evaluators=evaluators, every_steps=every, **settings)

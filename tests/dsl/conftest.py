@@ -31,3 +31,4 @@ def fakes(with_plugins, monkeypatch):
     """Only the fake plugins (first-party plugins blocked: they may not exist yet); returns the registry."""
     monkeypatch.setenv("SEETHINK_BLOCK_PLUGINS", fakes_module.FIRST_PARTY)
     return with_plugins(("fakes", fakes_module.Fakes())).registry
+

@@ -1,0 +1,95 @@
+"""Parse + compile speed of the curriculum DSL, and the cold start of ``seethink check``.
+
+    python -m pytest benchmarks/bench_compile.py --benchmark-only
+
+Generated files of 10, 100 and 1,000 stages (each with a data mixture, rewards, a budget and an
+algorithm override) are compiled with fake plugins from tests/dsl/fakes.py, so the numbers measure
+the compiler and nothing a plugin does.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seethink_core.compiler import compile_text
+from seethink_core.dsl import parse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fakes():
+    spec = importlib.util.spec_from_file_location("seethink_bench_fakes", ROOT / "tests" / "dsl" / "fakes.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+FAKES = _fakes()
+REGISTRY = FAKES.fake_plugins().registry
+
+
+def generated(stages: int) -> str:
+    """A curriculum with ``stages`` stages, plus a child that reorders and merges some of them."""
+    lines = [
+        'source geo = hf("hiyouga/geometry3k", split: "train", prompt: "problem", answer: "answer")',
+        "curriculum big {",
+        '    model     "Qwen/Qwen3-VL-8B-Instruct"',
+        "    backend   local(device: \"cpu\")",
+        "    algorithm grpo(group: 5, lr: 1e-6, kl: 0.01)",
+        '    prompt    "{question} Think, then answer in \\\\boxed{}."',
+        "    reward    accuracy weight 0.9",
+        "    reward    format   weight 0.1",
+        "    eval      geometry3k_test every 50 steps",
+    ]
+    caps = ("perception", "textual_reasoning", "visual_reasoning")
+    for i in range(stages):
+        cap = caps[i % 3]
+        lines += [
+            f"    stage s{i} {{",
+            f"        capability {cap}",
+            f"        data synthetic(capability: {cap}, n: {64 + i}) weight 2",
+            "        data geo weight 0.5",
+            f"        steps {10 + i}",
+            f"        algorithm grpo(lr: {i + 1}e-7)",
+            "        difficulty pass_rate(samples: 16) order easy_to_hard",
+            "    }",
+        ]
+    lines.append("}")
+    order = ", ".join(f"s{i}" for i in reversed(range(stages)))
+    lines.append(f"curriculum big_reversed extends big {{ stages {order} }}")
+    if stages >= 2:
+        lines.append("curriculum big_merged extends big { merge s0, s1 as first_two }")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("stages", [10, 100, 1000])
+def test_parse(benchmark, stages):
+    text = generated(stages)
+    module = benchmark(parse, text, "generated.curr")
+    assert len(module.items) >= 3
+
+
+@pytest.mark.parametrize("stages", [10, 100, 1000])
+def test_parse_and_compile(benchmark, stages):
+    text = generated(stages)
+    plan = benchmark(compile_text, text, "generated.curr", registry=REGISTRY)
+    assert len(plan.phases) == stages
+
+
+def test_cold_start_check(benchmark, tmp_path):
+    """A fresh interpreter running ``seethink check`` on a 10-stage file (installed plugins, grammar cache warm)."""
+    path = tmp_path / "ten.curr"
+    path.write_text(generated(10))
+
+    def cold() -> int:
+        return subprocess.run([sys.executable, "-m", "seethink_core.cli.main", "check", str(path)],
+                              capture_output=True, text=True).returncode
+
+    rc = benchmark.pedantic(cold, rounds=5, iterations=1, warmup_rounds=1)
+    assert rc in (0, 2)  # the installed plugins may not register the fakes' names
