@@ -165,12 +165,19 @@ class RunDir:
             raise RunError(f"{self.root} is not a seethink run directory (no plan.json)")
         return TrainingPlan.from_json(self.plan_path.read_text(encoding="utf-8"))
 
-    def reset_phase_dir(self, phase: Phase) -> Path:
-        """Clear an unfinished phase's leftovers (never called for a finished phase)."""
+    def reset_phase_dir(self, phase: Phase, keep: tuple[str, ...] = ()) -> Path:
+        """Clear an unfinished phase's leftovers except the entries named in ``keep``
+        (never called for a finished phase)."""
         d = self.phase_dir(phase)
         if d.exists():
-            shutil.rmtree(d)
-        d.mkdir(parents=True)
+            for entry in d.iterdir():
+                if entry.name in keep:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        d.mkdir(parents=True, exist_ok=True)
         return d
 
 

@@ -154,7 +154,10 @@ class Runner:
         fault_point("handoff", phase.index)
         resume = self._resume_point(phase, state.phases[phase.name], progress)
         if resume is None:
-            phase_dir = self.run_dir.reset_phase_dir(phase)
+            # A backend that resumes inside a phase by its own means (OpenRLHF's --ckpt.load_enable)
+            # keeps its resume/ folder when an interrupted phase starts again.
+            interrupted = state.phases[phase.name].status == "running" and self._in_phase_resume
+            phase_dir = self.run_dir.reset_phase_dir(phase, keep=("resume",) if interrupted else ())
             ps = PhaseState(status="running", started=time.time())
         else:
             phase_dir = self.run_dir.phase_dir(phase)

@@ -1,0 +1,115 @@
+"""Compile-time rules of the ``openrlhf`` backend: what OpenRLHF 0.11.2 cannot run is an error naming the phase.
+
+The options schema (``options.py``) has already checked types and bounds; these are the rules
+that need the whole plan, each taken from ``openrlhf/cli/train_ppo_ray.py`` (its ``__main__``
+assertions and ``train()``) or from the trainer's behaviour.
+"""
+
+from __future__ import annotations
+
+from seethink_core.errors import Diagnostic
+from seethink_core.methods import RLOptions
+from seethink_core.options import validate
+from seethink_core.plan import Phase, TrainingPlan
+from seethink_openrlhf.commands import ESTIMATORS, GROUP_ESTIMATORS, estimator_for, rollout_batch_prompts
+from seethink_openrlhf.options import OpenRLHFOptions
+
+FREEZABLE = frozenset({"vision"})  # --actor.freeze_visual_encoder is the only freeze flag
+
+
+def _err(message: str, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(message, None, hint)
+
+
+def _warn(message: str, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(message, None, hint, severity="warning")
+
+
+def check_options(options: OpenRLHFOptions) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    o = options
+    gpus = o.num_nodes * o.gpus_per_node
+    vllm_gpus = o.engines() * o.vllm_tensor_parallel
+    if o.colocate == "all" and gpus != vllm_gpus:
+        # train_ppo_ray.train(): colocate_all asserts actor GPUs == vllm_num_engines * tensor_parallel_size.
+        out.append(_err(f"backend openrlhf: colocate 'all' needs num_nodes × gpus_per_node ({gpus}) to equal "
+                        f"vllm_engines × vllm_tensor_parallel ({vllm_gpus})",
+                        hint="leave vllm_engines at 0 (auto) or match the two"))
+    if o.vllm_sleep and o.colocate != "all":
+        out.append(_warn("backend openrlhf: vllm_sleep only applies with colocate 'all'; it is ignored"))
+    if o.colocate == "none" and o.vllm_gpu_memory_utilization < 0.5:
+        out.append(_warn("backend openrlhf: vLLM has GPUs of its own (colocate 'none'); "
+                         f"vllm_gpu_memory_utilization {o.vllm_gpu_memory_utilization} wastes most of them"))
+    return out
+
+
+def check_phase(phase: Phase, plan: TrainingPlan, options: OpenRLHFOptions | None = None) -> list[Diagnostic]:
+    where = f"phase '{phase.name}'"
+    out: list[Diagnostic] = []
+    if phase.method not in ESTIMATORS:
+        hint = ("train it with the local backend, or as a separate run"
+                if phase.method == "sft" else f"supported: {', '.join(sorted(ESTIMATORS))}")
+        out.append(_err(f"{where}: method '{phase.method}' cannot run on backend openrlhf "
+                        "(OpenRLHF's train_ppo_ray trains policy-gradient methods only)", hint))
+        return out
+    algo = phase.algorithm
+    assert isinstance(algo, RLOptions)
+    for part in phase.freeze:
+        if part not in FREEZABLE:
+            out.append(_err(f"{where}: backend openrlhf cannot freeze '{part}' (only 'vision', through "
+                            "--actor.freeze_visual_encoder)"))
+    if phase.handoff.optimizer == "carry" and phase.init_from != "base":
+        out.append(_err(f"{where}: backend openrlhf starts every phase with a fresh optimizer; "
+                        "handoff optimizer 'carry' is not possible", hint="use optimizer: reset"))
+    kl_on = algo.kl > 0 and algo.kl_mode != "none"
+    if kl_on and phase.handoff.reference == "base" and phase.init_from != "base":
+        # train(): the reference model is loaded from --actor.model_name_or_path, the phase's start.
+        out.append(_err(f"{where}: backend openrlhf takes the KL reference from the phase's starting "
+                        "checkpoint; reference 'base' is not possible after the first phase",
+                        hint="use reference: phase_init (the reference recipe's choice)"))
+    estimator = estimator_for(phase)
+    if estimator in GROUP_ESTIMATORS and algo.group < 2:
+        out.append(_err(f"{where}: {phase.method} needs group ≥ 2 (OpenRLHF asserts n_samples_per_prompt > 1 "
+                        f"for '{estimator}'), not {algo.group}"))
+    if algo.dynamic_sampling and algo.group < 2:
+        out.append(_err(f"{where}: dynamic sampling needs group ≥ 2, not {algo.group}"))
+    if phase.method == "rloo" and algo.std_normalize:
+        out.append(_warn(f"{where}: OpenRLHF's rloo does not divide by the std; std_normalize is ignored"))
+    if options is not None:
+        # __main__'s last assertion: every actor process needs at least one micro-batch of samples.
+        samples = algo.group * rollout_batch_prompts(phase)
+        actors = options.num_nodes * options.gpus_per_node
+        if samples // options.micro_rollout_batch < actors:
+            out.append(_err(f"{where}: a rollout of {samples} samples (rollout_batch_size × group) gives "
+                            f"{samples // options.micro_rollout_batch} micro-batches of {options.micro_rollout_batch}, "
+                            f"fewer than the {actors} actor GPUs OpenRLHF requires",
+                            hint="raise rollout_batch_size or lower micro_rollout_batch"))
+    if algo.rollout_batch_size % algo.batch_size:
+        out.append(_warn(f"{where}: rollout_batch_size {algo.rollout_batch_size} is not a multiple of "
+                         f"batch_size {algo.batch_size}; OpenRLHF's last optimizer step per rollout is partial"))
+    if phase.difficulty.order != "shuffle":
+        # PPOTrainer → prepare_datasets → strategy.setup_dataloader(..., shuffle=True): no flag turns it off.
+        out.append(_warn(f"{where}: OpenRLHF 0.11.2 shuffles its prompt dataloader, so the "
+                         f"{phase.difficulty.order.replace('_', ' ')} order inside this phase is lost",
+                         hint="split the stage into difficulty `levels` (one phase, one job per level) "
+                              "to keep a coarse order"))
+    if phase.transition is not None:
+        # OpenRLHF writes the HF model only when train() ends; stopping the job early would leave none.
+        out.append(_warn(f"{where}: backend openrlhf cannot end a job early on a metric; the transition is "
+                         "ignored and the phase runs its step cap", hint="use a step budget on this backend"))
+    if algo.max_prompt_tokens + algo.max_response_tokens > 131072:
+        out.append(_warn(f"{where}: max prompt + response tokens "
+                         f"({algo.max_prompt_tokens + algo.max_response_tokens}) is unusually long"))
+    return out
+
+
+def check_plan(plan: TrainingPlan) -> list[Diagnostic]:
+    """Every problem of running ``plan`` on OpenRLHF 0.11.2 (``BackendSpec.check``)."""
+    out: list[Diagnostic] = []
+    options, problems = validate(OpenRLHFOptions, dict(plan.backend.options), what="backend openrlhf")
+    out.extend(problems)
+    if options is not None:
+        out.extend(check_options(options))
+    for phase in plan.phases:
+        out.extend(check_phase(phase, plan, options))
+    return out
