@@ -5,31 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from seethink_core.errors import ConfigError
+from seethink_core.cli.common import add_compile_args, parse_overrides
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plan", help="compile a curriculum and show its training plan",
                        description="Compile one curriculum (the file's first unless --curriculum names one) "
-                                   "and print the plan.")
-    p.add_argument("file", metavar="FILE", help="a .curr file")
-    p.add_argument("--curriculum", "-c", metavar="NAME", help="which curriculum of the file")
-    p.add_argument("--backend", metavar="NAME", help="use this backend instead of the file's")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a setting, e.g. --set algorithm.lr=1e-5 --set stage.perception.steps=10 "
-                        "(see docs/dsl.md)")
+                                   "and print the plan. --set keys are listed in docs/dsl.md.")
+    add_compile_args(p)
     p.add_argument("--format", choices=("table", "yaml", "json"), default="table", help="output format")
     p.set_defaults(func=run)
-
-
-def parse_overrides(pairs: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set takes KEY=VALUE, not '{pair}'", hint="e.g. --set seed=3")
-        out[key.strip()] = value
-    return out
 
 
 def run(args: argparse.Namespace) -> int:

@@ -66,7 +66,7 @@ def test_plan_json_and_yaml(fakes, capsys):
 
 def test_plan_errors(fakes, capsys):
     assert main(["plan", str(PAPER), "--set", "seed"]) == 2
-    assert "--set takes KEY=VALUE" in capsys.readouterr().err
+    assert "--set expects KEY=VALUE" in capsys.readouterr().err
     assert main(["plan", str(PAPER), "--set", "stage.nope.steps=1"]) == 2
     err = capsys.readouterr().err
     assert "--set:1:7: --set names an unknown stage 'nope'" in err and "stage.nope.steps=1" in err
