@@ -1,0 +1,22 @@
+"""What every first-party reward shares: its options and a ``__name__`` (TRL logs rewards by it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass
+class Reward:
+    """A small picklable callable: ``reward(prompts, completions, **columns) -> list[float | None]``."""
+
+    options: Any
+    name: ClassVar[str] = "reward"
+    # The best score a completion can get (preflight checks the gold answer gets it); None = unbounded.
+    max_value: ClassVar[float | None] = 1.0
+    # Whether one sample may keep it busy for long (a sympy grader). The reward worker scores the
+    # bounded rewards first, so a grader that times out leaves no other work behind.
+    risky: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        self.__name__ = self.name

@@ -1,0 +1,85 @@
+"""Option schemas of the first-party rewards. Imported by plugin.py, so nothing heavy here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from seethink_core.options import opt
+
+# The reference's format rule: the whole response is <think>…</think>…\boxed{…}… (dot matches newline).
+REFERENCE_FORMAT = r"<think>.*</think>.*\\boxed\{.*\}.*"
+
+Extract = Literal["boxed", "answer_tag", "last_line"]
+ToleranceMode = Literal["relative", "absolute"]
+
+_EXTRACT_DOC = "where the final answer is: the last \\boxed{}, the last <answer> tag, or the last line"
+_SPACES_DOC = "remove whitespace around <, > and / first, as the reference does"
+
+
+@dataclass(frozen=True)
+class FormatOptions:
+    pattern: str = opt(REFERENCE_FORMAT, doc="regular expression the whole response must match (dot matches newline)")
+    strip_tag_spaces: bool = opt(True, doc=_SPACES_DOC)
+
+    def __post_init__(self) -> None:
+        try:
+            re.compile(self.pattern, re.DOTALL)
+        except re.error as e:
+            raise ValueError(f"option 'pattern' is not a valid regular expression: {e}") from None
+
+
+@dataclass(frozen=True)
+class AccuracyOptions:
+    extract: Extract = opt("boxed", doc=_EXTRACT_DOC)
+    grader: Literal["mathruler", "math_verify", "any"] = opt(
+        "mathruler", doc="math-equivalence grader: mathruler (the reference's), math_verify, or either")
+    tolerance: float = opt(0.0, min=0.0, doc="numbers within this tolerance count as equal")
+    tolerance_mode: ToleranceMode = opt("relative", doc="whether the tolerance is relative or absolute")
+    complexity_guard: bool = opt(True, doc="score answers too complex to grade safely 0, as the reference does")
+    strip_tag_spaces: bool = opt(True, doc=_SPACES_DOC)
+
+
+@dataclass(frozen=True)
+class ChoiceOptions:
+    extract: Extract = opt("boxed", doc=_EXTRACT_DOC)
+    strip_tag_spaces: bool = opt(True, doc=_SPACES_DOC)
+
+
+@dataclass(frozen=True)
+class NumericOptions:
+    extract: Extract = opt("boxed", doc=_EXTRACT_DOC)
+    tolerance: float = opt(1e-6, min=0.0, doc="numbers within this tolerance count as equal")
+    tolerance_mode: ToleranceMode = opt("relative", doc="whether the tolerance is relative or absolute")
+    strip_tag_spaces: bool = opt(True, doc=_SPACES_DOC)
+
+
+@dataclass(frozen=True)
+class IouOptions:
+    extract: Extract = opt("boxed", doc=_EXTRACT_DOC)
+    mode: Literal["threshold", "continuous"] = opt(
+        "threshold", doc="1 when IoU reaches the threshold (else 0), or the IoU itself")
+    threshold: float = opt(0.5, min=0.0, max=1.0, doc="IoU needed for a hit in threshold mode")
+
+
+@dataclass(frozen=True)
+class CountOptions:
+    extract: Extract = opt("boxed", doc=_EXTRACT_DOC)
+    mode: Literal["exact", "relative"] = opt(
+        "exact", doc="1 for the exact count, or 1 - |error| / gold (at least 0)")
+
+
+@dataclass(frozen=True)
+class LengthOptions:
+    mode: Literal["penalise", "target"] = opt(
+        "penalise", doc="penalise: -(tokens / limit); target: 1 - |tokens - target| / target (at least 0)")
+    target: int = opt(512, min=1, doc="the wanted length in tokens (target mode)")
+    limit: int | None = opt(None, min=1, doc="the length scored -1 in penalise mode (default: max response tokens)")
+
+
+@dataclass(frozen=True)
+class OverlongOptions:
+    buffer: int = opt(256, min=1, doc="tokens before the maximum where the penalty starts")
+    penalty: float = opt(1.0, min=0.0, doc="the penalty at the maximum length")
+    max_tokens: int | None = opt(None, min=1, doc="the maximum length (default: the phase's max response tokens)")

@@ -1,0 +1,85 @@
+"""Misbehaving rewards for the isolation tests. Imported by its plain name (the tests put this
+folder on sys.path) so the reward worker process can unpickle them."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+
+class Constant:
+    """Gives the same value to every sample (None included)."""
+
+    def __init__(self, value: float | None, name: str = "constant"):
+        self.value = value
+        self.__name__ = name
+
+    def __call__(self, prompts: list[str], completions: list[str], **_: Any) -> list[float | None]:
+        return [self.value] * len(completions)
+
+
+class RaisesOn:
+    """Raises for completions containing ``marker``; 1.0 for the others. ``risky=False`` claims
+    bounded time, so the worker calls it in chunks."""
+
+    __name__ = "raises_on"
+
+    def __init__(self, marker: str, risky: bool = True):
+        self.marker = marker
+        self.risky = risky
+
+    def __call__(self, prompts: list[str], completions: list[str], **_: Any) -> list[float | None]:
+        if any(self.marker in c for c in completions):
+            raise RuntimeError(f"cannot grade {self.marker!r}")
+        return [1.0] * len(completions)
+
+
+class HangsOn:
+    """Sleeps (for good) on completions containing ``marker``; 1.0 for the others."""
+
+    __name__ = "hangs_on"
+
+    def __init__(self, marker: str, risky: bool = True):
+        self.marker = marker
+        self.risky = risky
+
+    def __call__(self, prompts: list[str], completions: list[str], **_: Any) -> list[float | None]:
+        if any(self.marker in c for c in completions):
+            time.sleep(3600)
+        return [1.0] * len(completions)
+
+
+class ExitsOn:
+    """Kills its own process on completions containing ``marker`` (a crashing native grader)."""
+
+    __name__ = "exits_on"
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __call__(self, prompts: list[str], completions: list[str], **_: Any) -> list[float | None]:
+        if any(self.marker in c for c in completions):
+            os._exit(3)
+        return [1.0] * len(completions)
+
+
+class WrongLength:
+    """Returns one value too many: a broken reward, not a crash."""
+
+    __name__ = "wrong_length"
+
+    def __call__(self, prompts: list[str], completions: list[str], **_: Any) -> list[float | None]:
+        return [1.0] * (len(completions) + 1)
+
+
+class EchoColumns:
+    """Returns the completion token count; proves the columns reach the worker."""
+
+    __name__ = "echo_columns"
+
+    def __call__(self, prompts: list[str], completions: list[str], *, answer: list[Any],
+                 completion_tokens: list[int] | None = None, max_response_tokens: int | None = None,
+                 **_: Any) -> list[float | None]:
+        assert max_response_tokens == 100
+        return [float(t) + (0.5 if a == "x" else 0.0) for t, a in zip(completion_tokens or [], answer, strict=True)]
