@@ -57,21 +57,18 @@ def check_options(schema: type, args: dict[str, ast.Arg], what: str, diags: Diag
                   pos: SourcePos | None) -> Any | None:
     """The validated options instance (defaults filled in), or ``None`` after reporting problems."""
     values = {k: a.value.value for k, a in args.items()}
+    known = set(field_names(schema))
 
     def where(name: str | None) -> SourcePos | None:
         if name is not None and name in args:
             a = args[name]
-            return a.key.pos if a.key is not None and name not in _typed(schema) else a.value.pos
+            return a.key.pos if a.key is not None and name not in known else a.value.pos
         return pos
 
     instance, problems = validate(schema, values, what=what, where=where)
     for p in problems:
         diags.add(p)
     return instance
-
-
-def _typed(schema: type) -> set[str]:
-    return set(field_names(schema))
 
 
 def as_dict(instance: Any) -> dict[str, Any]:

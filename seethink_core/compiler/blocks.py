@@ -53,7 +53,6 @@ class Block:
     handoff: dict[str, ast.Arg] = field(default_factory=dict)
     eval_settings: dict[str, ast.Arg] = field(default_factory=dict)
     difficulty: dict[str, object] = field(default_factory=dict)  # "source" | "order" | "range" -> node
-    difficulty_pos: SourcePos | None = None
     lists: dict[str, list[ast.Setting]] = field(default_factory=dict)
 
     def copy(self) -> "Block":
@@ -114,7 +113,6 @@ def build_block(owner: str, pos: SourcePos | None, body: tuple, diags: Diags) ->
             if not any((stmt.source, stmt.order, stmt.range)):
                 diags.error("difficulty needs a source, an order or a range", stmt.pos,
                             hint="e.g. difficulty pass_rate(samples: 16) order easy_to_hard")
-            block.difficulty_pos = block.difficulty_pos or stmt.pos
     return block
 
 
@@ -150,7 +148,6 @@ def layer(base: Block, top: Block) -> Block:
     out.handoff.update(top.handoff)
     out.eval_settings.update(top.eval_settings)
     out.difficulty.update(top.difficulty)
-    out.difficulty_pos = top.difficulty_pos or base.difficulty_pos
     for kind, stmts in top.lists.items():
         if stmts:
             out.lists[kind] = list(stmts)

@@ -49,12 +49,13 @@ class Layers:
     backend_stmt: ast.Backend | None = None
 
 
-def find_curriculum(unit: Unit, name: str | None, diags: Diags) -> tuple[ast.Curriculum, Unit] | None:
+def find_curriculum(unit: Unit, name: str | None, diags: Diags) -> tuple[ast.Curriculum, Unit]:
+    """The named curriculum in the file's scope, or the file's first one."""
     if name is None:
         if not unit.curricula:
             diags.error("this file defines no curriculum", SourcePos(unit.file, 1, 1),
                         hint="curriculum NAME { stage ... { ... } }")
-            return None
+            diags.raise_if_any()
         first = next(iter(unit.curricula.values()))
         return first, unit
     found = unit.scope_curricula.get(name)
@@ -172,11 +173,7 @@ def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = Non
     """Compile one curriculum of a loaded file (the first one when ``curriculum`` is None)."""
     diags = Diags()
     diags.extend(unit.diags.items)
-    found = find_curriculum(unit, curriculum, diags)
-    if found is None:
-        diags.raise_if_any()
-        raise AssertionError("unreachable")  # pragma: no cover
-    chain, whole = extends_chain(*found, diags)
+    chain, whole = extends_chain(*find_curriculum(unit, curriculum, diags), diags)
     layers = flatten(chain, diags)
     if not whole:  # what the missing parent would define is unknown: stop before follow-on errors
         diags.raise_if_any()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from seethink_core import plan as P
-from seethink_core.compiler.bind import as_dict, bind_args, check_options
+from seethink_core.compiler.bind import as_dict, bind_args, check_options, field_names
 from seethink_core.compiler.blocks import Block
 from seethink_core.compiler.diagnostics import Diags, suggest
 from seethink_core.dsl import ast
@@ -207,7 +207,7 @@ class Resolver:
         options = bind_args(call, spec.options, what, self.diags, tuple(rest))
         if not spec.mappable:
             for key, a in options.items():
-                if key in SAMPLE_FIELDS and key not in _fields(spec.options):
+                if key in SAMPLE_FIELDS and key not in field_names(spec.options):
                     self.diags.error(f"{what} takes no field mapping ('{key}:' names a Sample field)",
                                      a.key.pos if a.key else a.pos,
                                      hint="only sources that read records with named fields (hf, jsonl, "
@@ -505,12 +505,6 @@ class Resolver:
             if inst is not None:
                 settings = as_dict(inst)
         return P.EvalSpec(sets=sets, evaluators=evaluators, every_steps=every, **settings)
-
-
-def _fields(schema: type) -> set[str]:
-    import dataclasses
-
-    return {f.name for f in dataclasses.fields(schema)}
 
 
 def _kind(v: ast.Value) -> str:

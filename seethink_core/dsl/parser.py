@@ -261,9 +261,6 @@ class _Builder:
     def samples(self, c: list) -> ast.Budget:
         return ast.Budget(_span(c), "samples", _named(c)[0])
 
-    def budget(self, c: list) -> ast.Budget:  # pragma: no cover - aliases above replace it
-        return c[0]
-
     def metric(self, c: list) -> ast.Name:
         names = [str(t) for t in _named(c)]
         return ast.Name(_span(c), ".".join(names))
