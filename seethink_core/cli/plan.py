@@ -67,9 +67,7 @@ def print_table(plan: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    backend = plan.backend.name
-    if plan.backend.options:
-        backend += "(" + ", ".join(f"{k}: {v!r}" for k, v in plan.backend.options.items()) + ")"
+    backend = plan.backend.name  # its options (all of them, defaults filled in) are in --format yaml
     table = Table(title=f"curriculum {plan.curriculum}", caption=f"model {plan.model} · backend {backend} · "
                                                                    f"seed {plan.seed}")
     for col in ("#", "phase", "capability", "method", "data", "rewards", "budget", "init from", "freeze",
