@@ -48,9 +48,7 @@ class SeethinkError(Exception):
             diagnostics = [Diagnostic(diagnostics, pos, hint)]
         elif isinstance(diagnostics, Diagnostic):
             diagnostics = [diagnostics]
-        self.diagnostics: list[Diagnostic] = sorted(
-            diagnostics, key=lambda d: (d.pos is None, d.pos or SourcePos("", 0, 0))
-        )
+        self.diagnostics: list[Diagnostic] = sorted(diagnostics, key=_order)
         super().__init__("\n".join(_plain(d) for d in self.diagnostics))
 
 
@@ -76,6 +74,12 @@ class RunError(SeethinkError):
 
 class BackendError(SeethinkError):
     """A backend failed to train a phase."""
+
+
+def _order(d: Diagnostic) -> tuple[bool, str, int, int]:
+    # (file, line, col) only: end_col may be None for one diagnostic and a number for another.
+    p = d.pos
+    return (p is None, p.file if p else "", p.line if p else 0, p.col if p else 0)
 
 
 def _plain(d: Diagnostic) -> str:

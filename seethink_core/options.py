@@ -9,6 +9,7 @@ machine without torch.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import MISSING, dataclass, fields
@@ -40,8 +41,14 @@ class OptionInfo:
     doc: str
 
 
+@functools.cache
+def _hints(schema: type) -> dict[str, Any]:
+    """Type hints of a schema, resolved once (get_type_hints is most of a compile's time otherwise)."""
+    return typing.get_type_hints(schema)
+
+
 def describe(schema: type) -> list[OptionInfo]:
-    hints = typing.get_type_hints(schema)
+    hints = _hints(schema)
     out = []
     for f in fields(schema):
         if not f.init:
@@ -174,7 +181,7 @@ def validate(schema: type, values: dict[str, Any], *, what: str = "",
     """
     where = where or (lambda _name: None)
     label = f"{what}: " if what else ""
-    hints = typing.get_type_hints(schema)
+    hints = _hints(schema)
     known = {f.name: f for f in fields(schema) if f.init}
     problems: list[Diagnostic] = []
     bound: dict[str, Any] = {}

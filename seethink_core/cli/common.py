@@ -9,7 +9,7 @@ from seethink_core.errors import ConfigError
 
 def add_compile_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="a .curr file")
-    p.add_argument("--curriculum", "-c", help="which curriculum of the file (default: the last one defined)")
+    p.add_argument("--curriculum", "-c", help="which curriculum of the file (default: the first one defined)")
     p.add_argument("--backend", "-b", help="override the file's backend")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a plan value, e.g. --set algorithm.lr=1e-5 (repeatable)")

@@ -31,3 +31,9 @@ def test_errors_are_sorted_and_counted():
 def test_did_you_mean():
     assert did_you_mean("acuracy", ["accuracy", "format"]) == "did you mean 'accuracy'?"
     assert did_you_mean("zzz", ["accuracy"]) is None
+
+
+def test_diagnostics_at_one_place_with_and_without_an_end_sort():
+    a = Diagnostic("a", SourcePos("f", 1, 1, None))
+    b = Diagnostic("b", SourcePos("f", 1, 1, 5))
+    assert [d.message for d in DslError([b, a]).diagnostics] == ["b", "a"]
