@@ -116,12 +116,14 @@ class Runner:
         if self.from_phase is not None:
             self._reset_from(state, self.from_phase)
         self._in_phase_resume = "resume_in_phase" in spec.features
+        self._can_generate = "generate" in spec.features
         backend = spec.load()(options)
         reports: list[PhaseReport] = []
         progress = _Progress(enabled=self.show_progress)
         try:
             backend.prepare(plan, self.run_dir.root)
             with progress:
+                self._evaluate_base(backend, progress)
                 for phase in plan.phases:
                     ps = state.phases[phase.name]
                     if ps.status != "done" and self.reuse:
@@ -129,9 +131,11 @@ class Runner:
                     if ps.status == "done" and ps.checkpoint and Path(ps.checkpoint).exists():
                         reports.append(PhaseReport(phase, ps, skipped=True))
                         progress.note(f"phase {phase.name}: done earlier, skipped")
+                        self._evaluate_phase(backend, phase, ps, progress)  # if it was cut short before
                         continue
-                    reports.append(PhaseReport(phase, self._run_phase(backend, phase, state, progress),
-                                               skipped=False))
+                    ps = self._run_phase(backend, phase, state, progress)
+                    reports.append(PhaseReport(phase, ps, skipped=False))
+                    self._evaluate_phase(backend, phase, ps, progress)
                     fault_point("between_phases", phase.index)
         finally:
             backend.close()
@@ -304,6 +308,47 @@ class Runner:
             progress.note(f"phase {phase.name}: reused from {other.root} (identical plan prefix)")
             return ps
         return state.phases[phase.name]
+
+    # -- evaluation (DESIGN §3.7): row 0 = the base model, then one row per phase --------------------
+
+    def _eval_wanted(self) -> bool:
+        return any(p.eval is not None and p.eval.sets for p in self.plan.phases)
+
+    def _evaluate_base(self, backend: Any, progress: "_Progress") -> None:
+        from seethink_core.evaluation import base_eval_path, run_eval
+
+        path = base_eval_path(self.run_dir.root)
+        if not self._eval_wanted() or path.exists():
+            return
+        if not self._can_generate:
+            progress.note(f"backend '{self.plan.backend.name}' cannot generate, so no evaluation runs during "
+                          "training; evaluate its checkpoints with `seethink eval`")
+            return
+        first = next(p for p in self.plan.phases if p.eval is not None and p.eval.sets)
+        progress.note("evaluating the base model (row 0)")
+        run_eval(self.plan, first, Checkpoint(first.model), backend, self.plugins.registry, path, label="base",
+                 step=0)
+
+    def _evaluate_phase(self, backend: Any, phase: Phase, ps: PhaseState, progress: "_Progress") -> None:
+        from seethink_core.evaluation import run_eval
+
+        phase_dir = self.run_dir.phase_dir(phase)
+        out = phase_dir / "eval.json"
+        if phase.eval is None or not phase.eval.sets or out.exists() or not self._can_generate:
+            return
+        progress.note(f"phase {phase.name}: evaluating")
+        log = MetricsLog(phase_dir, tensorboard=False)
+        hook = self.plugins.hook
+
+        def write(step: int, metrics: dict[str, float]) -> None:
+            log.write(step, metrics, kind="eval")
+            hook.on_log(phase=phase, step=step, metrics={f"eval.{k}": v for k, v in metrics.items()})
+
+        try:
+            run_eval(self.plan, phase, Checkpoint(str(ps.checkpoint), phase.name), backend, self.plugins.registry,
+                     out, label=phase.name, step=ps.steps, log=write)
+        finally:
+            log.close()
 
     def _estimated_difficulties(self, backend: Any, phase: Phase, init: Checkpoint, phase_dir: Path,
                                 progress: "_Progress") -> dict[str, float] | None:

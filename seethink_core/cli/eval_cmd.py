@@ -1,0 +1,188 @@
+"""``seethink eval CHECKPOINT``: score one checkpoint (any Hugging Face folder, also one trained by the
+OpenRLHF backend, or a registered model name) on a curriculum's eval sets, one data source, or the
+synthetic world's built-in suite."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from seethink_core.errors import ConfigError
+from seethink_core.plan import DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
+
+# The synthetic world's built-in suite: every item has gold facts, all three capabilities.
+SUITE = DataRef("synthetic", {"count": 60, "level": "mixed"}, name="synthetic_suite")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="evaluate a checkpoint: accuracy, length, format, perception/reasoning split")
+    p.add_argument("checkpoint", help="a Hugging Face model folder, a registered model name or a hub id")
+    what = p.add_argument_group("what to evaluate on (default: the synthetic world's built-in suite)")
+    what.add_argument("--file", "-f", help="a .curr file: use the eval sets, rewards and prompt of its last phase")
+    what.add_argument("--curriculum", "-c", help="which curriculum of --file")
+    what.add_argument("--data", "-d", help="a registered data source")
+    what.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
+                      help="an option of --data (repeatable); values are JSON or plain strings")
+    what.add_argument("--capability", help="stamp samples of --data that have no capability")
+    how = p.add_argument_group("how")
+    how.add_argument("--n", type=int, help="completions per sample (more than 1 samples and reports pass@k)")
+    how.add_argument("--temperature", type=float, help="sampling temperature (implies sampling)")
+    how.add_argument("--greedy", action="store_true", help="greedy decoding, one completion (the default)")
+    how.add_argument("--max-samples", type=int, help="at most this many samples per eval set")
+    how.add_argument("--max-tokens", type=int, help="generation limit in tokens")
+    how.add_argument("--evaluator", "-e", action="append", default=[], help="evaluators to run (default: all)")
+    how.add_argument("--reward", "-r", action="append", default=[],
+                     help="grading rewards (default: the phase's, else accuracy and format)")
+    how.add_argument("--correctness", default="accuracy", help="the reward component that decides right or wrong")
+    how.add_argument("--threshold", type=float, default=0.5, help="a completion is right at or above this score")
+    how.add_argument("--prompt", help="prompt template ({question} is the sample's question)")
+    how.add_argument("--backend", "-b", default="local", help="the backend that generates (default: local)")
+    how.add_argument("--backend-option", action="append", default=[], metavar="KEY=VALUE",
+                     help="an option of the backend (repeatable)")
+    p.add_argument("--out", help="where to write the eval JSON (default: eval/<checkpoint name>.json)")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(func=run)
+
+
+def parse_values(items: list[str], flag: str) -> dict[str, Any]:
+    """``key=value`` pairs; a value is read as JSON (numbers, booleans, lists) or else kept as a string."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{flag} expects KEY=VALUE, got '{item}'")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
+
+
+def run_phase_of(checkpoint: str) -> tuple[TrainingPlan, Phase] | None:
+    """The plan and phase that produced ``checkpoint`` when it sits in a run directory
+    (``RUN/phases/NN-name/checkpoint``), so its prompt, rewards and eval sets are reused."""
+    path = Path(checkpoint)
+    plan_path = path.parent.parent.parent / "plan.json"
+    if path.name != "checkpoint" or path.parent.parent.name != "phases" or not plan_path.exists():
+        return None
+    try:
+        plan = TrainingPlan.from_json(plan_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # not ours to judge here: the checkpoint itself may still load
+    phase = next((p for p in plan.phases if f"{p.index:02d}-{p.name}" == path.parent.name), None)
+    return (plan, phase) if phase is not None else None
+
+
+def eval_target(args: argparse.Namespace) -> tuple[TrainingPlan | None, Phase | None, EvalSpec]:
+    """The plan and phase (from --file, or the run directory the checkpoint sits in) and the eval
+    spec the flags describe."""
+    if args.file and args.data:
+        raise ConfigError("give --file or --data, not both")
+    plan = phase = None
+    found = None if args.file else run_phase_of(args.checkpoint)
+    if found is not None:
+        plan, phase = found
+    if args.file:
+        from seethink_core.compiler import compile_path
+
+        plan = compile_path(args.file, curriculum=args.curriculum)
+        phase = plan.phases[-1]
+        if phase.eval is None or not phase.eval.sets:
+            raise ConfigError(f"{args.file}: the last phase ('{phase.name}') has no eval sets",
+                              hint="add `eval SOURCE` to the curriculum, or use --data SOURCE")
+        spec = phase.eval
+    elif args.data:
+        base = phase.eval if phase is not None and phase.eval is not None else EvalSpec()
+        spec = dataclasses.replace(base, sets=[DataRef(args.data, parse_values(args.option, "--option"),
+                                                       capability=args.capability)])
+    elif phase is not None and phase.eval is not None and phase.eval.sets:
+        spec = phase.eval
+    else:
+        spec = EvalSpec(sets=[SUITE])
+    if args.option and not args.data:
+        raise ConfigError("--option applies to --data only")
+    changes: dict[str, Any] = {}
+    if args.evaluator:
+        changes["evaluators"] = list(args.evaluator)
+    if args.max_samples is not None:
+        changes["max_samples"] = args.max_samples
+    if args.max_tokens is not None:
+        changes["max_response_tokens"] = args.max_tokens
+    if args.n is not None:
+        if args.n < 1:
+            raise ConfigError(f"--n must be at least 1, not {args.n}")
+        changes["n"] = args.n
+    if args.temperature is not None:
+        changes["temperature"] = args.temperature
+    if (args.n or 1) > 1 or args.temperature is not None:
+        changes["greedy"] = False
+    if args.greedy:
+        if changes.get("greedy") is False:
+            raise ConfigError("--greedy contradicts --n > 1 or --temperature")
+        changes["greedy"] = True
+    return plan, phase, dataclasses.replace(spec, **changes)
+
+
+def open_generator(name: str, options: dict[str, Any], plan: TrainingPlan | None) -> Any:
+    from seethink_core.options import validate
+    from seethink_core.plugins import get_plugins
+
+    spec = get_plugins().registry.get("backend", name)
+    if "generate" not in spec.features:
+        raise ConfigError(f"backend '{name}' cannot generate, so it cannot evaluate",
+                          hint="use --backend local (it loads any Hugging Face folder, OpenRLHF's included)")
+    if plan is not None and plan.backend.name == name:
+        options = {**plan.backend.options, **options}
+    bound, problems = validate(spec.options, options, what=f"backend {name}")
+    if problems:
+        raise ConfigError(problems)
+    return spec.load()(bound)
+
+
+def default_out(checkpoint: str) -> Path:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(checkpoint.rstrip("/")).name or checkpoint).strip("_") or "model"
+    return Path("eval") / f"{name}.json"
+
+
+def run(args: argparse.Namespace) -> int:
+    from seethink_core.backend import Checkpoint
+    from seethink_core.evaluation import EvalSettings, run_eval
+    from seethink_core.plugins import get_plugins
+
+    plan, phase, spec = eval_target(args)
+    generator = open_generator(args.backend, parse_values(args.backend_option, "--backend-option"), plan)
+    rewards = [RewardRef(r) for r in args.reward] or None
+    settings = EvalSettings(correctness=args.correctness, threshold=args.threshold)
+    out = Path(args.out) if args.out else default_out(args.checkpoint)
+    console = Console(stderr=args.json)
+    console.print(f"[bold]seethink eval[/bold] {args.checkpoint} on "
+                  f"{', '.join(r.name or r.source for r in spec.sets)} ({args.backend})")
+    try:
+        metrics = run_eval(plan, phase, Checkpoint(args.checkpoint), generator, get_plugins().registry, out,
+                           label=Path(args.checkpoint).name or args.checkpoint, spec=spec, rewards=rewards,
+                           template=args.prompt, settings=settings,
+                           progress=lambda name, n: console.print(f"  {name}: {n} samples scored"))
+    finally:
+        close = getattr(generator, "close", None)
+        if close:
+            close()
+    if args.json:
+        print(json.dumps(metrics, indent=2, sort_keys=True))
+        return 0
+    table = Table(title=f"eval of {args.checkpoint}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in sorted(metrics):
+        v = metrics[key]
+        table.add_row(key, f"{v:.0f}" if key.startswith(("samples", "split.samples", "split.errors"))
+                      or key.endswith("_errors") else f"{v:.4f}")
+    console.print(table)
+    console.print(f"written: {out}")
+    return 0
