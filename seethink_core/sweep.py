@@ -1,0 +1,164 @@
+"""``seethink sweep``: every curriculum of a file × every seed, each its own resumable run, then one
+table of the final evaluations (mean ± std over seeds) and a side-by-side report.
+
+Each run is a ``seethink run`` subprocess, so runs are isolated (a crash loses one run, not the
+sweep) and ``--jobs`` can run several at once; a run that already finished is skipped by the runner
+itself. With several jobs each subprocess gets an equal share of the CPU threads.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from seethink_core.errors import RunError
+from seethink_core.report_data import load_run
+from seethink_core.rundir import write_atomic, write_json_atomic
+
+# What the results table shows, from the last evaluation of each run (the final checkpoint).
+DEFAULT_COLUMNS = (
+    ("accuracy", "accuracy"),
+    ("perception", "accuracy.capability.perception"),
+    ("textual", "accuracy.capability.textual_reasoning"),
+    ("visual", "accuracy.capability.visual_reasoning"),
+    ("length", "length.mean"),
+    ("perception errors", "split.perception_share"),
+)
+
+
+@dataclass
+class RunSpec:
+    curriculum: str
+    seed: int
+    run_dir: Path
+
+
+@dataclass
+class RunOutcome:
+    spec: RunSpec
+    returncode: int
+    wall_s: float
+    log: Path
+
+
+@dataclass
+class SweepResult:
+    outcomes: list[RunOutcome]
+    table: list[dict[str, Any]] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+def plan_runs(curricula: Sequence[str], seeds: Sequence[int], root: Path) -> list[RunSpec]:
+    return [RunSpec(c, s, root / c / f"seed-{s}") for c in curricula for s in seeds]
+
+
+def _run_one(file: str, spec: RunSpec, overrides: Sequence[str], threads: int | None,
+             extra_args: Sequence[str]) -> RunOutcome:
+    spec.run_dir.mkdir(parents=True, exist_ok=True)
+    log = spec.run_dir.parent / f"seed-{spec.seed}.log"
+    cmd = [sys.executable, "-m", "seethink_core.cli.main", "run", file, "--curriculum", spec.curriculum,
+           "--run-dir", str(spec.run_dir), "--set", f"seed={spec.seed}", "--no-progress", *extra_args]
+    for o in overrides:
+        cmd += ["--set", o]
+    env = dict(os.environ)
+    if threads:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "SEETHINK_THREADS"):
+            env[var] = str(threads)
+    start = time.time()
+    with log.open("a", encoding="utf-8") as f:
+        f.write(f"$ {' '.join(cmd)}\n")
+        f.flush()
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
+    return RunOutcome(spec, proc.returncode, time.time() - start, log)
+
+
+def run_sweep(file: str, curricula: Sequence[str], seeds: Sequence[int], root: Path, *, jobs: int = 1,
+              overrides: Sequence[str] = (), extra_args: Sequence[str] = (),
+              on_done: Callable[[RunOutcome], None] | None = None) -> SweepResult:
+    specs = plan_runs(curricula, seeds, root)
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+    start = time.time()
+    outcomes: list[RunOutcome] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(_run_one, file, s, overrides, threads, extra_args) for s in specs]
+        for fut in futures:
+            outcome = fut.result()
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    result = SweepResult(outcomes, wall_s=time.time() - start)
+    result.table = results_table(specs)
+    return result
+
+
+def final_eval(run_dir: Path) -> dict[str, float] | None:
+    """The last evaluation of a run (its final checkpoint), or None if it has none."""
+    try:
+        run = load_run(run_dir)
+    except RunError:
+        return None
+    return run.evals[-1].metrics if run.evals and run.evals[-1].label != "base" else None
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    if not values:
+        return math.nan, math.nan
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def results_table(specs: Sequence[RunSpec], columns: Sequence[tuple[str, str]] = DEFAULT_COLUMNS
+                  ) -> list[dict[str, Any]]:
+    """One row per curriculum: each column as mean and std over the seeds that finished."""
+    by_curriculum: dict[str, list[dict[str, float]]] = {}
+    for spec in specs:
+        metrics = final_eval(spec.run_dir)
+        by_curriculum.setdefault(spec.curriculum, [])
+        if metrics is not None:
+            by_curriculum[spec.curriculum].append(metrics)
+    rows = []
+    for curriculum, runs in by_curriculum.items():
+        row: dict[str, Any] = {"curriculum": curriculum, "seeds": len(runs)}
+        for label, key in columns:
+            vals = [m[key] for m in runs if isinstance(m.get(key), (int, float))]
+            mean, std = mean_std(vals)
+            row[label] = {"mean": mean, "std": std, "n": len(vals)}
+        rows.append(row)
+    return rows
+
+
+def fmt_cell(cell: dict[str, Any], digits: int = 3) -> str:
+    if not cell["n"] or math.isnan(cell["mean"]):
+        return "–"
+    return f"{cell['mean']:.{digits}f} ± {cell['std']:.{digits}f}"
+
+
+def table_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]] = DEFAULT_COLUMNS) -> str:
+    head = ["curriculum", "seeds", *[c for c, _ in columns]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [row["curriculum"], str(row["seeds"])]
+        cells += [fmt_cell(row[c], 1 if c == "length" else 3) for c, _ in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(result: SweepResult, root: Path) -> tuple[Path, Path]:
+    data = {
+        "wall_s": round(result.wall_s, 1),
+        "runs": [{"curriculum": o.spec.curriculum, "seed": o.spec.seed, "run_dir": str(o.spec.run_dir),
+                  "returncode": o.returncode, "wall_s": round(o.wall_s, 1)} for o in result.outcomes],
+        "table": result.table,
+    }
+    json_path, md_path = root / "sweep.json", root / "sweep.md"
+    write_json_atomic(json_path, json.loads(json.dumps(data, default=str).replace("NaN", "null")))
+    write_atomic(md_path, table_markdown(result.table))
+    return json_path, md_path
