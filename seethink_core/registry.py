@@ -159,6 +159,9 @@ class Registry:
 
     def find(self, kind: str, name: str) -> Any | None:
         entry = self.entries[kind].get(name)
+        if entry is None and kind == "model":
+            # "tiny-vlm" and "tiny_vlm" name the same model: users type either.
+            entry = self.entries[kind].get(name.replace("-", "_")) or self.entries[kind].get(name.replace("_", "-"))
         return entry.spec if entry else None
 
     def plugin_of(self, kind: str, name: str) -> str:

@@ -293,7 +293,7 @@ class Resolver:
         if not text.strip():
             self.diags.error("model must not be empty", v.pos)
             return None
-        registered = self.registry.find("model", text) or self.registry.find("model", text.replace("-", "_"))
+        registered = self.registry.find("model", text)
         if "/" not in text and registered is None and not os.path.exists(text):
             close = suggest(text, self.registry.names("model"))
             if close:

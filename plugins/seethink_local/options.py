@@ -1,0 +1,57 @@
+"""Option schemas of the local backend and its built-in models (no torch import: the plugin reads them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from seethink_core.options import opt
+
+IMAGE_SIZE = 112  # 112 px = 8x8 patches of 14 px = 16 image tokens after Qwen's 2x2 merge
+
+
+@dataclass(frozen=True)
+class LocalOptions:
+    device: Literal["auto", "cpu", "cuda"] = opt("auto", doc="'auto' = cuda when available, else cpu")
+    dtype: Literal["auto", "float32", "bfloat16"] = opt(
+        "auto", doc="'auto' = bfloat16 autocast on GPU, float32 on CPU (weights stay float32)")
+    gradient_checkpointing: bool = opt(False, doc="recompute activations in the backward pass (saves memory)")
+    lora_rank: int = opt(0, doc="LoRA rank on the language model's linear layers (0 = full fine-tuning)", min=0)
+    lora_alpha: float = opt(16.0, doc="LoRA scaling numerator", min=0)
+    lora_dropout: float = opt(0.0, doc="LoRA dropout", min=0, max=1)
+    micro_batch_size: int = opt(0, doc="sequences per forward/backward pass (0 = whole minibatch)", min=0)
+    log_every: int = opt(1, doc="log metrics every N optimizer steps", min=1)
+    rollout_dump_every: int = opt(10, doc="dump sampled rollouts every N steps (0 = never)", min=0)
+    rollout_dump_rows: int = opt(8, doc="rows per rollout dump", min=1)
+    threads: int = opt(0, doc="torch CPU threads (0 = all cores)", min=0)
+    cache_dir: str = opt("", doc="where built-in models are materialised (default $SEETHINK_CACHE or "
+                                 "~/.cache/seethink/models)")
+    memory_estimate: bool = opt(True, doc="print a memory estimate before each phase")
+
+
+@dataclass(frozen=True)
+class TinyVLMOptions:
+    seed: int = opt(0, doc="initialisation seed (the folder is deterministic for a seed)")
+    hidden_size: int = opt(64, doc="language model width", min=8)
+    layers: int = opt(2, doc="language model layers", min=1)
+    heads: int = opt(4, doc="attention heads (language)", min=1)
+    intermediate_size: int = opt(256, doc="language MLP width", min=8)
+    vision_hidden_size: int = opt(64, doc="vision tower width", min=8)
+    vision_layers: int = opt(2, doc="vision tower layers", min=1)
+    vision_heads: int = opt(4, doc="vision attention heads", min=1)
+    image_size: int = opt(IMAGE_SIZE, doc="images are resized to image_size^2 pixels", min=28)
+
+
+@dataclass(frozen=True)
+class Tiny10MOptions(TinyVLMOptions):
+    """About 10M parameters: still CPU-trainable, big enough to compare engines."""
+
+    hidden_size: int = opt(256, doc="language model width", min=8)
+    layers: int = opt(6, doc="language model layers", min=1)
+    heads: int = opt(8, doc="attention heads (language)", min=1)
+    intermediate_size: int = opt(1024, doc="language MLP width", min=8)
+    vision_hidden_size: int = opt(192, doc="vision tower width", min=8)
+    vision_layers: int = opt(4, doc="vision tower layers", min=1)
+    vision_heads: int = opt(4, doc="vision attention heads", min=1)
+
+

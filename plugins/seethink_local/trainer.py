@@ -1,0 +1,379 @@
+"""The training loops: supervised (SFT) and policy-gradient (the RL method family), one phase each."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from seethink_core.backend import PhaseContext
+from seethink_core.methods import RLOptions, SFTOptions
+from seethink_core.plan import Phase
+from seethink_core.sample import Sample
+from seethink_local import algorithms as alg
+from seethink_local.options import LocalOptions
+from seethink_local.rollout import PromptBatch, base_model, completion_logprobs, encode_prompts, generate
+
+CAPTION_QUESTION = "Describe the image."
+
+
+@dataclass
+class Session:
+    """What both loops need: the policy, its processor, where it runs, and the phase's options."""
+
+    model: Any
+    processor: Any
+    device: torch.device
+    options: LocalOptions
+    autocast: torch.dtype | None
+    reference: Any | None = None  # a frozen model, or "adapters" (LoRA: the base with adapters off)
+    generator: torch.Generator | None = None
+
+    @property
+    def tokenizer(self) -> Any:
+        return getattr(self.processor, "tokenizer", self.processor)
+
+    def eos_ids(self) -> list[int]:
+        ids = {self.tokenizer.eos_token_id}
+        gen_eos = getattr(getattr(base_model(self.model), "generation_config", None), "eos_token_id", None)
+        if isinstance(gen_eos, int):
+            ids.add(gen_eos)
+        elif gen_eos:
+            ids.update(gen_eos)
+        return sorted(i for i in ids if i is not None)
+
+    def pad_id(self) -> int:
+        return self.tokenizer.pad_token_id
+
+    def amp(self) -> contextlib.AbstractContextManager:
+        if self.autocast is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast)
+
+
+@dataclass
+class Outcome:
+    steps: int
+    samples_seen: int
+    stopped_by: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def make_optimizer(params: list[torch.nn.Parameter], algo: Any, total_steps: int
+                   ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    opt = torch.optim.AdamW(params, lr=algo.lr, weight_decay=algo.weight_decay)
+
+    def factor(step: int) -> float:
+        if algo.warmup_steps and step < algo.warmup_steps:
+            return (step + 1) / algo.warmup_steps
+        span = max(1, total_steps - algo.warmup_steps)
+        frac = min(1.0, (step - algo.warmup_steps) / span)
+        if algo.schedule == "linear":
+            return 1.0 - frac
+        if algo.schedule == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * frac))
+        return 1.0
+
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+def _clip_and_step(session: Session, opt: torch.optim.Optimizer, sched: Any, params: list, max_norm: float
+                   ) -> float:
+    if max_norm > 0:
+        norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
+    else:
+        norm = torch.sqrt(sum((p.grad.float() ** 2).sum() for p in params if p.grad is not None))
+    opt.step()
+    sched.step()
+    opt.zero_grad(set_to_none=True)
+    return float(norm)
+
+
+# ---------------------------------------------------------------- SFT
+
+def sft_target(sample: Sample, target: str) -> str:
+    if target == "facts":
+        return sample.facts or ""
+    answer = sample.answer or ""
+    if target == "reasoned":
+        # The demo warm-up's short format: a brief think block then the boxed answer.
+        thought = sample.meta.get("reasoning") if isinstance(sample.meta, dict) else None
+        return f"<think>{thought or sample.facts or ''}</think> \\boxed{{{answer}}}"
+    return answer
+
+
+def encode_targets(session: Session, texts: Sequence[str], max_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
+    tok = session.tokenizer
+    eos = session.eos_ids()[0] if session.tokenizer.eos_token_id is None else session.tokenizer.eos_token_id
+    rows = [tok(t, add_special_tokens=False)["input_ids"][: max_tokens - 1] + [eos] for t in texts]
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), session.pad_id(), dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = torch.tensor(r)
+        mask[i, :len(r)] = 1
+    return ids.to(session.device), mask.to(session.device)
+
+
+def run_sft(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt: Any, sched: Any) -> Outcome:
+    algo: SFTOptions = phase.algorithm  # type: ignore[assignment]
+    seen, step, stopped = 0, 0, "budget"
+    metrics: dict[str, float] = {}
+    session.model.train()
+    while step < ctx.total_steps:
+        t0 = time.perf_counter()
+        samples = ctx.data.next_batch(algo.batch_size, step)
+        if not samples:
+            stopped = "data"
+            break
+        caption = algo.target == "facts"
+        template = None if caption else phase.prompt
+        asked = [Sample(s.id, CAPTION_QUESTION, s.images) if caption else s for s in samples]
+        batch = encode_prompts(session.processor, asked, template, device=session.device)
+        targets, tmask = encode_targets(session, [sft_target(s, algo.target) for s in samples], algo.max_tokens)
+        total_tokens = float(tmask.sum())
+        loss_sum = 0.0
+        for rows in _micro_rows(batch.size, 1, session.options.micro_batch_size, algo.grad_accum):
+            with session.amp():
+                logp, _ = completion_logprobs(session.model, batch, rows, targets[rows], tmask[rows], group=1)
+            loss = -(logp * tmask[rows]).sum() / total_tokens
+            loss.backward()
+            loss_sum += float(loss.detach())
+        lr = sched.get_last_lr()[0]
+        norm = _clip_and_step(session, opt, sched, params, algo.max_grad_norm)
+        step += 1
+        seen += len(samples)
+        dt = time.perf_counter() - t0
+        metrics = {"loss": loss_sum, "grad_norm": norm, "lr": lr, "samples_seen": float(seen),
+                   "time.step_s": dt, "tokens_per_s": float(batch.attention_mask.sum() + total_tokens) / dt}
+        _report(ctx, session, step, metrics)
+        reason = ctx.should_stop(step, metrics)
+        if reason:
+            stopped = reason
+            break
+    return Outcome(step, seen, stopped, metrics)
+
+
+def _micro_rows(n_prompts: int, group: int, micro_batch_size: int, grad_accum: int) -> list[torch.Tensor]:
+    """Row indices of each micro-batch, whole groups only (a group shares its prompt's image features)."""
+    per = n_prompts
+    if micro_batch_size:
+        per = min(per, max(1, micro_batch_size // group))
+    per = min(per, max(1, math.ceil(n_prompts / grad_accum)))
+    out = []
+    for start in range(0, n_prompts, per):
+        prompts = torch.arange(start, min(n_prompts, start + per))
+        out.append((prompts[:, None] * group + torch.arange(group)[None, :]).reshape(-1))
+    return out
+
+
+def _report(ctx: PhaseContext, session: Session, step: int, metrics: dict[str, float]) -> None:
+    if step % session.options.log_every == 0 or step == ctx.total_steps:
+        ctx.log(step, metrics)
+    ctx.progress(step, metrics)
+
+
+# ---------------------------------------------------------------- RL
+
+@dataclass
+class RolloutBatch:
+    """One rollout: prompts, completions and everything the updates need."""
+
+    samples: list[Sample]
+    prompts: PromptBatch
+    tokens: torch.Tensor
+    mask: torch.Tensor
+    texts: list[str]
+    advantages: torch.Tensor  # (N,) or (N, T)
+    rewards: torch.Tensor
+    components: dict[str, list[float | None]]
+    old_logp: torch.Tensor | None  # None: one update per rollout, so the ratio is 1 (detached current)
+    ref_logp: torch.Tensor | None
+    gen_s: float
+
+
+def _reference_logprobs(session: Session, batch: PromptBatch, tokens: torch.Tensor, mask: torch.Tensor,
+                        group: int, micro: list[torch.Tensor]) -> torch.Tensor:
+    out = torch.zeros_like(tokens, dtype=torch.float32)
+    ref = session.reference
+    with torch.no_grad(), session.amp():
+        for rows in micro:
+            if ref == "adapters":  # LoRA: the base model is the reference (no second copy)
+                with session.model.disable_adapter():
+                    lp, _ = completion_logprobs(session.model, batch, rows // group, tokens[rows], mask[rows],
+                                                group=group)
+            else:
+                lp, _ = completion_logprobs(ref, batch, rows // group, tokens[rows], mask[rows], group=group)
+            out[rows] = lp.float()
+    return out
+
+
+def collect_rollout(session: Session, phase: Phase, ctx: PhaseContext, samples: list[Sample],
+                    steps_per_rollout: int) -> RolloutBatch:
+    algo: RLOptions = phase.algorithm  # type: ignore[assignment]
+    group = algo.group
+    t0 = time.perf_counter()
+    session.model.eval()
+    batch = encode_prompts(session.processor, samples, phase.prompt, max_prompt_tokens=algo.max_prompt_tokens,
+                           device=session.device)
+    with session.amp():
+        ro = generate(session.model, batch, group=group, max_new_tokens=algo.max_response_tokens,
+                      temperature=algo.temperature, top_p=algo.top_p, eos_ids=session.eos_ids(),
+                      pad_id=session.pad_id(), generator=session.generator)
+    gen_s = time.perf_counter() - t0
+    texts = session.tokenizer.batch_decode(ro.tokens * ro.mask + session.pad_id() * (1 - ro.mask),
+                                           skip_special_tokens=True)
+    repeated = [s for s in samples for _ in range(group)]
+    prompts_rep = [t for t in batch.texts for _ in range(group)]
+    scored = ctx.reward(prompts_rep, texts, repeated, completion_tokens=ro.lengths.tolist(),
+                        max_response_tokens=algo.max_response_tokens)
+    rewards = torch.tensor(scored.total, dtype=torch.float32, device=session.device)
+    micro = _micro_rows(len(samples), group, session.options.micro_batch_size, algo.grad_accum)
+    use_ref = session.reference is not None and algo.kl > 0 and algo.kl_mode != "none"
+    ref_logp = _reference_logprobs(session, batch, ro.tokens, ro.mask, group, micro) if use_ref else None
+    old_logp = None
+    if steps_per_rollout > 1:
+        old_logp = torch.zeros_like(ro.tokens, dtype=torch.float32)
+        with torch.no_grad(), session.amp():
+            for rows in micro:
+                lp, _ = completion_logprobs(session.model, batch, rows // group, ro.tokens[rows], ro.mask[rows],
+                                            group=group)
+                old_logp[rows] = lp.float()
+    kl_for_reward = None
+    if ref_logp is not None and algo.kl_mode == "reward":
+        behaviour = old_logp
+        if behaviour is None:
+            with torch.no_grad(), session.amp():
+                behaviour = torch.cat([completion_logprobs(session.model, batch, rows // group, ro.tokens[rows],
+                                                           ro.mask[rows], group=group)[0].float() for rows in micro])
+        kl_for_reward = alg.kl_estimate(behaviour, ref_logp, algo.kl_estimator) * ro.mask
+    adv = alg.advantages_for(phase.method, algo, rewards, ro.mask, kl_for_reward)
+    return RolloutBatch(samples, batch, ro.tokens, ro.mask, texts, adv, rewards, scored.components, old_logp,
+                        ref_logp if algo.kl_mode == "loss" else None, gen_s)
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def run_rl(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt: Any, sched: Any) -> Outcome:
+    algo: RLOptions = phase.algorithm  # type: ignore[assignment]
+    group = algo.group
+    step, seen, stopped = 0, 0, "budget"
+    metrics: dict[str, float] = {}
+    while step < ctx.total_steps and stopped == "budget":
+        left = ctx.total_steps - step
+        steps_per_epoch_max = max(1, math.ceil(left / algo.update_epochs))
+        n_prompts = min(algo.rollout_batch_size, steps_per_epoch_max * algo.batch_size)
+        samples = ctx.data.next_batch(n_prompts, step)
+        if not samples:
+            stopped = "data"
+            break
+        minibatches = math.ceil(len(samples) / algo.batch_size)
+        steps_here = min(left, minibatches * algo.update_epochs)
+        ro = collect_rollout(session, phase, ctx, samples, steps_here)
+        seen += len(samples)
+        session.model.train()
+        first_of_rollout = True
+        for _epoch in range(algo.update_epochs):
+            for mb in range(minibatches):
+                if step >= ctx.total_steps:
+                    break
+                t0 = time.perf_counter()
+                parts = _update(session, algo, ro, mb, params, opt, sched)
+                step += 1
+                dt = time.perf_counter() - t0 + (ro.gen_s if first_of_rollout else 0.0)
+                metrics = _rl_metrics(ro, mb, algo, parts, seen, dt, sched, first_of_rollout)
+                first_of_rollout = False
+                _report(ctx, session, step, metrics)
+                dump_every = session.options.rollout_dump_every
+                if dump_every and (step % dump_every == 0 or step == 1) and mb == 0:
+                    ctx.dump_rollouts(step, _dump_rows(ro, group, session.options.rollout_dump_rows))
+                reason = ctx.should_stop(step, metrics)
+                if reason:
+                    stopped = reason
+                    break
+            if stopped != "budget" or step >= ctx.total_steps:
+                break
+    return Outcome(step, seen, stopped, metrics)
+
+
+def _update(session: Session, algo: RLOptions, ro: RolloutBatch, mb: int, params: list, opt: Any, sched: Any
+            ) -> dict[str, float]:
+    group = algo.group
+    n_prompts = len(ro.samples)
+    lo, hi = mb * algo.batch_size, min(n_prompts, (mb + 1) * algo.batch_size)
+    rows_all = torch.arange(lo * group, hi * group)
+    n_rows = rows_all.numel()
+    tokens_total = float(ro.mask[rows_all].sum())
+    sums = {"loss": 0.0, "policy_loss": 0.0, "kl": 0.0, "clip_frac": 0.0, "entropy": 0.0}
+    for local in _micro_rows(hi - lo, group, session.options.micro_batch_size, algo.grad_accum):
+        rows = rows_all[local]
+        mask = ro.mask[rows]
+        with session.amp():
+            logp, ent = completion_logprobs(session.model, ro.prompts, rows // group, ro.tokens[rows], mask,
+                                            group=group, with_entropy=True)
+        logp = logp.float()
+        old = ro.old_logp[rows] if ro.old_logp is not None else logp.detach()
+        ref = ro.ref_logp[rows] if ro.ref_logp is not None else None
+        parts = alg.policy_loss(logp, old, ro.advantages[rows], mask, clip_low=algo.clip_low,
+                                clip_high=algo.clip_high, agg=algo.loss_agg, max_len=algo.max_response_tokens,
+                                ref_logp=ref, kl_coef=algo.kl if ref is not None else 0.0,
+                                kl_estimator=algo.kl_estimator)
+        # Each micro-batch's share of the minibatch loss, so accumulation equals one big batch.
+        tokens_here = float(mask.sum())
+        weight = tokens_here / max(tokens_total, 1.0) if algo.loss_agg == "token_mean" else rows.numel() / n_rows
+        (parts.loss * weight).backward()
+        sums["loss"] += float(parts.loss.detach()) * weight
+        sums["policy_loss"] += float(parts.policy_loss) * weight
+        tok_w = tokens_here / max(tokens_total, 1.0)
+        sums["kl"] += float(parts.kl) * tok_w
+        sums["clip_frac"] += float(parts.clip_frac) * tok_w
+        sums["entropy"] += float((ent * mask).sum()) / max(tokens_total, 1.0)
+    sums["lr"] = sched.get_last_lr()[0]
+    sums["grad_norm"] = _clip_and_step(session, opt, sched, params, algo.max_grad_norm)
+    return sums
+
+
+def _rl_metrics(ro: RolloutBatch, mb: int, algo: RLOptions, parts: dict[str, float], seen: int, dt: float,
+                sched: Any, first: bool) -> dict[str, float]:
+    group = algo.group
+    lo, hi = mb * algo.batch_size * group, min(len(ro.samples), (mb + 1) * algo.batch_size) * group
+    m: dict[str, float] = dict(parts)
+    m["reward.total"] = float(ro.rewards[lo:hi].mean())
+    for name, values in ro.components.items():
+        v = _mean(values[lo:hi])
+        if v is not None:
+            m[f"reward.{name}"] = v
+    lengths = ro.mask[lo:hi].sum(1).float()
+    m["response_length.mean"] = float(lengths.mean())
+    m["response_length.clip_ratio"] = float((lengths >= algo.max_response_tokens).float().mean())
+    m["samples_seen"] = float(seen)
+    m["time.step_s"] = dt
+    m["tokens_per_s"] = float(ro.mask[lo:hi].sum() + ro.prompts.attention_mask[lo // group:hi // group].sum()
+                              * group) / max(dt, 1e-9)
+    if first:
+        m["time.rollout_s"] = ro.gen_s
+        m["rollout.tokens_per_s"] = float(ro.mask.sum()) / max(ro.gen_s, 1e-9)
+    return m
+
+
+def _dump_rows(ro: RolloutBatch, group: int, limit: int) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(min(limit, len(ro.texts))):
+        s = ro.samples[i // group]
+        row: dict[str, Any] = {"id": s.id, "prompt": s.prompt, "completion": ro.texts[i], "answer": s.answer,
+                               "reward.total": float(ro.rewards[i])}
+        for name, values in ro.components.items():
+            row[f"reward.{name}"] = values[i]
+        rows.append(row)
+    return rows
+
+
+RunLoop = Callable[[Session, Phase, PhaseContext, list, Any, Any], Outcome]
