@@ -44,6 +44,11 @@ class Family(ABC):
     def answer(self, scene: Scene, params: Params) -> str:
         """The answer, computed from the scene graph alone."""
 
+    def reasoning(self, scene: Scene, params: Params) -> str:
+        """A short worked solution (what was read, then the computation): the `<think>` text of a
+        supervised warm-up, so a tiny model learns a brief, checkable trace. Default: the answer."""
+        return self.answer(scene, params)
+
     # -- shared behaviour --------------------------------------------------------------------
 
     def question(self, params: Params) -> str:

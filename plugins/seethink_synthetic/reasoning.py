@@ -47,6 +47,14 @@ class SumNumbers(Family):
             return str((a.number or 0) + (b.number or 0))
         return str(sum(s.number or 0 for s in scene.shapes if s.color == params["color"]))
 
+    def reasoning(self, scene: Scene, params: Params) -> str:
+        if params["t"] == "0":
+            values = [scene.find(params["color1"], params["kind1"]).number or 0,
+                      scene.find(params["color2"], params["kind2"]).number or 0]
+        else:
+            values = [s.number or 0 for s in scene.shapes if s.color == params["color"]]
+        return f"{'+'.join(map(str, values))}={sum(values)}"
+
 
 @register_family
 class CountDifference(Family):
@@ -69,6 +77,11 @@ class CountDifference(Family):
         counts = Counter(s.kind for s in scene.shapes)
         return str(counts[params["kind1"]] - counts[params["kind2"]])
 
+    def reasoning(self, scene: Scene, params: Params) -> str:
+        counts = Counter(s.kind for s in scene.shapes)
+        a, b = counts[params["kind1"]], counts[params["kind2"]]
+        return f"{a}-{b}={a - b}"
+
 
 @register_family
 class BarDifference(Family):
@@ -88,6 +101,10 @@ class BarDifference(Family):
     def answer(self, scene: Scene, params: Params) -> str:
         return str(scene.bar(params["color1"]).value - scene.bar(params["color2"]).value)
 
+    def reasoning(self, scene: Scene, params: Params) -> str:
+        a, b = scene.bar(params["color1"]).value, scene.bar(params["color2"]).value
+        return f"{a}-{b}={a - b}"
+
 
 @register_family
 class BarTotal(Family):
@@ -101,3 +118,7 @@ class BarTotal(Family):
 
     def answer(self, scene: Scene, params: Params) -> str:
         return str(sum(b.value for b in scene.bars))
+
+    def reasoning(self, scene: Scene, params: Params) -> str:
+        values = [b.value for b in scene.bars]
+        return f"{'+'.join(map(str, values))}={sum(values)}"

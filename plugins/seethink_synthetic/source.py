@@ -100,7 +100,8 @@ class SyntheticSource:
         question = p.family.question(p.params)
         value = p.family.answer(p.scene, p.params)
         meta: dict[str, Any] = {"family": p.family.name, "level": p.level, "params": dict(p.params),
-                                "value": value, "scene_kind": "chart" if p.scene.is_chart else "shapes"}
+                                "value": value, "scene_kind": "chart" if p.scene.is_chart else "shapes",
+                                "reasoning": p.family.reasoning(p.scene, p.params)}
         answer = value
         if p.mcq:
             choices = multiple_choice(value, p.family.answer_kind, p.rng)

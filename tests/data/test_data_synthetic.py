@@ -153,3 +153,16 @@ def test_family_filter_and_unknown_family():
 def test_bad_options_are_one_clear_message(values, message):
     obj, problems = validate(SyntheticOptions, values, what="synthetic")
     assert obj is None and message in problems[0].message
+
+
+def test_worked_reasoning_ends_in_the_value_and_stays_short():
+    from seethink_synthetic.options import SyntheticOptions
+    from seethink_synthetic.source import open_synthetic
+
+    for s in open_synthetic(SyntheticOptions(count=300, mcq=0.5), seed=3, mapping={}):
+        reasoning, value = s.meta["reasoning"], s.meta["value"]
+        assert reasoning.split("=")[-1] == value, (s.meta["family"], reasoning, value)
+        if "=" in reasoning:  # the arithmetic itself is right
+            lhs = reasoning.split("=")[0]
+            assert str(eval(lhs, {"__builtins__": {}})) == value  # digits and +/- only
+        assert len(reasoning) <= 40
