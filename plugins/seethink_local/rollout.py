@@ -172,8 +172,12 @@ def generate(model: Any, batch: PromptBatch, *, group: int, max_new_tokens: int,
         attn = torch.cat([attn, ones], dim=1)
         pos = None
         if deltas is not None:
-            # Decode positions are (cache length + rope delta) on all three mrope axes.
-            pos = (torch.full((n, 1), prompt_len + t, device=device) + deltas).unsqueeze(0).expand(3, n, 1)
+            # A decode position is (real tokens before it + rope delta) on all three mrope axes. The
+            # delta is relative to the *unpadded* prompt (get_rope_index), so a left-padded row must not
+            # count its padding: that would put its completion hundreds of positions past where
+            # teacher forcing (training) puts it.
+            real = attn.sum(-1, keepdim=True).to(torch.long) - 1
+            pos = (real + deltas).unsqueeze(0).expand(3, n, 1)
         step = model(input_ids=tok[:, None], attention_mask=attn, position_ids=pos, cache=cache, use_cache=True)
         cache = step.past_key_values
         logits = step.logits[:, -1]

@@ -106,3 +106,31 @@ def test_generate_shapes_greedy_determinism_and_facts(warm, kit):
     facts = backend.generate(Checkpoint(str(warm.path)), samples, n=1, temperature=0.0, max_new_tokens=6,
                              use_facts=True, prompt_template="{question} Answer:")
     assert len(facts) == 3 and all(isinstance(c[0].text, str) for c in facts)
+
+
+def test_greedy_rollout_is_the_same_alone_and_beside_a_long_prompt(warm, kit):
+    """Left padding must not move a row's decode positions (mrope deltas are relative to the unpadded
+    prompt); otherwise generation disagrees with the teacher forcing the model was trained with."""
+    from seethink_local.modeling import load_model
+
+    loaded = load_model(str(warm.path), LocalOptions(device="cpu"), torch.device("cpu"))
+    model, proc = loaded.model.eval(), loaded.processor
+    eos, pad = proc.tokenizer.eos_token_id, proc.tokenizer.pad_token_id
+    short = kit.counting_samples(1, seed=3)
+    long_text = Sample(id="long", prompt="How many squares? " * 30, answer="1")
+
+    def greedy(samples):
+        batch = encode_prompts(proc, samples, None)
+        out = generate(model, batch, group=2, max_new_tokens=8, temperature=0.0, top_p=1.0, eos_ids=[eos],
+                       pad_id=pad)
+        return out.tokens[0, :int(out.lengths[0])].tolist(), batch
+
+    alone, _ = greedy(short)
+    padded, batch = greedy(short + [long_text])
+    assert int(batch.attention_mask[0].sum()) < batch.input_ids.shape[1]  # row 0 really is padded
+    assert padded == alone
+    model.model.rope_deltas = None
+    ref = model.generate(input_ids=batch.input_ids, attention_mask=batch.attention_mask, **batch.extra,
+                         mm_token_type_ids=(batch.input_ids == model.config.image_token_id).int(),
+                         max_new_tokens=8, do_sample=False)[:, batch.input_ids.shape[1]:]
+    assert ref[0, :len(alone)].tolist() == alone
