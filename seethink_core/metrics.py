@@ -86,3 +86,15 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return rows
+
+
+def trend(rows: list[dict[str, Any]], key: str, share: float = 0.2) -> tuple[float, float] | None:
+    """Mean of ``key`` over the first and the last ``share`` of a phase's training rows.
+
+    The demo's acceptance (and a quick look at any run): did this phase's reward move?
+    """
+    values = [r[key] for r in rows if r.get("kind", "train") == "train" and isinstance(r.get(key), (int, float))]
+    if len(values) < 2:
+        return None
+    k = max(1, int(round(len(values) * share)))
+    return sum(values[:k]) / k, sum(values[-k:]) / k

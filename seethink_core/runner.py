@@ -38,9 +38,15 @@ class RecordingStream:
     def __init__(self, inner: SampleStream, path: Path):
         self.inner = inner
         self.path = path
-        self._file = path.open("a", encoding="utf-8")
         self._hash = hashlib.sha256()
         self.count = 0
+        # A phase resumed in place keeps the rows up to its checkpoint: count them into the order
+        # hash, so data.json describes the whole phase and not only the part after the resume.
+        for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+            for i in json.loads(line)["ids"]:
+                self._hash.update(i.encode() + b"\n")
+                self.count += 1
+        self._file = path.open("a", encoding="utf-8")
 
     def next_batch(self, n: int, step: int) -> list[Sample]:
         batch = self.inner.next_batch(n, step)
@@ -469,14 +475,20 @@ class _Progress:
             self._progress.update(task, completed=ps.steps)
 
 
-def summary_rows(reports: Sequence[PhaseReport]) -> list[dict[str, Any]]:
+def summary_rows(reports: Sequence[PhaseReport], run_dir: RunDir) -> list[dict[str, Any]]:
+    """One row per phase: the accuracy and reward over the first and last 20% of its steps."""
+    from seethink_core.metrics import read_metrics, trend
+
     rows = []
     for r in reports:
-        m = r.state.metrics
+        metrics = read_metrics(run_dir.phase_dir(r.phase) / "metrics.jsonl")
+        eval_path = run_dir.phase_dir(r.phase) / "eval.json"
+        evaluation = json.loads(eval_path.read_text()).get("metrics", {}) if eval_path.exists() else {}
         rows.append({
             "phase": r.phase.name, "method": r.phase.method, "steps": r.state.steps,
             "stopped_by": "skipped (done earlier)" if r.skipped else (r.state.stopped_by or ""),
-            "reward": m.get("reward.total"), "accuracy": m.get("reward.accuracy"),
-            "length": m.get("response_length.mean"), "wall_s": r.state.wall_s,
+            "reward": trend(metrics, "reward.total"), "accuracy": trend(metrics, "reward.accuracy"),
+            "loss": trend(metrics, "loss"), "length": trend(metrics, "response_length.mean"),
+            "eval_accuracy": evaluation.get("accuracy"), "wall_s": r.state.wall_s,
         })
     return rows

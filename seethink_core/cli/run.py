@@ -39,15 +39,21 @@ def run(args: argparse.Namespace) -> int:
                   f"'{plan.backend.name}' → {run_dir.root}  (plan {plan.hash()[:12]})")
     reports = Runner(plan, run_dir, from_phase=args.from_phase, reuse=[Path(r) for r in args.reuse],
                      show_progress=not args.no_progress).run()
-    table = Table(title=f"{plan.curriculum}: summary")
-    for col in ("phase", "method", "steps", "stopped by", "reward", "accuracy", "length", "time (s)"):
+    table = Table(title=f"{plan.curriculum}: summary (first 20% → last 20% of each phase's steps)")
+    for col in ("phase", "method", "steps", "stopped by", "reward", "accuracy", "loss", "length", "eval acc.",
+                "time (s)"):
         table.add_column(col)
-    for row in summary_rows(reports):
-        table.add_row(row["phase"], row["method"], str(row["steps"]), row["stopped_by"], _fmt(row["reward"]),
-                      _fmt(row["accuracy"]), _fmt(row["length"], 1), _fmt(row["wall_s"], 1))
+    for row in summary_rows(reports, run_dir):
+        table.add_row(row["phase"], row["method"], str(row["steps"]), row["stopped_by"], _trend(row["reward"]),
+                      _trend(row["accuracy"]), _trend(row["loss"]), _trend(row["length"], 1),
+                      _fmt(row["eval_accuracy"]), _fmt(row["wall_s"], 1))
     console.print(table)
     console.print(f"run directory: {run_dir.root}")
     return 0
+
+
+def _trend(pair: tuple[float, float] | None, digits: int = 2) -> str:
+    return "-" if pair is None else f"{pair[0]:.{digits}f} → {pair[1]:.{digits}f}"
 
 
 def _fmt(v: object, digits: int = 3) -> str:
