@@ -93,6 +93,12 @@ def check_phase(phase: Phase, plan: TrainingPlan, options: OpenRLHFOptions | Non
                          f"{phase.difficulty.order.replace('_', ' ')} order inside this phase is lost",
                          hint="split the stage into difficulty `levels` (one phase, one job per level) "
                               "to keep a coarse order"))
+    if phase.difficulty.pacing is not None:
+        # The export pulls batches through the paced stream, so early (easier) items are over-represented,
+        # but the shuffled loader serves them at any step: the schedule over the phase is lost.
+        out.append(_warn(f"{where}: OpenRLHF 0.11.2 shuffles its prompt dataloader, so pacing only changes "
+                         "which prompts are exported, not when they are trained",
+                         hint="use difficulty `levels` (one job per level) for a coarse schedule"))
     if phase.transition is not None:
         # OpenRLHF writes the HF model only when train() ends; stopping the job early would leave none.
         out.append(_warn(f"{where}: backend openrlhf cannot end a job early on a metric; the transition is "

@@ -62,7 +62,15 @@ class FileCheck:
 
     @property
     def ok(self) -> bool:
-        return not any(d.severity == "error" for d in self.diagnostics)
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
 
 
 def check_unit(unit: Unit, registry: Registry, *, backend: str | None = None) -> FileCheck:
@@ -78,12 +86,14 @@ def check_unit(unit: Unit, registry: Registry, *, backend: str | None = None) ->
 
     add(unit.diags.items)
     for name in unit.curricula:
+        warnings: list[Diagnostic] = []
         try:
-            plan = compile_unit(unit, registry, curriculum=name, backend=backend)
+            plan = compile_unit(unit, registry, curriculum=name, backend=backend, warnings=warnings)
         except DslError as e:
             add(e.diagnostics)
         else:
             result.phases += len(plan.phases)
+            add(warnings)
     result.diagnostics.sort(key=lambda d: (d.pos is None, d.pos.file if d.pos else "", d.pos.line if d.pos else 0,
                                            d.pos.col if d.pos else 0))
     return result

@@ -169,8 +169,13 @@ def stage_order(layers: Layers, diags: Diags) -> list[str]:
 
 
 def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = None, backend: str | None = None,
-                 overrides: Mapping[str, Any] | None = None) -> P.TrainingPlan:
-    """Compile one curriculum of a loaded file (the first one when ``curriculum`` is None)."""
+                 overrides: Mapping[str, Any] | None = None,
+                 warnings: list[Diagnostic] | None = None) -> P.TrainingPlan:
+    """Compile one curriculum of a loaded file (the first one when ``curriculum`` is None).
+
+    ``warnings``: when given, the warnings of a plan that compiles are appended to it (what the
+    backend cannot honour but can run anyway); with errors they come inside the ``DslError``.
+    """
     diags = Diags()
     diags.extend(unit.diags.items)
     chain, whole = extends_chain(*find_curriculum(unit, curriculum, diags), diags)
@@ -209,12 +214,15 @@ def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = Non
     phases = make_phases(phase_specs, plan_model, plan_seed, diags)
     if backend_spec is not None:
         check_methods(backend_spec, phase_specs, diags)
+        check_features(backend_spec, phase_specs, diags)
     diags.raise_if_any()
     plan = P.TrainingPlan(curriculum=layers.name, model=plan_model or "", backend=backend_ref, phases=phases,
                           seed=plan_seed, source=unit.file)
     if backend_spec is not None and backend_spec.check is not None:
         run_backend_check(backend_spec, plan, layers.backend_stmt, diags)
         diags.raise_if_any()
+    if warnings is not None:
+        warnings.extend(d for d in diags.items if d.severity == "warning")
     return plan
 
 
@@ -323,6 +331,20 @@ def check_methods(spec: Any, specs: list[StageSpec], diags: Diags) -> None:
             diags.error(f"backend '{spec.name}' does not run method '{s.method}' (phase '{s.name}')",
                         s.where.get("algorithm", s.pos),
                         hint=f"it runs {', '.join(sorted(spec.methods))}; choose another backend with --backend")
+
+
+def check_features(spec: Any, specs: list[StageSpec], diags: Diags) -> None:
+    """Settings that need an optional backend feature: ``pass_rate`` estimation needs ``generate``."""
+    if "generate" in spec.features:
+        return
+    for s in specs:
+        if s.difficulty.source == "pass_rate":
+            diags.error(f"phase '{s.name}': backend '{spec.name}' cannot generate completions, so it cannot "
+                        "estimate difficulty pass_rate(...)",
+                        s.where.get("difficulty", s.pos),
+                        hint="estimate it on the local backend (`seethink difficulty FILE --backend local "
+                             "--out rates.csv`) and give the data a difficulty column, or use the data's "
+                             "own column: difficulty column")
 
 
 def run_backend_check(spec: Any, plan: P.TrainingPlan, stmt: ast.Backend | None, diags: Diags) -> None:

@@ -14,6 +14,7 @@ from seethink_core import plan as P
 from seethink_core.compiler.bind import as_dict, bind_args, check_options, field_names
 from seethink_core.compiler.blocks import Block
 from seethink_core.compiler.diagnostics import Diags, suggest
+from seethink_core.difficulty import PassRateOptions  # no torch: that module imports only the core
 from seethink_core.dsl import ast
 from seethink_core.errors import SourcePos
 from seethink_core.methods import METHODS, OptimizerOptions
@@ -25,16 +26,6 @@ DEFAULT_METHOD = "grpo"
 FREEZABLE = ("vision", "projector", "language")
 ORDERS = ("shuffle", "easy_to_hard", "hard_to_easy")
 PACING_KINDS = ("step", "linear", "root")
-
-
-@dataclass(frozen=True)
-class PassRateOptions:
-    """``difficulty pass_rate(...)``: estimate difficulty from the base model's pass rate."""
-
-    samples: int = opt(16, doc="completions per prompt", min=1)
-    temperature: float = opt(0.7, doc="sampling temperature", min=0)
-    top_p: float = opt(0.9, doc="nucleus sampling", min=0, max=1)
-    max_tokens: int = opt(1024, doc="generation limit", min=1)
 
 
 @dataclass(frozen=True)
@@ -272,6 +263,9 @@ class Resolver:
             s.where["algorithm"] = block.algorithm.pos
         s.handoff = self.handoff(block)
         s.difficulty, s.levels = self.difficulty(block)
+        source = block.difficulty.get("source")
+        if getattr(source, "pos", None) is not None:
+            s.where["difficulty"] = source.pos
 
         for stmt in block.lists.get("data", []):
             weight = self.number(stmt.weight, "a weight", positive=True) if stmt.weight is not None else 1.0
@@ -284,7 +278,19 @@ class Resolver:
         if block.lists.get("reward"):
             s.where["reward"] = block.lists["reward"][0].pos
         s.eval = self.eval(block)
+        self.grading_component(s)
         return s
+
+    def grading_component(self, s: StageSpec) -> None:
+        """``pass_rate(component: NAME)`` must name one of the stage's rewards (or 'auto', 'total')."""
+        component = s.difficulty.estimator.get("component", "auto")
+        names = [r.name for r, _, _ in s.rewards]
+        if s.difficulty.source != "pass_rate" or component in ("auto", "total") or component in names:
+            return
+        self.diags.error(f"difficulty pass_rate: component '{component}' is not a reward of stage '{s.name}'",
+                         s.where.get("difficulty", s.pos),
+                         hint=suggest(component, names) or f"its rewards: {', '.join(names) or 'none'}; "
+                                                            "or 'auto' or 'total'")
 
     def model(self, v: ast.Value) -> str | None:
         text = self.string(v, "model")

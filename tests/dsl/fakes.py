@@ -100,7 +100,8 @@ class Fakes:
 
     @hookimpl
     def register_backends(self, register):
-        register(BackendSpec(name="local", factory=FACTORY, options=LocalOptions, methods=ALL_METHODS))
+        register(BackendSpec(name="local", factory=FACTORY, options=LocalOptions, methods=ALL_METHODS,
+                             features=frozenset({"generate"})))
         register(BackendSpec(name="openrlhf", factory=FACTORY, options=OpenRLHFOptions,
                              methods=ALL_METHODS - {"sft"}, check=openrlhf_check))
 
