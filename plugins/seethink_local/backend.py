@@ -18,6 +18,7 @@ from seethink_core.plan import Phase, TrainingPlan
 from seethink_core.sample import Sample
 from seethink_local import modeling
 from seethink_local.options import LocalOptions
+from seethink_local.resume import PhaseCheckpoints, StopCheck
 from seethink_local.rollout import encode_prompts, generate
 from seethink_local.trainer import Session, make_optimizer, run_rl, run_sft
 
@@ -34,6 +35,8 @@ class LocalBackend:
             torch.set_num_threads(self.options.threads)
         else:
             torch.set_num_threads(max(1, os.cpu_count() or 1))
+        if self.options.deterministic:
+            _deterministic_mode()
 
     def prepare(self, plan: TrainingPlan, run_dir: Path) -> None:
         # Build registered models now, so the first phase does not pay for it mid-progress bar.
@@ -72,11 +75,13 @@ class LocalBackend:
                   f"trainable; weights+grads+AdamW ≈ {est['total_gib']:.3f} GiB on {self.device.type}",
                   file=sys.stderr)
         opt, sched = make_optimizer(params, algo, ctx.total_steps)
-        if ctx.carry_optimizer is not None:
+        if ctx.carry_optimizer is not None and ctx.resume_from is None:  # a resumed phase has its own
             _load_optimizer(opt, ctx.carry_optimizer)
         gen = torch.Generator(device=self.device).manual_seed(phase.seed)
         session = Session(model, loaded.processor, self.device, self.options, self.autocast, reference, gen)
-        outcome = (run_rl if rl else run_sft)(session, phase, ctx, params, opt, sched)
+        ckpt = PhaseCheckpoints(ctx, phase, model, opt, sched, gen, self.options.checkpoint_every,
+                                self.options.keep_checkpoints, StopCheck(ctx.should_stop, phase.transition))
+        outcome = (run_rl if rl else run_sft)(session, phase, ctx, params, opt, sched, ckpt)
         self._save(session, ctx.checkpoint_dir)
         opt_path = ctx.phase_dir / "optimizer.pt"
         ctx.phase_dir.mkdir(parents=True, exist_ok=True)
@@ -135,6 +140,17 @@ def _seed_all(seed: int) -> None:
         np.random.seed(seed % 2**32)
     except ImportError:
         pass
+
+
+def _deterministic_mode() -> None:
+    """Deterministic kernels where torch has them (a warning names any op that has none).
+
+    cuBLAS needs a fixed workspace to reduce in a fixed order; the variable is read when the CUDA
+    context starts, so it is set before anything touches the GPU.
+    """
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
 
 
 def _same_model(a: str, b: str, options: LocalOptions) -> bool:

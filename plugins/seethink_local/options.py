@@ -27,6 +27,11 @@ class LocalOptions:
     cache_dir: str = opt("", doc="where built-in models are materialised (default $SEETHINK_CACHE or "
                                  "~/.cache/seethink/models)")
     memory_estimate: bool = opt(True, doc="print a memory estimate before each phase")
+    checkpoint_every: int = opt(50, doc="write an in-phase resume checkpoint every N optimizer steps, at the next "
+                                        "rollout boundary (0 = never; see docs/resume.md)", min=0)
+    keep_checkpoints: int = opt(2, doc="in-phase checkpoints kept per phase (the newest ones)", min=1)
+    deterministic: bool = opt(False, doc="torch deterministic algorithms (and cuBLAS workspace config on GPU): "
+                                         "slower on GPU; what repeats bit for bit is in docs/resume.md")
 
 
 @dataclass(frozen=True)

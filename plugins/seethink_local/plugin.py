@@ -12,7 +12,8 @@ from seethink_core.methods import METHODS
 from seethink_core.registry import BackendSpec, ModelSpec
 from seethink_local.options import LocalOptions, Tiny10MOptions, TinyVLMOptions
 
-FEATURES = frozenset({"generate", "lora", "gradient_checkpointing", "freeze", "carry_optimizer", "text_only"})
+FEATURES = frozenset({"generate", "lora", "gradient_checkpointing", "freeze", "carry_optimizer", "text_only",
+                      "resume_in_phase"})
 
 
 @hookimpl

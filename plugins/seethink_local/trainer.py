@@ -12,11 +12,15 @@ from typing import Any
 import torch
 
 from seethink_core.backend import PhaseContext
+from seethink_core.errors import BackendError
+from seethink_core.faults import fault_point
 from seethink_core.methods import RLOptions, SFTOptions
 from seethink_core.plan import Phase
 from seethink_core.sample import Sample
 from seethink_local import algorithms as alg
+from seethink_local import dynamic_sampling as ds
 from seethink_local.options import LocalOptions
+from seethink_local.resume import LoopState, PhaseCheckpoints
 from seethink_local.rollout import PromptBatch, base_model, completion_logprobs, encode_prompts, generate
 
 CAPTION_QUESTION = "Describe the image."
@@ -82,8 +86,10 @@ def make_optimizer(params: list[torch.nn.Parameter], algo: Any, total_steps: int
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
-def _clip_and_step(session: Session, opt: torch.optim.Optimizer, sched: Any, params: list, max_norm: float
-                   ) -> float:
+def _clip_and_step(session: Session, opt: torch.optim.Optimizer, sched: Any, params: list, max_norm: float,
+                   step: int) -> float:
+    """Clip and apply the accumulated gradients of optimizer step ``step`` (1-based, as logged)."""
+    fault_point("mid_update", step)  # gradients exist, the weights are not updated yet
     if max_norm > 0:
         norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
     else:
@@ -120,12 +126,15 @@ def encode_targets(session: Session, texts: Sequence[str], max_tokens: int) -> t
     return ids.to(session.device), mask.to(session.device)
 
 
-def run_sft(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt: Any, sched: Any) -> Outcome:
+def run_sft(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt: Any, sched: Any,
+            ckpt: PhaseCheckpoints) -> Outcome:
     algo: SFTOptions = phase.algorithm  # type: ignore[assignment]
-    seen, step, stopped = 0, 0, "budget"
-    metrics: dict[str, float] = {}
+    loop = ckpt.start()
+    seen, step, stopped = loop.samples_seen, loop.step, "budget"
+    metrics: dict[str, float] = loop.metrics
     session.model.train()
     while step < ctx.total_steps:
+        ckpt.maybe_save(LoopState(step, seen, metrics))
         t0 = time.perf_counter()
         samples = ctx.data.next_batch(algo.batch_size, step)
         if not samples:
@@ -145,14 +154,14 @@ def run_sft(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt
             loss.backward()
             loss_sum += float(loss.detach())
         lr = sched.get_last_lr()[0]
-        norm = _clip_and_step(session, opt, sched, params, algo.max_grad_norm)
+        norm = _clip_and_step(session, opt, sched, params, algo.max_grad_norm, step + 1)
         step += 1
         seen += len(samples)
         dt = time.perf_counter() - t0
         metrics = {"loss": loss_sum, "grad_norm": norm, "lr": lr, "samples_seen": float(seen),
                    "time.step_s": dt, "tokens_per_s": float(batch.attention_mask.sum() + total_tokens) / dt}
         _report(ctx, session, step, metrics)
-        reason = ctx.should_stop(step, metrics)
+        reason = ckpt.stop(step, metrics)
         if reason:
             stopped = reason
             break
@@ -213,8 +222,21 @@ def _reference_logprobs(session: Session, batch: PromptBatch, tokens: torch.Tens
     return out
 
 
-def collect_rollout(session: Session, phase: Phase, ctx: PhaseContext, samples: list[Sample],
-                    steps_per_rollout: int) -> RolloutBatch:
+@dataclass
+class Scored:
+    """Prompts with their sampled completions and rewards, before anything the update needs."""
+
+    samples: list[Sample]
+    prompts: PromptBatch
+    tokens: torch.Tensor
+    mask: torch.Tensor
+    texts: list[str]
+    rewards: list[float]
+    components: dict[str, list[float | None]]
+    gen_s: float
+
+
+def generate_and_score(session: Session, phase: Phase, ctx: PhaseContext, samples: list[Sample]) -> Scored:
     algo: RLOptions = phase.algorithm  # type: ignore[assignment]
     group = algo.group
     t0 = time.perf_counter()
@@ -232,16 +254,24 @@ def collect_rollout(session: Session, phase: Phase, ctx: PhaseContext, samples: 
     prompts_rep = [t for t in batch.texts for _ in range(group)]
     scored = ctx.reward(prompts_rep, texts, repeated, completion_tokens=ro.lengths.tolist(),
                         max_response_tokens=algo.max_response_tokens)
-    rewards = torch.tensor(scored.total, dtype=torch.float32, device=session.device)
-    micro = _micro_rows(len(samples), group, session.options.micro_batch_size, algo.grad_accum)
+    return Scored(samples, batch, ro.tokens, ro.mask, texts, list(scored.total), scored.components, gen_s)
+
+
+def finish_rollout(session: Session, phase: Phase, scored: Scored, steps_per_rollout: int) -> RolloutBatch:
+    """Reference and old log-probs and the method's advantages for the batch that will be trained."""
+    algo: RLOptions = phase.algorithm  # type: ignore[assignment]
+    group = algo.group
+    batch, tokens, mask = scored.prompts, scored.tokens, scored.mask
+    rewards = torch.tensor(scored.rewards, dtype=torch.float32, device=session.device)
+    micro = _micro_rows(len(scored.samples), group, session.options.micro_batch_size, algo.grad_accum)
     use_ref = session.reference is not None and algo.kl > 0 and algo.kl_mode != "none"
-    ref_logp = _reference_logprobs(session, batch, ro.tokens, ro.mask, group, micro) if use_ref else None
+    ref_logp = _reference_logprobs(session, batch, tokens, mask, group, micro) if use_ref else None
     old_logp = None
     if steps_per_rollout > 1:
-        old_logp = torch.zeros_like(ro.tokens, dtype=torch.float32)
+        old_logp = torch.zeros_like(tokens, dtype=torch.float32)
         with torch.no_grad(), session.amp():
             for rows in micro:
-                lp, _ = completion_logprobs(session.model, batch, rows // group, ro.tokens[rows], ro.mask[rows],
+                lp, _ = completion_logprobs(session.model, batch, rows // group, tokens[rows], mask[rows],
                                             group=group)
                 old_logp[rows] = lp.float()
     kl_for_reward = None
@@ -249,12 +279,53 @@ def collect_rollout(session: Session, phase: Phase, ctx: PhaseContext, samples: 
         behaviour = old_logp
         if behaviour is None:
             with torch.no_grad(), session.amp():
-                behaviour = torch.cat([completion_logprobs(session.model, batch, rows // group, ro.tokens[rows],
-                                                           ro.mask[rows], group=group)[0].float() for rows in micro])
-        kl_for_reward = alg.kl_estimate(behaviour, ref_logp, algo.kl_estimator) * ro.mask
-    adv = alg.advantages_for(phase.method, algo, rewards, ro.mask, kl_for_reward)
-    return RolloutBatch(samples, batch, ro.tokens, ro.mask, texts, adv, rewards, scored.components, old_logp,
-                        ref_logp if algo.kl_mode == "loss" else None, gen_s)
+                behaviour = torch.cat([completion_logprobs(session.model, batch, rows // group, tokens[rows],
+                                                           mask[rows], group=group)[0].float() for rows in micro])
+        kl_for_reward = alg.kl_estimate(behaviour, ref_logp, algo.kl_estimator) * mask
+    adv = alg.advantages_for(phase.method, algo, rewards, mask, kl_for_reward)
+    return RolloutBatch(scored.samples, batch, tokens, mask, scored.texts, adv, rewards, scored.components,
+                        old_logp, ref_logp if algo.kl_mode == "loss" else None, scored.gen_s)
+
+
+def collect_rollout(session: Session, phase: Phase, ctx: PhaseContext, samples: list[Sample],
+                    steps_per_rollout: int) -> RolloutBatch:
+    return finish_rollout(session, phase, generate_and_score(session, phase, ctx, samples), steps_per_rollout)
+
+
+def _keep_groups(session: Session, phase: Phase, filled: ds.Filled[Scored]) -> Scored:
+    """One Scored of the kept prompts of every part (prompts re-encoded, completions re-padded)."""
+    parts, keep = filled.parts, filled.keep
+    if len(parts) == 1 and keep[0] == list(range(len(parts[0].samples))):
+        return parts[0]
+    algo: RLOptions = phase.algorithm  # type: ignore[assignment]
+    group, pad = algo.group, session.pad_id()
+    samples = [p.samples[i] for p, idx in zip(parts, keep) for i in idx]
+    rows = [(p, i * group + j) for p, idx in zip(parts, keep) for i in idx for j in range(group)]
+    width = max(max(p.tokens.shape[1] for p in parts), 1)
+    tokens = torch.full((len(rows), width), pad, dtype=torch.long, device=session.device)
+    mask = torch.zeros((len(rows), width), dtype=parts[0].mask.dtype, device=session.device)
+    for r, (p, i) in enumerate(rows):
+        tokens[r, :p.tokens.shape[1]] = p.tokens[i]
+        mask[r, :p.mask.shape[1]] = p.mask[i]
+    components = {name: [p.components[name][i] for p, i in rows] for name in parts[0].components}
+    batch = encode_prompts(session.processor, samples, phase.prompt, max_prompt_tokens=algo.max_prompt_tokens,
+                           device=session.device)
+    return Scored(samples, batch, tokens, mask, [p.texts[i] for p, i in rows], [p.rewards[i] for p, i in rows],
+                  components, sum(p.gen_s for p in parts))
+
+
+def _filter_groups(session: Session, phase: Phase, ctx: PhaseContext, first: Scored, step: int
+                   ) -> tuple[Scored | None, int, dict[str, float]]:
+    """Dynamic sampling: (the kept batch or None when no group has spread, extra prompts drawn, metrics)."""
+    algo: RLOptions = phase.algorithm  # type: ignore[assignment]
+    filled = ds.fill_batch(first, len(first.samples), algo.group, lambda s: s.rewards,
+                           lambda n: ctx.data.next_batch(n, step),
+                           lambda samples: generate_and_score(session, phase, ctx, samples))
+    kept = _keep_groups(session, phase, filled) if filled.size else None
+    return kept, filled.extra, filled.metrics(len(first.samples))
+
+
+EMPTY_ROLLOUTS_LIMIT = 4  # consecutive rollouts in which no group had spread, then stop with an error
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -262,12 +333,18 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return sum(vals) / len(vals) if vals else None
 
 
-def run_rl(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt: Any, sched: Any) -> Outcome:
+def run_rl(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt: Any, sched: Any,
+           ckpt: PhaseCheckpoints) -> Outcome:
     algo: RLOptions = phase.algorithm  # type: ignore[assignment]
     group = algo.group
-    step, seen, stopped = 0, 0, "budget"
-    metrics: dict[str, float] = {}
+    if algo.dynamic_sampling and group < 2:
+        raise BackendError(f"phase '{phase.name}': dynamic sampling needs group >= 2 (a group of one "
+                           "never has reward spread)", hint="raise group, or set dynamic_sampling: false")
+    loop = ckpt.start()
+    step, seen, stopped, metrics = loop.step, loop.samples_seen, "budget", loop.metrics
+    empty = int(loop.extra.get("empty_rollouts", 0))
     while step < ctx.total_steps and stopped == "budget":
+        ckpt.maybe_save(LoopState(step, seen, metrics, {"empty_rollouts": empty}))
         left = ctx.total_steps - step
         steps_per_epoch_max = max(1, math.ceil(left / algo.update_epochs))
         n_prompts = min(algo.rollout_batch_size, steps_per_epoch_max * algo.batch_size)
@@ -275,10 +352,20 @@ def run_rl(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt:
         if not samples:
             stopped = "data"
             break
-        minibatches = math.ceil(len(samples) / algo.batch_size)
-        steps_here = min(left, minibatches * algo.update_epochs)
-        ro = collect_rollout(session, phase, ctx, samples, steps_here)
         seen += len(samples)
+        scored: Scored | None = generate_and_score(session, phase, ctx, samples)
+        rollout_metrics: dict[str, float] = {}
+        if algo.dynamic_sampling:
+            scored, extra, rollout_metrics = _filter_groups(session, phase, ctx, scored, step)
+            seen += extra
+            empty = empty + 1 if scored is None else 0
+            if scored is None:
+                _check_empty(phase, empty, extra + len(samples))
+                continue
+        fault_point("after_rollout", step + 1)  # scored; no update from it yet
+        minibatches = math.ceil(len(scored.samples) / algo.batch_size)
+        steps_here = min(left, minibatches * algo.update_epochs)
+        ro = finish_rollout(session, phase, scored, steps_here)
         session.model.train()
         first_of_rollout = True
         for _epoch in range(algo.update_epochs):
@@ -286,16 +373,17 @@ def run_rl(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt:
                 if step >= ctx.total_steps:
                     break
                 t0 = time.perf_counter()
-                parts = _update(session, algo, ro, mb, params, opt, sched)
+                parts = _update(session, algo, ro, mb, params, opt, sched, step + 1)
                 step += 1
                 dt = time.perf_counter() - t0 + (ro.gen_s if first_of_rollout else 0.0)
                 metrics = _rl_metrics(ro, mb, algo, parts, seen, dt, sched, first_of_rollout)
+                metrics.update(rollout_metrics)
                 first_of_rollout = False
                 _report(ctx, session, step, metrics)
                 dump_every = session.options.rollout_dump_every
                 if dump_every and (step % dump_every == 0 or step == 1) and mb == 0:
                     ctx.dump_rollouts(step, _dump_rows(ro, group, session.options.rollout_dump_rows))
-                reason = ctx.should_stop(step, metrics)
+                reason = ckpt.stop(step, metrics)
                 if reason:
                     stopped = reason
                     break
@@ -304,8 +392,18 @@ def run_rl(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt:
     return Outcome(step, seen, stopped, metrics)
 
 
-def _update(session: Session, algo: RLOptions, ro: RolloutBatch, mb: int, params: list, opt: Any, sched: Any
-            ) -> dict[str, float]:
+def _check_empty(phase: Phase, empty: int, drawn: int) -> None:
+    """Stop a phase in which dynamic sampling keeps finding nothing to learn from."""
+    if empty >= EMPTY_ROLLOUTS_LIMIT:
+        raise BackendError(f"phase '{phase.name}': dynamic sampling found no prompt whose completions differ in "
+                           f"reward in {empty} rollouts in a row ({drawn} prompts in the last one); every group "
+                           "had the same reward, so there is nothing to learn from",
+                           hint="the data is too easy or too hard for the model; check the rewards with "
+                                "`seethink preflight`, or set dynamic_sampling: false")
+
+
+def _update(session: Session, algo: RLOptions, ro: RolloutBatch, mb: int, params: list, opt: Any, sched: Any,
+            step: int) -> dict[str, float]:
     group = algo.group
     n_prompts = len(ro.samples)
     lo, hi = mb * algo.batch_size, min(n_prompts, (mb + 1) * algo.batch_size)
@@ -337,7 +435,7 @@ def _update(session: Session, algo: RLOptions, ro: RolloutBatch, mb: int, params
         sums["clip_frac"] += float(parts.clip_frac) * tok_w
         sums["entropy"] += float((ent * mask).sum()) / max(tokens_total, 1.0)
     sums["lr"] = sched.get_last_lr()[0]
-    sums["grad_norm"] = _clip_and_step(session, opt, sched, params, algo.max_grad_norm)
+    sums["grad_norm"] = _clip_and_step(session, opt, sched, params, algo.max_grad_norm, step)
     return sums
 
 
@@ -376,4 +474,4 @@ def _dump_rows(ro: RolloutBatch, group: int, limit: int) -> list[dict[str, Any]]
     return rows
 
 
-RunLoop = Callable[[Session, Phase, PhaseContext, list, Any, Any], Outcome]
+RunLoop = Callable[[Session, Phase, PhaseContext, list, Any, Any, PhaseCheckpoints], Outcome]
