@@ -25,16 +25,25 @@ from seethink_local.trainer import Session, make_optimizer, run_rl, run_sft
 GENERATE_BATCH = 16  # prompts per generate() call: bounded memory, still batched
 
 
+def _threads(option: int) -> int:
+    """The option, else a share the caller asked for (``seethink sweep --jobs`` sets SEETHINK_THREADS or
+    OMP_NUM_THREADS so parallel runs do not oversubscribe the cores), else every core."""
+    if option:
+        return option
+    for var in ("SEETHINK_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return max(1, os.cpu_count() or 1)
+
+
 class LocalBackend:
     def __init__(self, options: LocalOptions | None = None):
         self.options = options or LocalOptions()
         self.device = modeling.pick_device(self.options)
         self.autocast = modeling.autocast_dtype(self.options, self.device)
         self._gen_cache: tuple[str, modeling.Loaded] | None = None
-        if self.options.threads:
-            torch.set_num_threads(self.options.threads)
-        else:
-            torch.set_num_threads(max(1, os.cpu_count() or 1))
+        torch.set_num_threads(_threads(self.options.threads))
         if self.options.deterministic:
             _deterministic_mode()
 

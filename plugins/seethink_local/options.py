@@ -23,7 +23,8 @@ class LocalOptions:
     log_every: int = opt(1, doc="log metrics every N optimizer steps", min=1)
     rollout_dump_every: int = opt(10, doc="dump sampled rollouts every N steps (0 = never)", min=0)
     rollout_dump_rows: int = opt(8, doc="rows per rollout dump", min=1)
-    threads: int = opt(0, doc="torch CPU threads (0 = all cores)", min=0)
+    threads: int = opt(0, doc="torch CPU threads (0 = $SEETHINK_THREADS or $OMP_NUM_THREADS if set, "
+                              "else all cores)", min=0)
     cache_dir: str = opt("", doc="where built-in models are materialised (default $SEETHINK_CACHE or "
                                  "~/.cache/seethink/models)")
     memory_estimate: bool = opt(True, doc="print a memory estimate before each phase")
