@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -34,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         overrides.setdefault("backend.dry_run", "true")
     plan = compile_path(args.file, curriculum=args.curriculum, backend=args.backend, overrides=overrides)
     run_dir = RunDir(Path(args.run_dir) if args.run_dir else Path("runs") / plan.curriculum)
-    console = Console()
+    # Off a terminal (CI, a log file) rich would wrap the summary at 80 columns; a log can be wide.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(f"[bold]seethink run[/bold] {plan.curriculum}: {len(plan.phases)} phases on backend "
                   f"'{plan.backend.name}' → {run_dir.root}  (plan {plan.hash()[:12]})")
     reports = Runner(plan, run_dir, from_phase=args.from_phase, reuse=[Path(r) for r in args.reuse],
