@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
+from seethink_core.errors import SeethinkError
 from seethink_core.plan import Phase, TrainingPlan
 from seethink_core.sample import Sample
 
@@ -104,3 +105,22 @@ class Generator(Protocol):
 class Completion:
     text: str
     tokens: int
+
+
+def checked_generate(generator: Any, model: Checkpoint, samples: Sequence[Sample], *, n: int, temperature: float,
+                     top_p: float, max_new_tokens: int, prompt_template: str | None, use_facts: bool,
+                     error: type[SeethinkError], what: str) -> list[list[Completion]]:
+    """``generator.generate`` with its failures as one ``error`` naming ``what`` was being generated, and
+    its answer checked: one list of ``n`` completions per sample (a backend plugin may get this wrong)."""
+    try:
+        out = generator.generate(model, samples, n=n, temperature=temperature, top_p=top_p,
+                                 max_new_tokens=max_new_tokens, prompt_template=prompt_template, use_facts=use_facts)
+    except SeethinkError:
+        raise
+    except Exception as e:
+        raise error(f"generating {what} from {model.path} failed: {type(e).__name__}: {e}",
+                    hint="run with --debug for the traceback") from e
+    if len(out) != len(samples) or any(len(group) != n for group in out):
+        raise error(f"the backend returned {len(out)} completion lists of sizes {sorted({len(g) for g in out})} "
+                    f"for {len(samples)} samples and n={n}")
+    return out

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from seethink_core.backend import Checkpoint, Completion
+from seethink_core.backend import Checkpoint, Completion, checked_generate
 from seethink_core.difficulty_cache import (
     CachedRate,
     DifficultyError,
@@ -173,18 +173,9 @@ def estimate_pass_rates(samples: Sequence[Sample], generator: Any, model: Checkp
 
 def _generate(generator: Any, model: Checkpoint, chunk: list[Sample], *, samples_k: int, temperature: float,
               top_p: float, max_new_tokens: int, prompt_template: str | None) -> list[list[Completion]]:
-    try:
-        out = generator.generate(model, chunk, n=samples_k, temperature=temperature, top_p=top_p,
-                                 max_new_tokens=max_new_tokens, prompt_template=prompt_template, use_facts=False)
-    except SeethinkError:
-        raise
-    except Exception as e:
-        raise BackendError(f"generating completions to estimate pass rates failed: {type(e).__name__}: {e}",
-                           hint="run with --debug for the traceback") from e
-    if len(out) != len(chunk) or any(len(group) != samples_k for group in out):
-        raise BackendError(f"generate() returned {len(out)} groups of sizes {sorted({len(g) for g in out})} "
-                           f"for {len(chunk)} items and n={samples_k}")
-    return out
+    return checked_generate(generator, model, chunk, n=samples_k, temperature=temperature, top_p=top_p,
+                            max_new_tokens=max_new_tokens, prompt_template=prompt_template, use_facts=False,
+                            error=BackendError, what="completions to estimate pass rates")
 
 
 def _grade(reward: Any, chunk: list[Sample], completions: list[list[Completion]], graded_by: str,

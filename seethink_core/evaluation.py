@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from seethink_core.backend import Checkpoint, Completion, Generator
+from seethink_core.backend import Checkpoint, Completion, Generator, checked_generate
 from seethink_core.errors import PluginError, SeethinkError
 from seethink_core.options import validate
 from seethink_core.plan import DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
@@ -157,18 +157,9 @@ def _generate(generator: Generator, checkpoint: Checkpoint, samples: list[Sample
     out: list[list[Completion]] = []
     for start in range(0, len(samples), batch):
         chunk = samples[start:start + batch]
-        try:
-            got = generator.generate(checkpoint, chunk, n=n, temperature=temperature, top_p=1.0,
-                                     max_new_tokens=max_tokens, prompt_template=template, use_facts=use_facts)
-        except SeethinkError:
-            raise
-        except Exception as e:
-            raise EvalError(f"generating from {checkpoint.path} failed: {type(e).__name__}: {e}",
-                            hint="run with --debug for the traceback") from e
-        if len(got) != len(chunk) or any(len(c) != n for c in got):
-            raise EvalError(f"the backend returned {len(got)} completion lists for {len(chunk)} samples "
-                            f"(expected {n} completions each)")
-        out.extend(got)
+        out.extend(checked_generate(generator, checkpoint, chunk, n=n, temperature=temperature, top_p=1.0,
+                                    max_new_tokens=max_tokens, prompt_template=template, use_facts=use_facts,
+                                    error=EvalError, what="evaluation answers"))
     return out
 
 

@@ -455,6 +455,8 @@ class _Progress:
     def note(self, text: str) -> None:
         if self._progress is not None:
             self._progress.console.print(text)
+        else:  # plain output (--no-progress, logs): resumes, reuse and skips must still be said
+            print(text, flush=True)
 
     def start(self, phase: Phase, total: int) -> Any:
         if self._progress is None:

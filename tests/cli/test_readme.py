@@ -16,11 +16,11 @@ def test_readme_dsl_example_compiles():
     block = re.search(r"```\n(.*?)```", section, re.S).group(1)
     path = ROOT / "README.md"
     names = []
-    for name in ("see_then_think", "merged", "capability_x_difficulty", "reversed"):
+    for name in ("see_then_think", "until_mastered", "merged", "capability_x_difficulty", "reversed"):
         plan = compile_text(block, str(path), curriculum=name)
         names.append(plan.curriculum)
         assert plan.phases
-    assert names == ["see_then_think", "merged", "capability_x_difficulty", "reversed"]
+    assert names == ["see_then_think", "until_mastered", "merged", "capability_x_difficulty", "reversed"]
 
 
 def test_readme_commands_are_the_ci_commands():

@@ -222,7 +222,7 @@ def test_a_not_applicable_component_counts_as_wrong() -> None:
 
 
 def test_a_generator_of_the_wrong_shape_or_none_is_a_clear_error() -> None:
-    with pytest.raises(BackendError, match="generate\\(\\) returned 2 groups"):
+    with pytest.raises(BackendError, match=r"returned 2 completion lists of sizes \[4\] for 3 samples and n=4"):
         run(make_items(3), BadShapeGenerator(), exact_reward())
     with pytest.raises(DifficultyError, match="cannot generate"):
         run(make_items(3), TrainOnlyBackend(), exact_reward())

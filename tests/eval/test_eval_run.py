@@ -111,7 +111,7 @@ def test_a_backend_that_returns_the_wrong_shape_is_named(eval_plugins, tmp_path)
         def generate(self, model, samples, **kw):
             return super().generate(model, samples, **kw)[:-1]
 
-    with pytest.raises(EvalError, match="returned 29 completion lists for 30 samples"):
+    with pytest.raises(EvalError, match=r"returned 29 completion lists of sizes \[1\] for 30 samples and n=1"):
         evaluate(eval_plugins.registry, Short(), tmp_path)
 
 
