@@ -68,6 +68,10 @@ class PhaseContext:
     resume_dir: Path | None = None  # where in-phase checkpoints go (seethink_core.checkpointing)
     resume_from: Path | None = None  # the complete checkpoint to continue from, when resuming inside a phase
     carry_optimizer: Path | None = None  # optimizer state of the previous phase (handoff.optimizer=carry)
+    # In-phase evaluation (`eval ... every N steps`): a backend calls ``evaluate(step, save)`` after each
+    # optimizer step; when an evaluation is due the runner calls ``save(folder)`` to get the current
+    # model as a Hugging Face folder and scores it. None when the phase has no interval evaluation.
+    evaluate: Callable[[int, Callable[[Path], None]], None] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -211,11 +211,13 @@ class Runner:
                 rollouts.write(json.dumps({"step": step, **row}, default=str) + "\n")
             rollouts.flush()
 
+        evaluate = self._interval_evaluator(backend, phase, phase_dir, metrics_log)
         ctx = PhaseContext(
             plan=plan, run_dir=self.run_dir.root, phase_dir=phase_dir, checkpoint_dir=phase_dir / PARTIAL,
             data=stream, reward=reward, total_steps=total_steps, reference=reference, log=log,
             should_stop=monitor.update, dump_rollouts=dump_rollouts, progress=report_progress,
             resume_dir=phase_dir / "resume", resume_from=resume.path if resume else None, carry_optimizer=carry,
+            evaluate=evaluate,
         )
         hook.on_phase_start(plan=plan, phase=phase, run_dir=str(self.run_dir.root))
         try:
@@ -355,6 +357,32 @@ class Runner:
                      out, label=phase.name, step=ps.steps, log=write)
         finally:
             log.close()
+
+    def _interval_evaluator(self, backend: Any, phase: Phase, phase_dir: Path, metrics_log: MetricsLog
+                            ) -> Callable[[int, Callable[[Path], None]], None] | None:
+        """``eval ... every N steps``: score a snapshot of the model every N steps during the phase."""
+        if phase.eval is None or not phase.eval.sets or not phase.eval.every_steps or not self._can_generate:
+            return None
+        from seethink_core.evaluation import eval_due, step_evaluator
+
+        hook = self.plugins.hook
+
+        def write(step: int, metrics: dict[str, float]) -> None:
+            metrics_log.write(step, metrics, kind="eval")
+            hook.on_log(phase=phase, step=step, metrics={f"eval.{k}": v for k, v in metrics.items()})
+
+        score = step_evaluator(self.plan, phase, backend, self.plugins.registry, phase_dir, log=write)
+        snapshot = phase_dir / "eval-model"
+
+        def evaluate(step: int, save: Callable[[Path], None]) -> None:
+            if not eval_due(phase.eval, step):
+                return
+            if snapshot.exists():
+                shutil.rmtree(snapshot)
+            save(snapshot)
+            score(step, Checkpoint(str(snapshot), phase.name))
+
+        return evaluate
 
     def _estimated_difficulties(self, backend: Any, phase: Phase, init: Checkpoint, phase_dir: Path,
                                 progress: "_Progress") -> dict[str, float] | None:

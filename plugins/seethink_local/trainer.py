@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -185,6 +187,20 @@ def _report(ctx: PhaseContext, session: Session, step: int, metrics: dict[str, f
     if step % session.options.log_every == 0 or step == ctx.total_steps:
         ctx.log(step, metrics)
     ctx.progress(step, metrics)
+    if ctx.evaluate is not None:
+        ctx.evaluate(step, lambda folder: save_snapshot(session, folder))
+
+
+def save_snapshot(session: Session, folder: Path) -> None:
+    """The current policy as a Hugging Face folder, for an in-phase evaluation. The training model is
+    left as it is: with LoRA a copy is merged (merging in place would end the adapters' training)."""
+    model = session.model
+    if session.options.lora_rank:
+        model = copy.deepcopy(model).merge_and_unload()
+    was_training = model.training
+    model.save_pretrained(folder)
+    session.processor.save_pretrained(folder)
+    model.train(was_training)
 
 
 # ---------------------------------------------------------------- RL

@@ -142,3 +142,29 @@ def test_caption_sft_and_text_only_samples(tiny_dir, kit, tmp_path):
         ctx = kit.make_ctx(tmp_path, phase, data, recorder=rec)
         LocalBackend(CPU).run_phase(phase, Checkpoint(str(tiny_dir)), ctx)
         assert len(rec.series("loss")) == 2
+
+
+def test_in_phase_evaluation_gets_a_loadable_snapshot_of_the_current_model(warm, kit, tmp_path):
+    """The backend offers a snapshot after every step; the runner's evaluate decides when to take one."""
+    import dataclasses
+
+    from seethink_local.modeling import load_model
+
+    algo = GRPOOptions(lr=1e-3, batch_size=4, rollout_batch_size=4, group=2, max_response_tokens=4, kl=0.0)
+    phase = kit.make_phase("grpo", algo, steps=4, name="rl")
+    ctx = kit.make_ctx(tmp_path, phase, kit.counting_samples(16, seed=4))
+    taken: list[tuple[int, str]] = []
+
+    def evaluate(step, save):
+        assert 1 <= step <= 4
+        if step % 2 == 0:  # "every 2 steps"
+            folder = tmp_path / f"snap-{step}"
+            save(folder)
+            taken.append((step, str(folder)))
+
+    ctx = dataclasses.replace(ctx, evaluate=evaluate)
+    LocalBackend(CPU).run_phase(phase, Checkpoint(str(warm.path)), ctx)
+    assert [s for s, _ in taken] == [2, 4]
+    final = load_model(str(ctx.checkpoint_dir), CPU, torch.device("cpu")).model.state_dict()
+    at4 = load_model(taken[-1][1], CPU, torch.device("cpu")).model.state_dict()
+    assert all(torch.equal(final[k], at4[k]) for k in final)  # the last snapshot is the final model
