@@ -99,8 +99,8 @@ class EvalOutcome:
 
 
 def set_label(ref: DataRef) -> str:
-    """The name an eval set is reported under: its ``source NAME = ...`` definition, else the source."""
-    return ref.name or ref.source
+    """The name an eval set is reported under (``DataRef.label``)."""
+    return ref.label
 
 
 def load_eval_samples(ref: DataRef, registry: Registry, *, seed: int, max_samples: int | None) -> list[Sample]:

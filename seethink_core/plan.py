@@ -34,6 +34,11 @@ class DataRef:
     name: str | None = None  # the `source NAME = ...` definition it came from, if any
     capability: str | None = None  # stamps samples whose source leaves capability empty
 
+    @property
+    def label(self) -> str:
+        """What a report calls this source: its ``source NAME = ...`` definition, else the source."""
+        return self.name or self.source
+
 
 @dataclass(frozen=True)
 class RewardRef:

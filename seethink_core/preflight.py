@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from seethink_core.errors import SeethinkError
-from seethink_core.plan import DataRef, Phase, TrainingPlan
+from seethink_core.plan import Phase, TrainingPlan
 from seethink_core.plugins import Plugins
 from seethink_core.sample import Sample
 
@@ -42,10 +42,6 @@ class PhaseReport:
                 for s in self.sources if s.unreachable]
         out += [f"phase {self.phase.name}: {p}" for p in self.reward_problems]
         return out
-
-
-def _label(ref: DataRef) -> str:
-    return ref.name or ref.source
 
 
 def check_image(image: Any) -> str | None:
@@ -99,11 +95,12 @@ def preflight(plan: TrainingPlan, plugins: Plugins, *, per_source: int = 4) -> l
             spec = registry.find("reward", ref.name)
             needs |= set(spec.needs) if spec else set()
         sources: list[SourceReport] = []
-        for ref in phase.data:
-            rep = SourceReport(phase.name, _label(ref))
+        for k, ref in enumerate(phase.data):
+            rep = SourceReport(phase.name, ref.label)
             sources.append(rep)
             try:
-                source = open_source(ref, registry, seed=phase.seed)
+                # Seeded as the runner's stream seeds source k, so the samples shown are the ones trained on.
+                source = open_source(ref, registry, seed=phase.seed + k)
                 for sample in itertools.islice(iter(source), per_source):
                     rep.checked += 1
                     rep.example = rep.example or sample

@@ -346,17 +346,21 @@ class Runner:
             return
         progress.note(f"phase {phase.name}: evaluating")
         log = MetricsLog(phase_dir, tensorboard=False)
+        try:
+            run_eval(self.plan, phase, Checkpoint(str(ps.checkpoint), phase.name), backend, self.plugins.registry,
+                     out, label=phase.name, step=ps.steps, log=self._eval_rows(phase, log))
+        finally:
+            log.close()
+
+    def _eval_rows(self, phase: Phase, log: MetricsLog) -> Callable[[int, dict[str, float]], None]:
+        """Where evaluation metrics go: ``kind: eval`` rows of the phase's metrics.jsonl, and ``on_log``."""
         hook = self.plugins.hook
 
         def write(step: int, metrics: dict[str, float]) -> None:
             log.write(step, metrics, kind="eval")
             hook.on_log(phase=phase, step=step, metrics={f"eval.{k}": v for k, v in metrics.items()})
 
-        try:
-            run_eval(self.plan, phase, Checkpoint(str(ps.checkpoint), phase.name), backend, self.plugins.registry,
-                     out, label=phase.name, step=ps.steps, log=write)
-        finally:
-            log.close()
+        return write
 
     def _interval_evaluator(self, backend: Any, phase: Phase, phase_dir: Path, metrics_log: MetricsLog
                             ) -> Callable[[int, Callable[[Path], None]], None] | None:
@@ -365,13 +369,8 @@ class Runner:
             return None
         from seethink_core.evaluation import eval_due, step_evaluator
 
-        hook = self.plugins.hook
-
-        def write(step: int, metrics: dict[str, float]) -> None:
-            metrics_log.write(step, metrics, kind="eval")
-            hook.on_log(phase=phase, step=step, metrics={f"eval.{k}": v for k, v in metrics.items()})
-
-        score = step_evaluator(self.plan, phase, backend, self.plugins.registry, phase_dir, log=write)
+        score = step_evaluator(self.plan, phase, backend, self.plugins.registry, phase_dir,
+                               log=self._eval_rows(phase, metrics_log))
         snapshot = phase_dir / "eval-model"
 
         def evaluate(step: int, save: Callable[[Path], None]) -> None:
