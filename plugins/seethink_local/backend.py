@@ -42,7 +42,7 @@ class LocalBackend:
         self.options = options or LocalOptions()
         self.device = modeling.pick_device(self.options)
         self.autocast = modeling.autocast_dtype(self.options, self.device)
-        self._gen_cache: tuple[str, modeling.Loaded] | None = None
+        self._gen_cache: tuple[tuple[str, tuple], modeling.Loaded] | None = None
         torch.set_num_threads(_threads(self.options.threads))
         if self.options.deterministic:
             _deterministic_mode()
@@ -133,11 +133,24 @@ class LocalBackend:
         return out
 
     def _load_for_generation(self, path: str) -> modeling.Loaded:
-        if self._gen_cache is None or self._gen_cache[0] != path:
+        # Keyed by the folder's contents as well as its path: the runner's in-phase evaluation rewrites
+        # one snapshot folder every N steps, and a path-only key would keep scoring the first snapshot.
+        key = (path, _folder_stamp(path))
+        if self._gen_cache is None or self._gen_cache[0] != key:
+            self._gen_cache = None  # free the old model before loading the new one
             loaded = modeling.load_model(path, self.options, self.device)
             loaded.model.eval()
-            self._gen_cache = (path, loaded)
+            self._gen_cache = (key, loaded)
         return self._gen_cache[1]
+
+
+def _folder_stamp(path: str) -> tuple[tuple[str, int, int], ...]:
+    """(name, size, mtime) of a local model folder's files; empty for a hub id or registered name."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted((f.name, st.st_size, st.st_mtime_ns) for f in folder.iterdir() if f.is_file()
+                        for st in (f.stat(),)))
 
 
 def _seed_all(seed: int) -> None:
