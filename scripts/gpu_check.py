@@ -35,7 +35,7 @@ class CheckError(Exception):
 class Shape:
     """A Qwen2.5-VL-shaped model: the language model and the vision tower."""
 
-    vocab: int | None  # None: the byte-level tokenizer's own size
+    vocab: int | None  # None: the tiny tokenizer's own size
     hidden: int
     layers: int
     heads: int
@@ -224,7 +224,7 @@ def qwen_config(shape: Shape, tokenizer: Any) -> Any:
 
 
 def build_random_model(shape: Shape, dest: Path, device: str) -> int:
-    """A seeded random Qwen2.5-VL of ``shape`` with the tiny model's byte-level processor, saved in
+    """A seeded random Qwen2.5-VL of ``shape`` with the tiny model's processor, saved in
     bf16 to ``dest``; returns its parameter count."""
     import torch
     from seethink_local.tiny_model import build_processor

@@ -8,6 +8,7 @@ from typing import Literal
 from seethink_core.options import opt
 
 IMAGE_SIZE = 112  # 112 px = 8x8 patches of 14 px = 16 image tokens after Qwen's 2x2 merge
+DEFAULT_VOCAB = 1024  # BPE target size; the synthetic corpus saturates at ~570 tokens (see tokenizer.py)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class TinyVLMOptions:
     vision_layers: int = opt(2, doc="vision tower layers", min=1)
     vision_heads: int = opt(4, doc="vision attention heads", min=1)
     image_size: int = opt(IMAGE_SIZE, doc="images are resized to image_size^2 pixels", min=28)
+    vocab_size: int = opt(DEFAULT_VOCAB, doc="BPE vocabulary learnt from the synthetic world's text (at most this "
+                                             "many tokens; 0 = 256 bare bytes)", min=0)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The built-in tiny VLM: a small Qwen2.5-VL built offline (config, byte-level tokenizer, image processor).
+"""The built-in tiny VLM: a small Qwen2.5-VL built offline (config, domain BPE tokenizer, image processor).
 
 Nothing here touches the hub. The saved folder is a normal Hugging Face folder; it reloads with
 ``AutoModelForImageTextToText`` and ``AutoProcessor`` once ``seethink_local.tiny_model`` (or
@@ -12,37 +12,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from seethink_local.options import IMAGE_SIZE, Tiny10MOptions, TinyVLMOptions
+from seethink_local.options import DEFAULT_VOCAB, IMAGE_SIZE, Tiny10MOptions, TinyVLMOptions
 from seethink_local.processing import CHAT_TEMPLATE, SPECIAL_TOKENS, SeethinkVLProcessor
+from seethink_local.tokenizer import build_tokenizer
+
+__all__ = ["build_processor", "build_tiny_vlm", "build_tiny_vlm_10m", "build_tokenizer", "tiny_config"]
 
 
-def build_tokenizer():
-    """A byte-level BPE tokenizer with no merges (256 byte tokens) plus Qwen's special tokens."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    byte_chars = list(pre_tokenizers.ByteLevel.alphabet())
-    byte_chars.sort()
-    vocab = {ch: i for i, ch in enumerate(byte_chars)}
-    tok = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.add_special_tokens(list(SPECIAL_TOKENS))
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-        additional_special_tokens=[t for t in SPECIAL_TOKENS if t not in ("<|im_end|>", "<|endoftext|>")],
-    )
-    fast.chat_template = CHAT_TEMPLATE
-    fast.padding_side = "left"
-    return fast
-
-
-def build_processor(image_size: int = IMAGE_SIZE) -> SeethinkVLProcessor:
+def build_processor(image_size: int = IMAGE_SIZE, vocab_size: int = DEFAULT_VOCAB) -> SeethinkVLProcessor:
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
     pixels = image_size * image_size
     image_processor = Qwen2VLImageProcessorPil(size={"shortest_edge": pixels, "longest_edge": pixels})
-    return SeethinkVLProcessor(image_processor=image_processor, tokenizer=build_tokenizer(),
+    return SeethinkVLProcessor(image_processor=image_processor, tokenizer=build_tokenizer(vocab_size),
                                chat_template=CHAT_TEMPLATE)
 
 
@@ -89,7 +71,7 @@ def build_tiny_vlm(options: TinyVLMOptions | None, dest_dir: Path) -> Path:
     options = options or TinyVLMOptions()
     dest = Path(dest_dir)
     dest.mkdir(parents=True, exist_ok=True)
-    processor = build_processor(options.image_size)
+    processor = build_processor(options.image_size, options.vocab_size)
     config = tiny_config(options, processor.tokenizer)
     state = torch.random.get_rng_state()
     try:

@@ -1,0 +1,92 @@
+"""The built-in tiny VLMs' tokenizer: byte-level BPE trained offline on the synthetic world's text.
+
+A real VLM's tokenizer has whole words ("red", " circle", " boxed") and digits as tokens; a tokenizer
+of bare bytes makes a tiny model spend its capacity and its RL exploration on spelling ("rred",
+"\\boxd{"). So the tiny models get a small BPE vocabulary learnt from text the project generates:
+the synthetic world's questions, facts, worked solutions and answers, the reference instruction
+and the answer format. Any other text still encodes (byte-level: every byte is a token), only in
+more pieces. Digits are split one by one, as Qwen's tokenizer does. ``<think>`` and ``</think>``
+are single added tokens, as in Qwen3's vocabulary. ``vocab_size=0`` gives the bytes-only
+tokenizer (256 byte tokens plus the special ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from seethink_local.processing import CHAT_TEMPLATE, SPECIAL_TOKENS
+
+THINK_TOKENS = ("<think>", "</think>")
+_CORPUS_ITEMS_PER_UNIT = 60  # per (family, capability, level, mcq): ~6k texts, trains in about a second
+
+
+def tokenizer_corpus() -> Iterator[str]:
+    """Deterministic training text: the synthetic world at every level, plus the answer format."""
+    from seethink_core.prompting import REFERENCE_SUFFIX
+
+    yield REFERENCE_SUFFIX
+    yield "<think> </think> \\boxed{} system user assistant"
+    try:
+        from seethink_synthetic.families import families
+        from seethink_synthetic.options import LEVEL_COUNT, SyntheticOptions
+        from seethink_synthetic.source import SyntheticSource
+    except ImportError:  # the synthetic plugin is not installed: bytes + the format are enough
+        return
+    for name in sorted(families()):
+        for level in range(LEVEL_COUNT):
+            for mcq in (False, True):
+                src = SyntheticSource(SyntheticOptions(families=[name], level=level, mcq=mcq,
+                                                       count=_CORPUS_ITEMS_PER_UNIT), seed=level)
+                for i in range(len(src)):
+                    p = src.problem_at(i)
+                    question = p.family.question(p.params)
+                    facts = _facts(p.scene)
+                    reasoning = p.family.reasoning(p.scene, p.params)
+                    answer = p.family.answer(p.scene, p.params)
+                    yield f"{question}\n{facts}"
+                    yield f"<think>{reasoning}</think> \\boxed{{{answer}}}"
+                    if mcq:
+                        from seethink_synthetic.families import format_choices, multiple_choice
+
+                        choices = multiple_choice(answer, p.family.answer_kind, p.rng)
+                        yield format_choices(question, choices.options)
+                        yield f"\\boxed{{{choices.letter}}}"
+
+
+def _facts(scene) -> str:
+    from seethink_synthetic import facts
+
+    return "Consider this picture, described in words.\n" + facts.describe(scene)
+
+
+def build_tokenizer(vocab_size: int = 1024):
+    """A byte-level BPE tokenizer (``vocab_size`` tokens incl. the 256 bytes; 0 = bytes only) plus Qwen's
+    special tokens and the think tags, as a ``PreTrainedTokenizerFast`` with the tiny models' chat template."""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    byte_chars = sorted(pre_tokenizers.ByteLevel.alphabet())
+    if vocab_size == 0:
+        tok = Tokenizer(models.BPE(vocab={ch: i for i, ch in enumerate(byte_chars)}, merges=[]))
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    else:
+        tok = Tokenizer(models.BPE())
+        # Digits alone (numbers are read digit by digit, as Qwen does), then GPT-2-style words.
+        tok.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(r"\p{N}"), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+        ])
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=byte_chars, show_progress=False,
+                                      special_tokens=[])
+        tok.train_from_iterator(tokenizer_corpus(), trainer=trainer)
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens(list(SPECIAL_TOKENS))
+    if vocab_size:
+        tok.add_tokens(list(THINK_TOKENS))
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+        additional_special_tokens=[t for t in SPECIAL_TOKENS if t not in ("<|im_end|>", "<|endoftext|>")],
+    )
+    fast.chat_template = CHAT_TEMPLATE
+    fast.padding_side = "left"
+    return fast
