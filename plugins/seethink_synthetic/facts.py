@@ -18,9 +18,9 @@ def describe(scene: Scene) -> str:
                  f"(the axis runs from 0 to {scene.bar_max}):"]
         lines += [f"- the {b.color} bar has value {b.value}" for b in scene.bars]
         return "\n".join(lines)
-    n = len(scene.shapes)
-    lines = [f"A {scene.grid} by {scene.grid} grid with {n} shape{'s' if n != 1 else ''} "
-             f"(row 1 is the top, column 1 is the left):"]
+    # The header gives no count: how many shapes there are is for the reader to work out, as it is
+    # for a model looking at the picture (textual questions about counts would otherwise be a copy).
+    lines = [f"A {scene.grid} by {scene.grid} grid (row 1 is the top, column 1 is the left) with these shapes:"]
     for s in scene.shapes:
         number = f" with the number {s.number} on it" if s.number is not None else ""
         lines.append(f"- a {s.size} {s.color} {s.kind}{number} in row {s.row + 1}, column {s.col + 1}")

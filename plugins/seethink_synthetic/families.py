@@ -70,13 +70,22 @@ class Family(ABC):
 _PATTERN_CACHE: dict[type, list[re.Pattern[str]]] = {}
 
 
+def _field_regex(name: str) -> str:
+    """A field's group: the closed vocabularies (kinds, colours) match only their own words, so
+    "How many shapes are there?" is not read as a count of kind "shape"."""
+    for prefix, words in (("kind", KINDS), ("color", COLORS)):
+        if name.startswith(prefix):
+            return f"(?P<{name}>{'|'.join(words)})"
+    return f"(?P<{name}>\\w+?)"
+
+
 def _patterns(cls: type[Family]) -> list[re.Pattern[str]]:
     if cls not in _PATTERN_CACHE:
         pats = []
         for template in cls.templates:
             # Fields become named word groups; everything else is literal text.
             parts = re.split(r"\{(\w+)\}", template)
-            regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>\\w+?)" for i, p in enumerate(parts))
+            regex = "".join(re.escape(p) if i % 2 == 0 else _field_regex(p) for i, p in enumerate(parts))
             pats.append(re.compile("^" + regex + "$", re.MULTILINE))
         _PATTERN_CACHE[cls] = pats
     return _PATTERN_CACHE[cls]

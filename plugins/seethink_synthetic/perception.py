@@ -52,6 +52,24 @@ class CountShapes(Family):
 
 
 @register_family
+class CountAll(Family):
+    """Count every shape on the board. No referent to find first, so it is the easiest thing to see:
+    a tiny model learns it in a few hundred supervised steps (the demo's perception stage)."""
+
+    name = "count_all"
+    capabilities = PERCEPTION
+    answer_kind = "number"
+    templates = ("How many shapes are there?",)
+
+    def make(self, rng: random.Random, level: Level) -> tuple[Scene, Params]:
+        n = rng.randint(1, min(level.objects + 1, level.grid * level.grid))
+        return random_shapes(rng, ShapeSpec(n, level.grid)), {"t": "0"}
+
+    def answer(self, scene: Scene, params: Params) -> str:
+        return str(len(scene.shapes))
+
+
+@register_family
 class ColorOf(Family):
     name = "color"
     capabilities = PERCEPTION

@@ -84,6 +84,29 @@ class CountDifference(Family):
 
 
 @register_family
+class EmptyCells(Family):
+    """Cells left empty: count the shapes (perception), then grid area minus the count (arithmetic).
+    The question states the grid's size, since the picture draws no grid lines."""
+
+    name = "empty_cells"
+    capabilities = REASONING
+    answer_kind = "number"
+    templates = ("The picture is a {side} by {side2} grid. How many of its cells are empty?",)
+
+    def make(self, rng: random.Random, level: Level) -> tuple[Scene, Params]:
+        n = rng.randint(1, min(level.objects + 1, level.grid * level.grid - 1))
+        side = str(level.grid)
+        return random_shapes(rng, ShapeSpec(n, level.grid)), {"t": "0", "side": side, "side2": side}
+
+    def answer(self, scene: Scene, params: Params) -> str:
+        return str(scene.grid * scene.grid - len(scene.shapes))
+
+    def reasoning(self, scene: Scene, params: Params) -> str:
+        cells, n = scene.grid * scene.grid, len(scene.shapes)
+        return f"{cells}-{n}={cells - n}"
+
+
+@register_family
 class BarDifference(Family):
     name = "bar_difference"
     capabilities = REASONING
