@@ -61,6 +61,13 @@ def plan_runs(curricula: Sequence[str], seeds: Sequence[int], root: Path) -> lis
     return [RunSpec(c, s, root / c / f"seed-{s}") for c in curricula for s in seeds]
 
 
+def reuse_sources(spec: RunSpec, specs: Sequence[RunSpec]) -> list[Path]:
+    """The runs of the same seed planned before ``spec``: the runner takes any finished phase from them
+    whose plan prefix is identical (a shared warm-up is trained once per seed, not once per curriculum)."""
+    earlier = specs[:specs.index(spec)]
+    return [s.run_dir for s in earlier if s.seed == spec.seed]
+
+
 def _run_one(file: str, spec: RunSpec, overrides: Sequence[str], threads: int | None,
              extra_args: Sequence[str]) -> RunOutcome:
     spec.run_dir.mkdir(parents=True, exist_ok=True)
@@ -82,14 +89,19 @@ def _run_one(file: str, spec: RunSpec, overrides: Sequence[str], threads: int | 
 
 
 def run_sweep(file: str, curricula: Sequence[str], seeds: Sequence[int], root: Path, *, jobs: int = 1,
-              overrides: Sequence[str] = (), extra_args: Sequence[str] = (),
+              overrides: Sequence[str] = (), extra_args: Sequence[str] = (), share: bool = True,
               on_done: Callable[[RunOutcome], None] | None = None) -> SweepResult:
     specs = plan_runs(curricula, seeds, root)
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
     start = time.time()
     outcomes: list[RunOutcome] = []
+
+    def args_for(spec: RunSpec) -> list[str]:
+        reuse = [a for d in reuse_sources(spec, specs) for a in ("--reuse", str(d))] if share else []
+        return [*extra_args, *reuse]
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_run_one, file, s, overrides, threads, extra_args) for s in specs]
+        futures = [pool.submit(_run_one, file, s, overrides, threads, args_for(s)) for s in specs]
         for fut in futures:
             outcome = fut.result()
             outcomes.append(outcome)

@@ -19,6 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override passed to every run")
     p.add_argument("--no-report", action="store_true", help="skip the side-by-side HTML report")
+    p.add_argument("--no-share", action="store_true",
+                   help="train every run from scratch (default: a phase whose plan prefix is identical to one "
+                        "already finished by an earlier run of the same seed, e.g. a shared warm-up, is reused)")
     p.set_defaults(func=run)
 
 
@@ -55,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         status = "[green]ok[/green]" if o.returncode == 0 else f"[red]failed ({o.returncode})[/red], see {o.log}"
         console.print(f"  {o.spec.curriculum} seed {o.spec.seed}: {status} in {o.wall_s:.0f} s")
 
-    result = run_sweep(args.file, chosen, seeds, root, jobs=args.jobs, overrides=args.overrides, on_done=done)
+    result = run_sweep(args.file, chosen, seeds, root, jobs=args.jobs, overrides=args.overrides,
+                       share=not args.no_share, on_done=done)
     json_path, md_path = write_results(result, root)
     table = Table(title=f"final evaluation, mean ± std over seeds ({result.wall_s / 60:.1f} min)")
     table.add_column("curriculum")

@@ -39,3 +39,27 @@ def test_results_table_over_seeds(tmp_path, with_plugins):
     md = table_markdown(list(rows.values()))
     assert "| staged | 2 | " in md and "0.500 ± 0.000" in md
     json.dumps(list(rows.values()))  # the table is plain data
+
+
+def test_runs_of_a_seed_reuse_the_phases_earlier_runs_of_that_seed_finished(tmp_path, monkeypatch):
+    """A shared warm-up is trained once per seed: later curricula get `--reuse` of the same seed's
+    earlier runs (the runner takes a phase only when the plan prefix is identical)."""
+    import seethink_core.sweep as sweep
+
+    calls: list[tuple[str, int, list[str]]] = []
+
+    def fake_run_one(file, spec, overrides, threads, extra_args):
+        calls.append((spec.curriculum, spec.seed, list(extra_args)))
+        return sweep.RunOutcome(spec, 0, 0.0, tmp_path / "log")
+
+    monkeypatch.setattr(sweep, "_run_one", fake_run_one)
+    monkeypatch.setattr(sweep, "results_table", lambda specs: [])
+    sweep.run_sweep("x.curr", ["a", "b", "c"], [0, 1], tmp_path, extra_args=["--no-progress"])
+    by = {(c, s): args for c, s, args in calls}
+    assert by[("a", 0)] == ["--no-progress"]
+    assert by[("b", 1)] == ["--no-progress", "--reuse", str(tmp_path / "a" / "seed-1")]
+    assert by[("c", 0)] == ["--no-progress", "--reuse", str(tmp_path / "a" / "seed-0"),
+                            "--reuse", str(tmp_path / "b" / "seed-0")]
+    calls.clear()
+    sweep.run_sweep("x.curr", ["a", "b"], [0], tmp_path, share=False)
+    assert [args for _, _, args in calls] == [[], []]
