@@ -1,5 +1,10 @@
 """The main job, shortened: `seethink run curricula/demo.curr` trains every phase for real on the CPU,
-evaluates before and after each phase, and a re-run resumes instead of retraining."""
+evaluates before and after each phase, and a re-run resumes instead of retraining.
+
+The shortened run keeps the demo's warm-up and its first RL stage (perception, 60 GRPO steps) whole,
+so it can assert what the demo is for, on seed 0: the stage's accuracy over its last 20% of steps is
+at least 0.1 above its first 20%. The two reasoning stages run 2 steps each (pipeline only); all three
+seeds of the full demo are measured in docs/results.md."""
 
 from __future__ import annotations
 
@@ -14,8 +19,7 @@ import pytest
 from seethink_core.metrics import read_metrics, trend
 
 ROOT = Path(__file__).resolve().parents[2]
-SHORT = ["--set", "stage.warmup.steps=40", "--set", "stage.perception.steps=2",
-         "--set", "stage.textual_reasoning.steps=2", "--set", "stage.visual_reasoning.steps=2",
+SHORT = ["--set", "stage.textual_reasoning.steps=2", "--set", "stage.visual_reasoning.steps=2",
          "--set", "eval.max_samples=4"]
 
 
@@ -33,7 +37,10 @@ def test_demo_curriculum_runs_end_to_end(tmp_path):
     assert [p.name for p in phases] == ["00-warmup", "01-perception", "02-textual_reasoning", "03-visual_reasoning"]
     warm = read_metrics(phases[0] / "metrics.jsonl")
     first, last = trend(warm, "loss")
-    assert last < 0.7 * first  # the supervised warm-up really learns
+    assert last < 0.2 * first  # the supervised warm-up really learns
+    perception = read_metrics(phases[1] / "metrics.jsonl")
+    start, end = trend(perception, "reward.accuracy")
+    assert end - start >= 0.1, f"perception RL: accuracy {start:.3f} -> {end:.3f} over 60 GRPO steps"
     for p in phases[1:]:
         rows = read_metrics(p / "metrics.jsonl")
         assert {"reward.total", "reward.accuracy", "reward.format", "response_length.mean"} <= set(rows[0])
