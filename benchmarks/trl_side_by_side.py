@@ -6,6 +6,12 @@ lr), no KL (β = 0), one update per rollout. Each engine runs in its own process
 
     python benchmarks/trl_side_by_side.py                 # tiny-vlm and tiny-vlm-10m, both engines
     python benchmarks/trl_side_by_side.py --model tiny --steps 4 --prompts 8 --group 4 --max-new 32
+    python benchmarks/trl_side_by_side.py --method all    # every RL method against its closest TRL setup
+
+TRL has no REINFORCE++: `reinforce_pp` and `reinforce_pp_baseline` are timed against GRPOTrainer with
+`scale_rewards="batch"` (group-mean baseline, batch-std scaling), the same work per completion.
+`rloo` runs against TRL's RLOOTrainer; `dapo` against GRPOTrainer(loss_type="dapo", epsilon_high=0.28)
+with seethink's dynamic sampling and overlong shaping off, since TRL does neither.
 """
 
 from __future__ import annotations
@@ -21,6 +27,16 @@ import time
 from pathlib import Path
 
 QUESTION = "How many squares?"
+RL_METHODS = ("grpo", "dr_grpo", "dapo", "rloo", "reinforce_pp", "reinforce_pp_baseline")
+# TRL's closest setup for each method: (trainer, extra config fields).
+TRL_SETUP: dict[str, tuple[str, dict]] = {
+    "grpo": ("grpo", {"loss_type": "grpo"}),
+    "dr_grpo": ("grpo", {"loss_type": "dr_grpo", "scale_rewards": "none"}),
+    "dapo": ("grpo", {"loss_type": "dapo", "epsilon_high": 0.28}),
+    "rloo": ("rloo", {"normalize_advantages": False}),
+    "reinforce_pp": ("grpo", {"loss_type": "grpo", "scale_rewards": "batch"}),
+    "reinforce_pp_baseline": ("grpo", {"loss_type": "grpo", "scale_rewards": "batch"}),
+}
 
 
 def _samples(n: int, seed: int = 0):
@@ -71,14 +87,15 @@ def run_seethink(folder: Path, a: argparse.Namespace) -> dict:
     from seethink_local.options import LocalOptions
 
     from seethink_core.backend import Checkpoint, PhaseContext, RewardBatch
-    from seethink_core.methods import GRPOOptions
+    from seethink_core.methods import METHODS
     from seethink_core.plan import BackendRef, Budget, Phase, TrainingPlan
 
     samples = _samples(a.prompts * a.steps)
-    algo = GRPOOptions(lr=a.lr, batch_size=a.prompts, rollout_batch_size=a.prompts, group=a.group,
-                       max_response_tokens=a.max_new, kl=0.0, temperature=1.0, weight_decay=0.0)
+    extra = {"dynamic_sampling": False, "overlong_buffer": 0} if a.method == "dapo" else {}
+    algo = METHODS[a.method](lr=a.lr, batch_size=a.prompts, rollout_batch_size=a.prompts, group=a.group,
+                             max_response_tokens=a.max_new, kl=0.0, temperature=1.0, weight_decay=0.0, **extra)
     phase = Phase(index=0, name="bench", stages=["bench"], capabilities=[], model=str(folder), init_from="base",
-                  method="grpo", algorithm=algo, data=[], rewards=[], budget=Budget(steps=a.steps))
+                  method=a.method, algorithm=algo, data=[], rewards=[], budget=Budget(steps=a.steps))
     logs: list[dict] = []
     pos = {"i": 0}
 
@@ -124,7 +141,7 @@ def run_trl(folder: Path, a: argparse.Namespace) -> dict:
     import torch
     from datasets import Dataset
     from transformers import AutoModelForImageTextToText, AutoProcessor, TrainerCallback
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
 
     samples = _samples(a.prompts * a.steps)
     rows = [{"prompt": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": QUESTION}]}],
@@ -135,12 +152,16 @@ def run_trl(folder: Path, a: argparse.Namespace) -> dict:
         texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
         return _accuracy(texts, answer)
 
-    cfg = GRPOConfig(
+    trainer_name, extra = TRL_SETUP[a.method]
+    Config, Trainer = (RLOOConfig, RLOOTrainer) if trainer_name == "rloo" else (GRPOConfig, GRPOTrainer)
+    if trainer_name == "grpo":
+        extra = {"loss_type": "grpo", **extra}
+    cfg = Config(
         output_dir=tempfile.mkdtemp(), per_device_train_batch_size=a.prompts * a.group, num_generations=a.group,
         max_completion_length=a.max_new, learning_rate=a.lr, weight_decay=0.0, beta=0.0, max_steps=a.steps,
         logging_steps=1, report_to=[], use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available(),
-        gradient_accumulation_steps=1, temperature=1.0, loss_type="grpo", save_strategy="no", shuffle_dataset=False,
-        lr_scheduler_type="constant", warmup_steps=0, seed=0, dataloader_num_workers=0,
+        gradient_accumulation_steps=1, temperature=1.0, save_strategy="no", shuffle_dataset=False,
+        lr_scheduler_type="constant", warmup_steps=0, seed=0, dataloader_num_workers=0, **extra,
     )
     model = AutoModelForImageTextToText.from_pretrained(folder, dtype=torch.float32)
     processor = AutoProcessor.from_pretrained(folder)
@@ -154,7 +175,7 @@ def run_trl(folder: Path, a: argparse.Namespace) -> dict:
         def on_step_end(self, args, state, control, **kw):
             times.append(time.perf_counter() - self.t)
 
-    trainer = GRPOTrainer(model=model, reward_funcs=[accuracy], args=cfg, train_dataset=data,
+    trainer = Trainer(model=model, reward_funcs=[accuracy], args=cfg, train_dataset=data,
                           processing_class=processor, callbacks=[Timer()])
     t0 = time.perf_counter()
     trainer.train()
@@ -175,38 +196,47 @@ def main() -> None:
     p.add_argument("--max-new", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-5)
     p.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "seethink-bench-models"))
+    p.add_argument("--method", default="grpo", help=f"one of {', '.join(RL_METHODS)}, or 'all'")
     p.add_argument("--json", action="store_true", help="(internal) run one engine and print one JSON line")
     a = p.parse_args()
+    methods = list(RL_METHODS) if a.method == "all" else [a.method]
+    if any(m not in RL_METHODS for m in methods):
+        p.error(f"--method must be one of {', '.join(RL_METHODS)} or 'all'")
     if a.json:
         folder = build(a.model, Path(a.cache) / a.model)
         result = (run_seethink if a.engine == "seethink" else run_trl)(folder, a)
-        print(json.dumps({"model": a.model, **result}))
+        print(json.dumps({"model": a.model, "method": a.method, **result}))
         return
     models = ["tiny", "10m"] if a.model == "both" else [a.model]
     engines = ["seethink", "trl"] if a.engine == "both" else [a.engine]
     results = []
+    header = (f"{'model':6} {'method':22} {'engine':9} {'compl/s':>9} {'rollout tok/s':>14} {'peak MB':>9} "
+              f"{'train s':>8}")
+    print(header, flush=True)
     for m in models:
         build(m, Path(a.cache) / m)
-        for e in engines:
-            cmd = [sys.executable, __file__, "--json", "--model", m, "--engine", e, "--steps", str(a.steps),
-                   "--prompts", str(a.prompts), "--group", str(a.group), "--max-new", str(a.max_new),
-                   "--lr", str(a.lr), "--cache", a.cache]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-            if proc.returncode or not lines:
-                print(f"{m}/{e} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
-                continue
-            results.append(json.loads(lines[-1]))
-    print(f"{'model':6} {'engine':9} {'compl/s':>9} {'rollout tok/s':>14} {'peak MB':>9} {'train s':>8}")
-    for r in results:
-        tok = f"{r['rollout_tokens_per_s']:.0f}" if r["rollout_tokens_per_s"] else "-"
-        print(f"{r['model']:6} {r['engine']:9} {r['completions_per_s']:9.2f} {tok:>14} {r['peak_mb']:9.0f} "
-              f"{r['train_s']:8.2f}")
+        for method in methods:
+            for e in engines:
+                cmd = [sys.executable, __file__, "--json", "--model", m, "--engine", e, "--method", method,
+                       "--steps", str(a.steps), "--prompts", str(a.prompts), "--group", str(a.group),
+                       "--max-new", str(a.max_new), "--lr", str(a.lr), "--cache", a.cache]
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+                if proc.returncode or not lines:
+                    print(f"{m}/{method}/{e} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
+                    continue
+                r = json.loads(lines[-1])
+                results.append(r)
+                # One row as soon as it is measured: a run cut short still leaves its rows.
+                tok = f"{r['rollout_tokens_per_s']:.0f}" if r["rollout_tokens_per_s"] else "-"
+                print(f"{r['model']:6} {r['method']:22} {r['engine']:9} {r['completions_per_s']:9.2f} {tok:>14} "
+                      f"{r['peak_mb']:9.0f} {r['train_s']:8.2f}", flush=True)
     for m in models:
-        by = {r["engine"]: r for r in results if r["model"] == m}
-        if {"seethink", "trl"} <= set(by):
-            ratio = by["seethink"]["completions_per_s"] / by["trl"]["completions_per_s"]
-            print(f"{m}: seethink / TRL completions per second = {ratio:.2f}x")
+        for method in methods:
+            by = {r["engine"]: r for r in results if r["model"] == m and r["method"] == method}
+            if {"seethink", "trl"} <= set(by):
+                ratio = by["seethink"]["completions_per_s"] / by["trl"]["completions_per_s"]
+                print(f"{m} {method}: seethink / TRL completions per second = {ratio:.2f}x")
 
 
 if __name__ == "__main__":
