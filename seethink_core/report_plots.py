@@ -181,3 +181,25 @@ def plot_split(data: dict[str, Any], path: Path) -> Path:
 PLOTTERS: dict[str, Callable[[dict[str, Any], Path], Path]] = {
     "curves": plot_curves, "eval": plot_eval, "matrix": plot_matrix, "split": plot_split,
 }
+
+
+def plot_sweep(table: list[dict[str, Any]], path: Path,
+               columns: tuple[tuple[str, str], ...] = (("perception", "perception"), ("textual", "textual reasoning"),
+                                                        ("visual", "visual reasoning"), ("accuracy", "all"))) -> Path:
+    """`seethink sweep`'s table as grouped bars: final accuracy per capability for each curriculum,
+    mean over seeds with ±1 std error bars and each seed count in the label."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.5 * len(table) + 2), 4.2))
+    width = 0.8 / len(columns)
+    for j, (key, label) in enumerate(columns):
+        means = [row[key]["mean"] if row[key]["n"] else math.nan for row in table]
+        stds = [row[key]["std"] if row[key]["n"] else 0.0 for row in table]
+        xs = [i + (j - (len(columns) - 1) / 2) * width for i in range(len(table))]
+        ax.bar(xs, means, width, yerr=stds, capsize=3, label=label, color=COLORS[j % len(COLORS)])
+    ax.set_xticks(range(len(table)), [f"{row['curriculum']}\n({row['seeds']} seeds)" for row in table], fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("final eval accuracy")
+    ax.set_title("final evaluation per curriculum (mean ± std over seeds)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, ncol=len(columns), loc="upper center", bbox_to_anchor=(0.5, -0.18))
+    return _save(fig, path)

@@ -71,6 +71,14 @@ def run(args: argparse.Namespace) -> int:
                       *[fmt_cell(row[c], 1 if c == "length" else 3) for c, _ in DEFAULT_COLUMNS])
     console.print(table)
     console.print(f"table: {md_path}  data: {json_path}")
+    if not args.no_report and result.table:
+        from seethink_core.errors import ConfigError
+        from seethink_core.report_plots import plot_sweep
+
+        try:
+            console.print(f"plot: {plot_sweep(result.table, root / 'sweep.png')}")
+        except ConfigError as e:  # matplotlib missing: the table is still there
+            console.print(f"[yellow]no plot:[/yellow] {e}")
     if not args.no_report:
         from seethink_core.cli.report import make_report
 

@@ -37,4 +37,4 @@ def test_the_miniature_sweep_runs_every_curriculum_and_shares_the_warm_up(tmp_pa
     table = rows["table"] if isinstance(rows, dict) else rows
     assert sorted(r["curriculum"] for r in table) == sorted(CURRICULA)
     assert (root / "sweep.md").read_text().count("|") > 20
-    assert (root / "report" / "report.html").exists()
+    assert (root / "report" / "report.html").exists() and (root / "sweep.png").exists()
