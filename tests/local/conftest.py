@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -16,6 +17,9 @@ from seethink_core.backend import Checkpoint, PhaseContext, RewardBatch  # noqa:
 from seethink_core.methods import SFTOptions  # noqa: E402
 from seethink_core.plan import BackendRef, Budget, Phase, TrainingPlan  # noqa: E402
 from seethink_core.sample import Sample  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from streams import ListStream  # noqa: E402  (the shared double)
 
 
 def counting_samples(n: int, seed: int = 0, max_count: int = 3) -> list[Sample]:
@@ -35,26 +39,6 @@ def counting_samples(n: int, seed: int = 0, max_count: int = 3) -> list[Sample]:
         out.append(Sample(id=f"c{i}", prompt="How many squares?", images=[img], answer=str(k),
                           facts=f"{k} red squares", capability="perception"))
     return out
-
-
-@dataclass
-class ListStream:
-    samples: list[Sample]
-    pos: int = 0
-
-    def next_batch(self, n: int, step: int) -> list[Sample]:
-        out = [self.samples[(self.pos + i) % len(self.samples)] for i in range(n)]
-        self.pos += n
-        return out
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"pos": self.pos}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.pos = state["pos"]
-
-    def total_samples(self) -> int | None:
-        return len(self.samples)
 
 
 def exact_reward(prompts, completions, samples, **_: Any) -> RewardBatch:

@@ -25,6 +25,9 @@ from seethink_core.prompting import REFERENCE_SUFFIX
 from seethink_core.registry import RewardSpec
 from seethink_core.sample import Sample
 
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from streams import ListStream  # noqa: E402  (the shared double)
+
 OPENRLHF_VERSION = "0.11.2"
 HERE = Path(__file__).parent
 
@@ -120,30 +123,6 @@ def sample_curricula() -> dict[str, TrainingPlan]:
         ], vllm_engines=8, save_steps=-1),
     }
     return plans
-
-
-@dataclass
-class ListStream:
-    """A ``SampleStream`` over a fixed list, repeated as epochs (the runner's order is the list order)."""
-
-    samples: list[Sample]
-    pos: int = 0
-    calls: list[tuple[int, int]] = field(default_factory=list)
-
-    def next_batch(self, n: int, step: int) -> list[Sample]:
-        self.calls.append((n, step))
-        out = [self.samples[(self.pos + i) % len(self.samples)] for i in range(n)]
-        self.pos += n
-        return out
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"pos": self.pos}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.pos = state["pos"]
-
-    def total_samples(self) -> int | None:
-        return len(self.samples)
 
 
 def image_samples(n: int = 6) -> list[Sample]:

@@ -3,6 +3,7 @@ call that runs a phase of the tiny model on text-only samples."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -15,27 +16,10 @@ from seethink_core.methods import OptimizerOptions
 from seethink_core.plan import BackendRef, Budget, Phase, TrainingPlan, Transition
 from seethink_core.sample import Sample
 
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from streams import ListStream  # noqa: E402  (the shared double)
+
 WALL_CLOCK = ("time.",)
-
-
-@dataclass
-class Stream:
-    samples: list[Sample]
-    pos: int = 0
-
-    def next_batch(self, n: int, step: int) -> list[Sample]:
-        out = [self.samples[(self.pos + i) % len(self.samples)] for i in range(n)]
-        self.pos += n
-        return out
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"pos": self.pos}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.pos = state["pos"]
-
-    def total_samples(self) -> int:
-        return len(self.samples)
 
 
 @dataclass
@@ -73,7 +57,7 @@ def run_phase(tiny: Path, tmp: Path, method: str, algo: OptimizerOptions, reward
     plan = TrainingPlan(curriculum="t", model="tiny-vlm", backend=BackendRef("local"), phases=[phase])
     logs = Logs()
     ctx = PhaseContext(plan=plan, run_dir=tmp, phase_dir=tmp / "p", checkpoint_dir=tmp / "p" / "ckpt",
-                       data=Stream(text_samples()), reward=reward, total_steps=steps, reference=None, log=logs.log,
+                       data=ListStream(text_samples()), reward=reward, total_steps=steps, reference=None, log=logs.log,
                        should_stop=should_stop, dump_rollouts=lambda s, rows: None, resume_dir=tmp / "p" / "resume",
                        resume_from=resume_from)
     options = options or LocalOptions(device="cpu", threads=1, memory_estimate=False, rollout_dump_every=0,
