@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from seethink_local.options import DEFAULT_VOCAB
 from seethink_local.processing import CHAT_TEMPLATE, SPECIAL_TOKENS
 
 THINK_TOKENS = ("<think>", "</think>")
@@ -27,9 +28,10 @@ def tokenizer_corpus() -> Iterator[str]:
     yield REFERENCE_SUFFIX
     yield "<think> </think> \\boxed{} system user assistant"
     try:
-        from seethink_synthetic.families import families
+        from seethink_synthetic.facts import describe
+        from seethink_synthetic.families import families, format_choices, multiple_choice
         from seethink_synthetic.options import LEVEL_COUNT, SyntheticOptions
-        from seethink_synthetic.source import SyntheticSource
+        from seethink_synthetic.source import SyntheticSource, in_words
     except ImportError:  # the synthetic plugin is not installed: bytes + the format are enough
         return
     for name in sorted(families()):
@@ -40,26 +42,18 @@ def tokenizer_corpus() -> Iterator[str]:
                 for i in range(len(src)):
                     p = src.problem_at(i)
                     question = p.family.question(p.params)
-                    facts = _facts(p.scene)
+                    facts = in_words(describe(p.scene))
                     reasoning = p.family.reasoning(p.scene, p.params)
                     answer = p.family.answer(p.scene, p.params)
                     yield f"{question}\n{facts}"
                     yield f"<think>{reasoning}</think> \\boxed{{{answer}}}"
                     if mcq:
-                        from seethink_synthetic.families import format_choices, multiple_choice
-
                         choices = multiple_choice(answer, p.family.answer_kind, p.rng)
                         yield format_choices(question, choices.options)
                         yield f"\\boxed{{{choices.letter}}}"
 
 
-def _facts(scene) -> str:
-    from seethink_synthetic import facts
-
-    return "Consider this picture, described in words.\n" + facts.describe(scene)
-
-
-def build_tokenizer(vocab_size: int = 1024):
+def build_tokenizer(vocab_size: int = DEFAULT_VOCAB):
     """A byte-level BPE tokenizer (``vocab_size`` tokens incl. the 256 bytes; 0 = bytes only) plus Qwen's
     special tokens and the think tags, as a ``PreTrainedTokenizerFast`` with the tiny models' chat template."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers

@@ -110,7 +110,7 @@ class SyntheticSource:
             answer = choices.letter
         facts = facts_mod.describe(p.scene)
         if p.capability == "textual_reasoning":
-            prompt, images = f"{_in_words(facts)}\n{question}", []
+            prompt, images = f"{in_words(facts)}\n{question}", []
         else:
             prompt, images = question, [render(p.scene, self.options.image_size)]
         return Sample(id=self.id_at(i), prompt=prompt, images=images, answer=answer,
@@ -118,7 +118,7 @@ class SyntheticSource:
                       source=SOURCE_NAME, meta=meta)
 
 
-def _in_words(facts: str) -> str:
+def in_words(facts: str) -> str:
     # The textual variant states the scene instead of showing it.
     return "Consider this picture, described in words.\n" + facts
 
