@@ -70,9 +70,13 @@ class Family(ABC):
 _PATTERN_CACHE: dict[type, list[re.Pattern[str]]] = {}
 
 
-def _field_regex(name: str) -> str:
+def _field_regex(name: str, seen: set[str]) -> str:
     """A field's group: the closed vocabularies (kinds, colours) match only their own words, so
-    "How many shapes are there?" is not read as a count of kind "shape"."""
+    "How many shapes are there?" is not read as a count of kind "shape"; a field named again in the
+    same template must repeat what it matched the first time ("a {side} by {side} grid")."""
+    if name in seen:
+        return f"(?P={name})"
+    seen.add(name)
     for prefix, words in (("kind", KINDS), ("color", COLORS)):
         if name.startswith(prefix):
             return f"(?P<{name}>{'|'.join(words)})"
@@ -85,7 +89,8 @@ def _patterns(cls: type[Family]) -> list[re.Pattern[str]]:
         for template in cls.templates:
             # Fields become named word groups; everything else is literal text.
             parts = re.split(r"\{(\w+)\}", template)
-            regex = "".join(re.escape(p) if i % 2 == 0 else _field_regex(p) for i, p in enumerate(parts))
+            seen: set[str] = set()
+            regex = "".join(re.escape(p) if i % 2 == 0 else _field_regex(p, seen) for i, p in enumerate(parts))
             pats.append(re.compile("^" + regex + "$", re.MULTILINE))
         _PATTERN_CACHE[cls] = pats
     return _PATTERN_CACHE[cls]

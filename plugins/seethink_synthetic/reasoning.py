@@ -91,12 +91,11 @@ class EmptyCells(Family):
     name = "empty_cells"
     capabilities = REASONING
     answer_kind = "number"
-    templates = ("The picture is a {side} by {side2} grid. How many of its cells are empty?",)
+    templates = ("The picture is a {side} by {side} grid. How many of its cells are empty?",)
 
     def make(self, rng: random.Random, level: Level) -> tuple[Scene, Params]:
         n = rng.randint(1, min(level.objects + 1, level.grid * level.grid - 1))
-        side = str(level.grid)
-        return random_shapes(rng, ShapeSpec(n, level.grid)), {"t": "0", "side": side, "side2": side}
+        return random_shapes(rng, ShapeSpec(n, level.grid)), {"t": "0", "side": str(level.grid)}
 
     def answer(self, scene: Scene, params: Params) -> str:
         return str(scene.grid * scene.grid - len(scene.shapes))
