@@ -238,6 +238,17 @@ def _reference_logprobs(session: Session, batch: PromptBatch, tokens: torch.Tens
     return out
 
 
+def _policy_logprobs(session: Session, batch: PromptBatch, tokens: torch.Tensor, mask: torch.Tensor,
+                     group: int, micro: list[torch.Tensor]) -> torch.Tensor:
+    """The current policy's per-token log-probs of the sampled completions, without gradients."""
+    out = torch.zeros_like(tokens, dtype=torch.float32)
+    with torch.no_grad(), session.amp():
+        for rows in micro:
+            lp, _ = completion_logprobs(session.model, batch, rows // group, tokens[rows], mask[rows], group=group)
+            out[rows] = lp.float()
+    return out
+
+
 @dataclass
 class Scored:
     """Prompts with their sampled completions and rewards, before anything the update needs."""
@@ -282,21 +293,11 @@ def finish_rollout(session: Session, phase: Phase, scored: Scored, steps_per_rol
     micro = _micro_rows(len(scored.samples), group, session.options.micro_batch_size, algo.grad_accum)
     use_ref = session.reference is not None and algo.kl > 0 and algo.kl_mode != "none"
     ref_logp = _reference_logprobs(session, batch, tokens, mask, group, micro) if use_ref else None
-    old_logp = None
-    if steps_per_rollout > 1:
-        old_logp = torch.zeros_like(tokens, dtype=torch.float32)
-        with torch.no_grad(), session.amp():
-            for rows in micro:
-                lp, _ = completion_logprobs(session.model, batch, rows // group, tokens[rows], mask[rows],
-                                            group=group)
-                old_logp[rows] = lp.float()
+    # Old log-probs only when the batch is trained on more than once (else the ratio is 1 by construction).
+    old_logp = _policy_logprobs(session, batch, tokens, mask, group, micro) if steps_per_rollout > 1 else None
     kl_for_reward = None
     if ref_logp is not None and algo.kl_mode == "reward":
-        behaviour = old_logp
-        if behaviour is None:
-            with torch.no_grad(), session.amp():
-                behaviour = torch.cat([completion_logprobs(session.model, batch, rows // group, tokens[rows],
-                                                           mask[rows], group=group)[0].float() for rows in micro])
+        behaviour = old_logp if old_logp is not None else _policy_logprobs(session, batch, tokens, mask, group, micro)
         kl_for_reward = alg.kl_estimate(behaviour, ref_logp, algo.kl_estimator) * mask
     adv = alg.advantages_for(phase.method, algo, rewards, mask, kl_for_reward)
     return RolloutBatch(scored.samples, batch, tokens, mask, scored.texts, adv, rewards, scored.components,
