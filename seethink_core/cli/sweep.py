@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
                       *[fmt_cell(row[c], 1 if c == "length" else 3) for c, _ in DEFAULT_COLUMNS])
     console.print(table)
     console.print(f"table: {md_path}  data: {json_path}")
-    if not args.no_report and result.table:
+    if not args.no_report:
+        from seethink_core.cli.report import make_report
         from seethink_core.errors import ConfigError
         from seethink_core.report_plots import plot_sweep
 
@@ -79,8 +80,6 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"plot: {plot_sweep(result.table, root / 'sweep.png')}")
         except ConfigError as e:  # matplotlib missing: the table is still there
             console.print(f"[yellow]no plot:[/yellow] {e}")
-    if not args.no_report:
-        from seethink_core.cli.report import make_report
 
         finished = [o.spec.run_dir for o in result.outcomes if o.returncode == 0]
         if finished:
