@@ -1,4 +1,4 @@
-"""Reward throughput on 10,000 mixed completions (DESIGN §3.3; issue 5).
+"""Reward throughput on 10,000 mixed completions (docs/architecture.md §8; issue 5).
 
 Run: ``pytest benchmarks/bench_rewards.py --benchmark-columns=mean,rounds`` (the file is collected
 because it is named explicitly). Each benchmark's ``extra_info`` holds completions per second;

@@ -1,4 +1,4 @@
-"""The contract between the runner and a backend (DESIGN §3.5).
+"""The contract between the runner and a backend (docs/architecture.md §10).
 
 A backend turns one phase into a trained checkpoint. The runner owns the run
 directory, the data order, the rewards and the metrics files; it hands the
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from seethink_core.errors import SeethinkError
+from seethink_core.images import ImageBounds
 from seethink_core.plan import Phase, TrainingPlan
 from seethink_core.sample import Sample
 
@@ -97,11 +98,18 @@ class Backend(Protocol):
 @runtime_checkable
 class Generator(Protocol):
     """Backends with the ``generate`` feature sample completions from a checkpoint
-    (pass-rate estimation and evaluation reuse it)."""
+    (pass-rate estimation and evaluation reuse it).
+
+    ``image_bounds`` (the phase's ``min_pixels``/``max_pixels``, ``seethink_core.images``) is passed
+    only when the phase sets a bound, so a generator that predates it keeps working for every phase
+    that does not. ``system_prompt`` (a template, ``seethink_core.prompting.render_system``) likewise
+    comes only when there is one: the generator then sends it as the chat's system message.
+    """
 
     def generate(self, model: Checkpoint, samples: Sequence[Sample], *, n: int = 1,
                  temperature: float = 1.0, top_p: float = 1.0, max_new_tokens: int = 256,
                  prompt_template: str | None = None, use_facts: bool = False,
+                 image_bounds: ImageBounds | None = None, system_prompt: str | None = None,
                  ) -> list[list["Completion"]]: ...
 
 
@@ -113,12 +121,19 @@ class Completion:
 
 def checked_generate(generator: Any, model: Checkpoint, samples: Sequence[Sample], *, n: int, temperature: float,
                      top_p: float, max_new_tokens: int, prompt_template: str | None, use_facts: bool,
-                     error: type[SeethinkError], what: str) -> list[list[Completion]]:
+                     error: type[SeethinkError], what: str,
+                     image_bounds: ImageBounds | None = None,
+                     system_prompt: str | None = None) -> list[list[Completion]]:
     """``generator.generate`` with its failures as one ``error`` naming ``what`` was being generated, and
     its answer checked: one list of ``n`` completions per sample (a backend plugin may get this wrong)."""
+    # Only an active bound is passed on (see Generator): unbounded calls are exactly what they were.
+    extra: dict[str, Any] = {"image_bounds": image_bounds} if image_bounds is not None and image_bounds.active else {}
+    if system_prompt:  # likewise: without one, the call is what it was before system prompts existed
+        extra["system_prompt"] = system_prompt
     try:
         out = generator.generate(model, samples, n=n, temperature=temperature, top_p=top_p,
-                                 max_new_tokens=max_new_tokens, prompt_template=prompt_template, use_facts=use_facts)
+                                 max_new_tokens=max_new_tokens, prompt_template=prompt_template, use_facts=use_facts,
+                                 **extra)
     except SeethinkError:
         raise
     except Exception as e:

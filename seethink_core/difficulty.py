@@ -1,5 +1,5 @@
 """Difficulty from pass rates: k samples per item through a backend's ``generate``, graded by the
-phase's rewards, cached on disk (DESIGN §1a: difficulty = 1 - pass rate, 1 = hardest).
+phase's rewards, cached on disk (docs/architecture.md §2: difficulty = 1 - pass rate, 1 = hardest).
 
 An item-sample is *correct* when the grading component (``accuracy`` by default; see
 ``PassRateOptions.component``) is at least ``threshold``; a component that gives ``None`` (not
@@ -112,13 +112,15 @@ def estimate_pass_rates(samples: Sequence[Sample], generator: Any, model: Checkp
                         cache: PassRateCache | None = None, progress: Progress | None = None,
                         component: str = "auto", reward_spec: Sequence[RewardRef] | None = None,
                         batch_items: int = BATCH_ITEMS, registry: Registry | None = None,
-                        stats: EstimateStats | None = None, model_id: str | None = None) -> dict[str, float]:
+                        stats: EstimateStats | None = None, model_id: str | None = None,
+                        system_prompt: str | None = None) -> dict[str, float]:
     """Sample id -> pass rate in [0, 1] (mean correctness of ``samples_k`` completions).
 
     Items found in ``cache`` cost nothing; the rest go through ``generator.generate`` in batches of
     ``batch_items`` items (``n=samples_k``), are graded by ``reward`` and stored batch by batch.
     A repeated id is estimated once (the first sample with it). ``model_id``: the model's cache key
     when the caller computed it already (``model_key``); ``stats`` accumulates over calls.
+    ``system_prompt``: the phase's system prompt template, sent with every item (part of its cache key).
     """
     if samples_k < 1:
         raise ConfigError(f"difficulty pass_rate: samples must be at least 1, not {samples_k}")
@@ -133,7 +135,7 @@ def estimate_pass_rates(samples: Sequence[Sample], generator: Any, model: Checkp
     graded_by = grading_component(reward, component)
     stats.items += len(items)
     stats.graded_by = graded_by
-    keys = {s.id: item_key(s, prompt_template) for s in items}
+    keys = {s.id: item_key(s, prompt_template, system_prompt) for s in items}
     rates: dict[str, float] = {}
     todo = items
     mkey = skey = ""
@@ -154,7 +156,8 @@ def estimate_pass_rates(samples: Sequence[Sample], generator: Any, model: Checkp
     for start in range(0, len(todo), batch_items):
         chunk = todo[start:start + batch_items]
         completions = _generate(generator, model, chunk, samples_k=samples_k, temperature=temperature,
-                                top_p=top_p, max_new_tokens=max_new_tokens, prompt_template=prompt_template)
+                                top_p=top_p, max_new_tokens=max_new_tokens, prompt_template=prompt_template,
+                                system_prompt=system_prompt)
         stats.generator_calls += 1
         stats.completions += sum(len(c) for c in completions)
         correct = _grade(reward, chunk, completions, graded_by, correct_threshold, prompt_template,
@@ -172,10 +175,12 @@ def estimate_pass_rates(samples: Sequence[Sample], generator: Any, model: Checkp
 
 
 def _generate(generator: Any, model: Checkpoint, chunk: list[Sample], *, samples_k: int, temperature: float,
-              top_p: float, max_new_tokens: int, prompt_template: str | None) -> list[list[Completion]]:
+              top_p: float, max_new_tokens: int, prompt_template: str | None,
+              system_prompt: str | None = None) -> list[list[Completion]]:
     return checked_generate(generator, model, chunk, n=samples_k, temperature=temperature, top_p=top_p,
                             max_new_tokens=max_new_tokens, prompt_template=prompt_template, use_facts=False,
-                            error=BackendError, what="completions to estimate pass rates")
+                            error=BackendError, what="completions to estimate pass rates",
+                            system_prompt=system_prompt)
 
 
 def _grade(reward: Any, chunk: list[Sample], completions: list[list[Completion]], graded_by: str,
@@ -286,7 +291,7 @@ def difficulty_for_phase(plan: TrainingPlan, phase: Phase, init: Checkpoint, gen
                 top_p=options.top_p, max_new_tokens=options.max_tokens, prompt_template=phase.prompt,
                 correct_threshold=options.threshold, cache=cache, progress=report, component=options.component,
                 reward_spec=phase.rewards, batch_items=batch_items, registry=registry, stats=stats,
-                model_id=model_id))
+                model_id=model_id, system_prompt=phase.system))
     finally:
         reward.close()
         if cache is not None:

@@ -28,7 +28,7 @@ from typing import Any
 from seethink_core.backend import Checkpoint
 from seethink_core.errors import SeethinkError
 from seethink_core.plan import RewardRef, canonical_json, to_data
-from seethink_core.prompting import render_prompt
+from seethink_core.prompting import render_prompt, render_system
 from seethink_core.registry import Registry
 from seethink_core.sample import Sample
 
@@ -113,10 +113,14 @@ def _image_key(image: Any) -> str:
     return f"object:{type(image).__name__}"
 
 
-def item_key(sample: Sample, prompt_template: str | None) -> str:
+def item_key(sample: Sample, prompt_template: str | None, system_prompt: str | None = None) -> str:
     """Sample id plus a hash of what the model sees and what it is graded against."""
-    content = canonical_json({"prompt": render_prompt(prompt_template, sample), "answer": sample.answer,
-                              "images": [_image_key(im) for im in sample.images]})
+    seen: dict[str, Any] = {"prompt": render_prompt(prompt_template, sample), "answer": sample.answer,
+                            "images": [_image_key(im) for im in sample.images]}
+    system = render_system(system_prompt, sample)
+    if system is not None:  # only then: the keys of items asked without one stay what they were
+        seen["system"] = system
+    content = canonical_json(seen)
     return f"{sample.id}\0{_sha(content)}"
 
 

@@ -1,12 +1,13 @@
-"""Evaluation (DESIGN §3.7): score a checkpoint on a plan's eval sets and write ``eval.json``.
+"""Evaluation (docs/architecture.md §13): score a checkpoint on a plan's eval sets and write ``eval.json``.
 
 One evaluation is: open each eval set, generate ``n`` completions per sample with the image
 (greedy or sampled), and — when an evaluator needs ``facts`` — one greedy completion with the
 gold facts as text; grade every completion with the phase's rewards; hand the per-sample
 ``EvalRecord`` list to each named evaluator (plugins) and merge the metrics they return.
 
-The runner calls ``run_eval`` before training (row 0 = the base model), after every phase, and
-(through ``step_evaluator``) every ``every_steps``; ``seethink eval`` calls it alone.
+The runner calls ``run_eval`` before training (row 0 = the base model; ``eval settings before:
+false`` skips it), after every phase, and (through ``step_evaluator``) every ``every_steps`` of
+each phase's own spec; ``seethink eval`` calls it alone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from seethink_core.backend import Checkpoint, Completion, Generator, checked_generate
 from seethink_core.errors import PluginError, SeethinkError
+from seethink_core.images import ImageBounds
 from seethink_core.options import validate
 from seethink_core.plan import DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
 from seethink_core.prompting import render_prompt
@@ -153,13 +155,15 @@ def max_new_tokens(spec: EvalSpec, phase: Phase | None, settings: EvalSettings) 
 
 
 def _generate(generator: Generator, checkpoint: Checkpoint, samples: list[Sample], *, n: int, temperature: float,
-              max_tokens: int, template: str | None, use_facts: bool, batch: int) -> list[list[Completion]]:
+              top_p: float, max_tokens: int, template: str | None, system: str | None, use_facts: bool, batch: int,
+              image_bounds: ImageBounds | None = None) -> list[list[Completion]]:
     out: list[list[Completion]] = []
     for start in range(0, len(samples), batch):
         chunk = samples[start:start + batch]
-        out.extend(checked_generate(generator, checkpoint, chunk, n=n, temperature=temperature, top_p=1.0,
+        out.extend(checked_generate(generator, checkpoint, chunk, n=n, temperature=temperature, top_p=top_p,
                                     max_new_tokens=max_tokens, prompt_template=template, use_facts=use_facts,
-                                    error=EvalError, what="evaluation answers"))
+                                    error=EvalError, what="evaluation answers", image_bounds=image_bounds,
+                                    system_prompt=system))
     return out
 
 
@@ -190,28 +194,41 @@ def _grade(reward: CombinedReward, samples: list[Sample], groups: list[list[Comp
     return regroup(scores), regroup(fmt)
 
 
+def decoding(spec: EvalSpec) -> tuple[int, float, float]:
+    """(n, temperature, top_p) that generation really uses: greedy decoding is one completion at
+    temperature 0 with the whole distribution (n greedy completions would all be the same)."""
+    if spec.greedy:
+        return 1, 0.0, 1.0
+    return spec.n, spec.temperature, spec.top_p
+
+
 def evaluate(checkpoint: Checkpoint, generator: Generator, sets: dict[str, list[Sample]], reward: CombinedReward,
              evaluators: Sequence[LoadedEvaluator], *, spec: EvalSpec, template: str | None, max_tokens: int,
              settings: EvalSettings = EvalSettings(),
-             progress: Callable[[str, int], None] | None = None) -> EvalOutcome:
-    """Generate, grade and score ``sets`` (name -> samples); returns merged metrics and the records."""
+             progress: Callable[[str, int], None] | None = None,
+             image_bounds: ImageBounds | None = None) -> EvalOutcome:
+    """Generate, grade and score ``sets`` (name -> samples); returns merged metrics and the records.
+
+    ``image_bounds``: the pixel bounds the evaluated phase trains with (``run_eval`` takes the phase's).
+    """
     started = time.perf_counter()
-    greedy = spec.greedy
-    n = 1 if greedy else spec.n  # n greedy completions would all be the same
-    temperature = 0.0 if greedy else spec.temperature
+    n, temperature, top_p = decoding(spec)
+    system = spec.system
     wants_facts = any("facts" in e.needs for e in evaluators)
     records: list[EvalRecord] = []
     for name, samples in sets.items():
-        groups = _generate(generator, checkpoint, samples, n=n, temperature=temperature, max_tokens=max_tokens,
-                           template=template, use_facts=False, batch=settings.batch)
+        groups = _generate(generator, checkpoint, samples, n=n, temperature=temperature, top_p=top_p,
+                           max_tokens=max_tokens, template=template, system=system, use_facts=False,
+                           batch=settings.batch, image_bounds=image_bounds)
         scores, fmt = _grade(reward, samples, groups, template, max_tokens, settings)
         recs = [EvalRecord(s, name, g, [v is not None and v >= settings.threshold for v in sc], sc, f)
                 for s, g, sc, f in zip(samples, groups, scores, fmt)]
         with_facts = [r for r in recs if r.sample.facts]
         if wants_facts and with_facts:
             fsamples = [r.sample for r in with_facts]
-            fgroups = _generate(generator, checkpoint, fsamples, n=1, temperature=0.0, max_tokens=max_tokens,
-                                template=template, use_facts=True, batch=settings.batch)
+            fgroups = _generate(generator, checkpoint, fsamples, n=1, temperature=0.0, top_p=1.0,
+                                max_tokens=max_tokens, template=template, system=system, use_facts=True,
+                                batch=settings.batch)
             fscores, _ = _grade(reward, fsamples, fgroups, template, max_tokens, settings)
             for r, g, sc in zip(with_facts, fgroups, fscores):
                 r.facts_completion = g[0]
@@ -252,8 +269,9 @@ def run_eval(plan: TrainingPlan | None, phase: Phase | None, checkpoint: Checkpo
     """Evaluate ``checkpoint`` on the eval spec of ``phase`` (or ``spec``), write ``out_path`` (eval.json)
     and return its metrics. Returns ``{}`` and writes nothing when there is nothing to evaluate.
 
-    ``rewards``/``template`` default to the phase's; ``log(step, metrics)`` receives the metrics
-    (the runner writes them as ``kind="eval"`` rows).
+    ``rewards`` default to the phase's, ``template`` to the spec's eval prompt (the compiler puts the
+    phase's there unless ``eval settings prompt:`` names one), else the phase's; the system prompt is
+    the spec's. ``log(step, metrics)`` receives the metrics (the runner writes them as ``kind="eval"`` rows).
     """
     spec = spec if spec is not None else (phase.eval if phase is not None else None)
     if spec is None or not spec.sets:
@@ -265,8 +283,12 @@ def run_eval(plan: TrainingPlan | None, phase: Phase | None, checkpoint: Checkpo
 
     refs = list(rewards if rewards is not None else (phase.rewards if phase is not None and phase.rewards
                                                      else DEFAULT_REWARDS))
-    if template is None and phase is not None:
-        template = phase.prompt
+    if template is None:
+        template = spec.prompt if spec.prompt is not None else phase.prompt if phase is not None else None
+    # The phase's own pixel bounds (no separate eval setting): the model is scored on images prepared as it
+    # is trained on them. The base model's row uses the phase the runner evaluates it for (the first
+    # phase with eval sets), so row 0 and that phase's row see the same pixels.
+    bounds = ImageBounds.of(phase.algorithm) if phase is not None else ImageBounds()
     seed = eval_seed(plan)
     sets: dict[str, list[Sample]] = {}
     for ref in spec.sets:
@@ -278,8 +300,9 @@ def run_eval(plan: TrainingPlan | None, phase: Phase | None, checkpoint: Checkpo
     tokens = max_new_tokens(spec, phase, settings)
     with build_reward(refs, registry, timeout=settings.reward_timeout) as reward:
         outcome = evaluate(checkpoint, generator, sets, reward, evaluators, spec=spec, template=template,
-                           max_tokens=tokens, settings=settings, progress=progress)
+                           max_tokens=tokens, settings=settings, progress=progress, image_bounds=bounds)
     total = len(outcome.records)
+    used_n, used_temperature, used_top_p = decoding(spec)
     write_json_atomic(out_path, {
         "format": EVAL_FORMAT,
         "label": label,
@@ -287,11 +310,14 @@ def run_eval(plan: TrainingPlan | None, phase: Phase | None, checkpoint: Checkpo
         "phase_index": _phase_index(plan, checkpoint.phase),
         "checkpoint": checkpoint.path,
         "step": step,
-        "settings": {"greedy": spec.greedy, "n": 1 if spec.greedy else spec.n,
-                     "temperature": 0.0 if spec.greedy else spec.temperature, "max_new_tokens": tokens,
+        # What generation really used (greedy: one completion, temperature 0, top_p 1), not the spec as written.
+        "settings": {"greedy": spec.greedy, "n": used_n, "temperature": used_temperature, "top_p": used_top_p,
+                     "system": spec.system, "max_new_tokens": tokens,
                      "correctness": settings.correctness, "threshold": settings.threshold,
                      "rewards": [r.name for r in refs], "evaluators": [e.name for e in evaluators],
-                     "seed": seed, "template": template},
+                     "seed": seed, "template": template,
+                     # only when set: eval.json of an unbounded phase is as before
+                     **({"min_pixels": bounds.min_pixels, "max_pixels": bounds.max_pixels} if bounds.active else {})},
         "sets": [{"name": name, "samples": len(samples)} for name, samples in sets.items()],
         "metrics": outcome.metrics,
         "examples": example_rows(outcome.records, settings.examples),

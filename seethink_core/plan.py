@@ -1,4 +1,4 @@
-"""The training plan: plain data, the single input of every backend (DESIGN §3.2).
+"""The training plan: plain data, the single input of every backend (docs/architecture.md §5).
 
 A ``TrainingPlan`` is an ordered list of fully resolved ``Phase`` values.
 Nothing here refers back to the syntax tree. It round-trips through JSON and
@@ -21,6 +21,10 @@ PLAN_FORMAT = 1
 
 Capability = str  # "perception", "textual_reasoning", "visual_reasoning" (open set)
 CAPABILITIES = ("perception", "textual_reasoning", "visual_reasoning")
+# How a phase's sources share an epoch: "interleave" mixes them (weighted, in the difficulty order);
+# "blocks" serves them one after the other in the order listed, the difficulty order applying inside
+# each block (the reference's stitched capability×difficulty file: every epoch cycles through them).
+MIXTURES = ("interleave", "blocks")
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class Pacing:
 
 @dataclass(frozen=True)
 class Difficulty:
-    """How difficulty shapes a phase's data (DESIGN §1a: 1 = hardest)."""
+    """How difficulty shapes a phase's data (docs/architecture.md §2: 1 = hardest)."""
 
     source: Literal["none", "column", "pass_rate"] = "none"
     order: Literal["shuffle", "easy_to_hard", "hard_to_easy"] = "shuffle"
@@ -108,12 +112,16 @@ class HandOff:
 class EvalSpec:
     sets: list[DataRef] = field(default_factory=list)
     evaluators: list[str] = field(default_factory=list)
-    every_steps: int | None = None  # also evaluated before training and after every phase
-    greedy: bool = True
+    every_steps: int | None = None  # also evaluated after every phase (and before training: ``before``)
+    greedy: bool = True  # when true, n, temperature and top_p are not used (one completion, temperature 0)
     n: int = 1
     temperature: float = 1.0
+    top_p: float = 1.0
     max_samples: int | None = None
     max_response_tokens: int | None = None
+    before: bool = True  # evaluate the base model before training (row 0; read from the first phase that evaluates)
+    prompt: str | None = None  # the template evaluation uses (the compiler fills in the phase's); None: the phase's
+    system: str | None = None  # the system prompt evaluation uses (the compiler fills in the phase's); None: none
 
 
 @dataclass(frozen=True)
@@ -136,12 +144,15 @@ class Phase:
     rewards: list[RewardRef]
     budget: Budget
     prompt: str | None = None  # template; "{question}" is replaced by the sample's prompt
+    system: str | None = None  # system prompt template (seethink_core.prompting); None: no system message
     transition: Transition | None = None
     difficulty: Difficulty = field(default_factory=Difficulty)
     freeze: list[str] = field(default_factory=list)  # "vision", "projector", "language"
     handoff: HandOff = field(default_factory=HandOff)
     eval: EvalSpec | None = None
     seed: int = 0
+    mixture: Literal["interleave", "blocks"] = "interleave"
+    backend: BackendRef | None = None  # the stage's own backend; None = the plan's
 
 
 @dataclass(frozen=True)
@@ -159,6 +170,25 @@ class TrainingPlan:
             if p.name == name:
                 return p
         raise KeyError(name)
+
+    def backend_of(self, phase: Phase) -> BackendRef:
+        """The backend that trains ``phase``: its stage's own, else the plan's."""
+        return phase.backend or self.backend
+
+    def backends(self) -> list[BackendRef]:
+        """Every backend the plan uses, in order of first use (the plan's own first)."""
+        out = [self.backend]
+        for p in self.phases:
+            ref = self.backend_of(p)
+            if ref not in out:
+                out.append(ref)
+        return out
+
+    def for_backend(self, ref: BackendRef) -> "TrainingPlan":
+        """The part of the plan ``ref`` runs, as a plan of its own with ``ref`` as its backend (what a
+        backend's check and ``prepare`` see); phase indices and names stay the whole plan's."""
+        phases = [p for p in self.phases if self.backend_of(p) == ref]
+        return dataclasses.replace(self, backend=ref, phases=phases)
 
     def to_dict(self) -> dict[str, Any]:
         return to_data(self)

@@ -1,4 +1,4 @@
-"""Reward combination and isolation (DESIGN §3.3).
+"""Reward combination and isolation (docs/architecture.md §8).
 
 ``build_reward(refs, registry)`` turns a phase's ``RewardRef`` list into one ``CombinedReward``:
 ``total = Σ weight × value`` over the components that are not ``None``, every component reported

@@ -1,4 +1,4 @@
-"""The run directory (DESIGN §3.6): layout, atomic writes, phase state, and the plan check.
+"""The run directory (docs/architecture.md §12): layout, atomic writes, phase state, and the plan check.
 
     runs/<curriculum>/
       plan.json            the compiled plan (the reproducibility manifest)

@@ -1,4 +1,4 @@
-"""Runs a plan phase by phase on one backend, handing each phase's checkpoint to the next.
+"""Runs a plan phase by phase, each on its backend, handing each phase's checkpoint to the next.
 
 The runner owns the run directory, the data order, the rewards and the metrics; backends only
 train. Re-running a run directory skips finished phases; a finished phase's checkpoint is never
@@ -94,6 +94,54 @@ def resolve_total_steps(phase: Phase, total_samples: int | None) -> int:
     raise RunError(f"phase '{phase.name}' has no budget (steps, epochs or samples)")
 
 
+class Backends:
+    """The plan's backends, one instance each, made and prepared when a phase first needs it (a run
+    that resumes past every openrlhf phase never starts Ray), closed together at the end."""
+
+    def __init__(self, plan: TrainingPlan, root: Path, plugins: Plugins, *, dry_run: bool = False):
+        self.plan = plan
+        self.root = root
+        self.registry = plugins.registry
+        self.dry_run = dry_run
+        self._open: list[tuple[Any, Any]] = []  # (BackendRef, instance)
+
+    def _key(self, phase: Phase) -> Any:
+        return self.plan.backend_of(phase)
+
+    def validate(self) -> None:
+        """Every backend is registered here and its options hold, before anything runs."""
+        problems = []
+        for ref in self.plan.backends():
+            spec = self.registry.get("backend", ref.name)
+            _, found = validate(spec.options, dict(ref.options), what=f"backend {spec.name}")
+            problems.extend(found)
+        if problems:
+            raise RunError(problems)
+
+    def has(self, phase: Phase, feature: str) -> bool:
+        return feature in self.registry.get("backend", self._key(phase).name).features
+
+    def get(self, phase: Phase) -> Any:
+        ref = self._key(phase)
+        for known, instance in self._open:
+            if known == ref:
+                return instance
+        spec = self.registry.get("backend", ref.name)
+        values = dict(ref.options)
+        if self.dry_run and "dry_run" in spec.features:
+            values["dry_run"] = True  # a backend that offers a dry run takes it as its `dry_run` option
+        options, _ = validate(spec.options, values, what=f"backend {spec.name}")
+        instance = spec.load()(options)
+        self._open.append((ref, instance))
+        instance.prepare(self.plan.for_backend(ref), self.root)
+        return instance
+
+    def close(self) -> None:
+        for _, instance in reversed(self._open):
+            instance.close()
+        self._open.clear()
+
+
 @dataclass
 class PhaseReport:
     phase: Phase
@@ -110,26 +158,28 @@ class Runner:
     reuse: Sequence[Path] = ()  # other run directories whose identical phase prefix may be reused
     show_progress: bool = True
     on_progress: Callable[[Phase, int, int, dict[str, float]], None] | None = None
+    # Write what every phase would run (a backend with the `dry_run` feature writes its data, reward file
+    # and command) and train nothing; phases whose data cannot be opened here are still described.
+    dry_run: bool = False
 
     def run(self) -> list[PhaseReport]:
         plan = self.plan
-        registry = self.plugins.registry
-        spec = registry.get("backend", plan.backend.name)
-        options, problems = validate(spec.options, dict(plan.backend.options), what=f"backend {spec.name}")
-        if problems:
-            raise RunError(problems)
+        self._backends = Backends(plan, self.run_dir.root, self.plugins, dry_run=self.dry_run)
+        self._backends.validate()
         state = self.run_dir.open_for(plan)
         if self.from_phase is not None:
             self._reset_from(state, self.from_phase)
-        self._in_phase_resume = "resume_in_phase" in spec.features
-        self._can_generate = "generate" in spec.features
-        backend = spec.load()(options)
         reports: list[PhaseReport] = []
         progress = _Progress(enabled=self.show_progress)
+        if self.dry_run:
+            try:
+                return self._dry_run(state, progress)
+            finally:
+                self._backends.close()
         try:
-            backend.prepare(plan, self.run_dir.root)
             with progress:
-                self._evaluate_base(backend, progress)
+                if plan.phases:
+                    self._evaluate_base(plan.phases[0], progress)
                 for phase in plan.phases:
                     ps = state.phases[phase.name]
                     if ps.status != "done" and self.reuse:
@@ -137,14 +187,84 @@ class Runner:
                     if ps.status == "done" and ps.checkpoint and Path(ps.checkpoint).exists():
                         reports.append(PhaseReport(phase, ps, skipped=True))
                         progress.note(f"phase {phase.name}: done earlier, skipped")
-                        self._evaluate_phase(backend, phase, ps, progress)  # if it was cut short before
+                        self._evaluate_phase(phase, ps, progress)  # if it was cut short before
                         continue
-                    ps = self._run_phase(backend, phase, state, progress)
+                    ps = self._run_phase(self._backends.get(phase), phase, state, progress)
                     reports.append(PhaseReport(phase, ps, skipped=False))
-                    self._evaluate_phase(backend, phase, ps, progress)
+                    self._evaluate_phase(phase, ps, progress)
                     fault_point("between_phases", phase.index)
         finally:
-            backend.close()
+            self._backends.close()
+        return reports
+
+    # -- a dry run --------------------------------------------------------------------------------
+
+    def _dry_run(self, state: RunState, progress: "_Progress") -> list[PhaseReport]:
+        """Every phase as it would run, without training: ``phases/NN-name/dry_run.json`` says what it would
+        train on which backend, from which checkpoint, for how many steps, and which data is missing.
+        State is not touched, so a dry run next to a real run changes nothing of it."""
+        from seethink_core.stream import UnavailableStream, build_stream
+
+        would_be: dict[str, str] = {}  # phase -> the checkpoint folder it would hand over
+        reports: list[PhaseReport] = []
+        for phase in self.plan.phases:
+            ps = state.phases[phase.name]
+            if ps.status == "done" and ps.checkpoint and Path(ps.checkpoint).exists():
+                would_be[phase.name] = ps.checkpoint
+                reports.append(PhaseReport(phase, ps, skipped=True))
+                continue
+            init = Checkpoint(phase.model) if phase.init_from == "base" else \
+                Checkpoint(would_be[phase.init_from], phase.init_from)
+            phase_dir = self.run_dir.phase_dir(phase)  # never reset: it may hold a real run's resume/
+            phase_dir.mkdir(parents=True, exist_ok=True)
+            missing: str | None = None
+            stream: Any
+            try:
+                stream = build_stream(phase, self.plugins.registry, seed=phase.seed)
+                total = stream.total_samples()
+            except SeethinkError as e:
+                missing = str(e)
+                stream, total = UnavailableStream(missing), None
+            try:
+                total_steps = resolve_total_steps(phase, total)
+            except RunError:
+                total_steps = 0  # an epochs budget over data of unknown size
+            ref = self.plan.backend_of(phase)
+            result: PhaseResult | None = None
+            if self._backends.has(phase, "dry_run"):
+                from seethink_core.rewarding import build_reward
+
+                reward = build_reward(phase.rewards, self.plugins.registry)
+                ctx = PhaseContext(
+                    plan=self.plan, run_dir=self.run_dir.root, phase_dir=phase_dir,
+                    checkpoint_dir=phase_dir / PARTIAL, data=stream, reward=reward, total_steps=total_steps,
+                    reference=self._reference(phase, init), log=lambda step, metrics: None,
+                    should_stop=lambda step, metrics: None, dump_rollouts=lambda step, rows: None,
+                    resume_dir=phase_dir / "resume")
+                try:
+                    result = self._backends.get(phase).run_phase(phase, init, ctx)
+                finally:
+                    close = getattr(reward, "close", None)
+                    if close:
+                        close()
+            checkpoint = result.checkpoint.path if result else str(self.run_dir.checkpoint_dir(phase))
+            would_be[phase.name] = checkpoint
+            if hasattr(stream, "close"):
+                stream.close()
+            record = {
+                "phase": phase.name, "backend": ref.name, "method": phase.method, "init": init.path,
+                "checkpoint": checkpoint, "total_steps": total_steps or None,
+                "data": [d.label for d in phase.data], "data_missing": missing,
+                "written_by_backend": result is not None,
+            }
+            write_json_atomic(phase_dir / "dry_run.json", record)
+            note = f"phase {phase.name}: {phase.method} on '{ref.name}', " + \
+                (f"{total_steps} steps" if total_steps else "steps unknown until the data is here")
+            if result is None:
+                note += " (this backend has no dry run: nothing written but dry_run.json)"
+            progress.note(note + ("; its data is missing here" if missing else ""))
+            reports.append(PhaseReport(phase, PhaseState(status="dry_run", checkpoint=checkpoint,
+                                                         steps=total_steps, stopped_by="dry_run"), skipped=False))
         return reports
 
     # -- one phase ------------------------------------------------------------------------------
@@ -166,7 +286,8 @@ class Runner:
         if resume is None:
             # A backend that resumes inside a phase by its own means (OpenRLHF's --ckpt.load_enable)
             # keeps its resume/ folder when an interrupted phase starts again.
-            interrupted = state.phases[phase.name].status == "running" and self._in_phase_resume
+            interrupted = state.phases[phase.name].status == "running" and \
+                self._backends.has(phase, "resume_in_phase")
             phase_dir = self.run_dir.reset_phase_dir(phase, keep=("resume",) if interrupted else ())
             ps = PhaseState(status="running", started=time.time())
         else:
@@ -225,7 +346,7 @@ class Runner:
         except SeethinkError:
             raise
         except Exception as e:
-            raise BackendError(f"phase '{phase.name}' failed in backend '{plan.backend.name}': "
+            raise BackendError(f"phase '{phase.name}' failed in backend '{plan.backend_of(phase).name}': "
                                f"{type(e).__name__}: {e}",
                                hint="run with --debug for the traceback; finished phases are kept") from e
         finally:
@@ -261,7 +382,7 @@ class Runner:
 
     def _resume_point(self, phase: Phase, ps: PhaseState, progress: "_Progress") -> Found | None:
         """The in-phase checkpoint to continue an interrupted phase from, with the logs cut back to it."""
-        if ps.status != "running" or not self._in_phase_resume:
+        if ps.status != "running" or not self._backends.has(phase, "resume_in_phase"):
             return None
         phase_dir = self.run_dir.phase_dir(phase)
         resume_dir = phase_dir / "resume"
@@ -317,33 +438,38 @@ class Runner:
             return ps
         return state.phases[phase.name]
 
-    # -- evaluation (DESIGN §3.7): row 0 = the base model, then one row per phase --------------------
+    # -- evaluation (docs/architecture.md §13): row 0 = the base model, then one row per phase --------------------
 
     def _eval_wanted(self) -> bool:
         return any(p.eval is not None and p.eval.sets for p in self.plan.phases)
 
-    def _evaluate_base(self, backend: Any, progress: "_Progress") -> None:
+    def _evaluate_base(self, first_phase: Phase, progress: "_Progress") -> None:
+        """Row 0, on the first phase's backend (the one that starts from the base model)."""
         from seethink_core.evaluation import base_eval_path, run_eval
 
         path = base_eval_path(self.run_dir.root)
         if not self._eval_wanted() or path.exists():
             return
-        if not self._can_generate:
-            progress.note(f"backend '{self.plan.backend.name}' cannot generate, so no evaluation runs during "
-                          "training; evaluate its checkpoints with `seethink eval`")
+        if not self._backends.has(first_phase, "generate"):
+            progress.note(f"backend '{self.plan.backend_of(first_phase).name}' cannot generate, so no evaluation "
+                          "runs during training; evaluate its checkpoints with `seethink eval`")
             return
         first = next(p for p in self.plan.phases if p.eval is not None and p.eval.sets)
+        if first.eval is not None and not first.eval.before:  # `eval settings before: false`: no row 0
+            return
+        backend = self._backends.get(first_phase)
         progress.note("evaluating the base model (row 0)")
         run_eval(self.plan, first, Checkpoint(first.model), backend, self.plugins.registry, path, label="base",
                  step=0)
 
-    def _evaluate_phase(self, backend: Any, phase: Phase, ps: PhaseState, progress: "_Progress") -> None:
+    def _evaluate_phase(self, phase: Phase, ps: PhaseState, progress: "_Progress") -> None:
         from seethink_core.evaluation import run_eval
 
         phase_dir = self.run_dir.phase_dir(phase)
         out = phase_dir / "eval.json"
-        if phase.eval is None or not phase.eval.sets or out.exists() or not self._can_generate:
+        if phase.eval is None or not phase.eval.sets or out.exists() or not self._backends.has(phase, "generate"):
             return
+        backend = self._backends.get(phase)
         progress.note(f"phase {phase.name}: evaluating")
         log = MetricsLog(phase_dir, tensorboard=False)
         try:
@@ -365,7 +491,8 @@ class Runner:
     def _interval_evaluator(self, backend: Any, phase: Phase, phase_dir: Path, metrics_log: MetricsLog
                             ) -> Callable[[int, Callable[[Path], None]], None] | None:
         """``eval ... every N steps``: score a snapshot of the model every N steps during the phase."""
-        if phase.eval is None or not phase.eval.sets or not phase.eval.every_steps or not self._can_generate:
+        if phase.eval is None or not phase.eval.sets or not phase.eval.every_steps or \
+                not self._backends.has(phase, "generate"):
             return None
         from seethink_core.evaluation import eval_due, step_evaluator
 

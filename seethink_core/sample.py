@@ -1,4 +1,4 @@
-"""The one data type every source yields and every backend consumes (DESIGN §3.4)."""
+"""The one data type every source yields and every backend consumes (docs/architecture.md §7)."""
 
 from __future__ import annotations
 

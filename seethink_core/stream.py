@@ -1,4 +1,4 @@
-"""A phase's data in training order: the ``SampleStream`` every backend reads (DESIGN §3.4).
+"""A phase's data in training order: the ``SampleStream`` every backend reads (docs/architecture.md §7).
 
 ``build_stream`` opens each source of the phase's mixture through the registry
 and serves batches. The rules, in the order they apply:
@@ -13,7 +13,13 @@ and serves batches. The rules, in the order they apply:
    a fresh one), drawn anew each epoch.
 3. **Order** — ``shuffle``: a seeded shuffle, new every epoch; ``easy_to_hard`` /
    ``hard_to_easy``: sorted by difficulty with seeded tie-breaks that stay the same every
-   epoch, never shuffled (unknown difficulty sorts as 0.5).
+   epoch, never shuffled (unknown difficulty sorts as 0.5). With ``mix blocks`` the sources
+   are not interleaved: each is one block, served in the order the phase lists them, and the
+   order applies inside each block (so every epoch cycles through the blocks, as a stitched
+   file trained without shuffling does).
+   With ``drop_last`` (EasyR1's loader) an epoch keeps whole rollout batches only: its order is
+   cut to a multiple of the rollout batch, so with a sorted order the same hardest tail is left
+   out of every epoch, as in the reference's unshuffled curriculum runs.
 4. **Pacing** — at step ``t`` of ``T`` (``set_total_steps``) only the easiest part of the range
    is admitted (the hardest part for ``hard_to_easy``); the admitted share grows from
    ``start`` to 1 at ``full_at * T`` by ``linear``, ``root`` (sqrt) or ``step`` (``stages``
@@ -154,9 +160,11 @@ class Stream:
     """The ``SampleStream`` of one phase (see the module docstring for the rules)."""
 
     def __init__(self, catalogues: list[_Catalogue], difficulty: Difficulty, seed: int, *,
-                 decode_images: bool = True):
+                 decode_images: bool = True, mixture: str = "interleave", epoch_multiple: int = 1):
         self.catalogues = catalogues
         self.difficulty = difficulty
+        self.mixture = mixture
+        self.epoch_multiple = max(1, epoch_multiple)
         self.seed = seed
         self.decode_images = decode_images
         self.total_steps: int | None = None
@@ -166,6 +174,10 @@ class Stream:
             [i for i, d in enumerate(c.difficulties) if d is None or lo <= d <= hi] for c in catalogues]
         self.weights = [c.ref.weight for c in catalogues]
         self.quotas = _quotas([len(p) for p in self.pool], self.weights)
+        if sum(self.quotas) // self.epoch_multiple == 0 and sum(self.quotas):
+            raise DataError(f"an epoch of {sum(self.quotas)} samples holds no whole rollout batch of "
+                            f"{self.epoch_multiple}, so drop_last leaves nothing to train on",
+                            hint="lower rollout_batch_size, or set drop_last: false")
         if sum(self.quotas) == 0:
             names = ", ".join(c.ref.source for c in catalogues)
             raise DataError(f"no samples to train on from {names}: every sample is outside the difficulty "
@@ -183,8 +195,8 @@ class Stream:
         self.total_steps = n
 
     def total_samples(self) -> int:
-        """Samples in one epoch."""
-        return sum(self.quotas)
+        """Samples in one epoch (whole rollout batches only with ``drop_last``)."""
+        return sum(self.quotas) // self.epoch_multiple * self.epoch_multiple
 
     def next_batch(self, n: int, step: int) -> list[Sample]:
         lo, hi = self._admitted(step)
@@ -235,6 +247,9 @@ class Stream:
         return self._epoch_order(epoch)
 
     def _epoch_order(self, epoch: int) -> list[tuple[int, int]]:
+        return self._full_epoch_order(epoch)[: self.total_samples()]
+
+    def _full_epoch_order(self, epoch: int) -> list[tuple[int, int]]:
         places: list[tuple[int, int]] = []
         for s, (pool, quota) in enumerate(zip(self.pool, self.quotas, strict=True)):
             rng = random.Random(f"seethink-stream:{self.seed}:{epoch}:{s}")
@@ -244,14 +259,20 @@ class Stream:
                 rng.shuffle(perm)
                 chosen.extend(perm[: quota - len(chosen)])
             places.extend((s, i) for i in chosen)
+        if self.mixture == "blocks":
+            blocks = [[p for p in places if p[0] == s] for s in range(len(self.catalogues))]
+            return [p for s, block in enumerate(blocks) for p in self._ordered(block, epoch, f":block{s}")]
+        return self._ordered(places, epoch, "")
+
+    def _ordered(self, places: list[tuple[int, int]], epoch: int, tag: str) -> list[tuple[int, int]]:
         order = self.difficulty.order
         if order == "shuffle":
-            random.Random(f"seethink-stream:{self.seed}:{epoch}:order").shuffle(places)
+            random.Random(f"seethink-stream:{self.seed}:{epoch}:order{tag}").shuffle(places)
             return places
         # Seeded tie-breaks that do not change with the epoch: fix the order of the places by
         # their identity first, then a stable sort by difficulty.
         places.sort()
-        random.Random(f"seethink-stream:{self.seed}:ties").shuffle(places)
+        random.Random(f"seethink-stream:{self.seed}:ties{tag}").shuffle(places)
         places.sort(key=lambda p: self._difficulty(p), reverse=order == "hard_to_easy")
         return places
 
@@ -317,6 +338,26 @@ def _decode(image: Any) -> Any:
     return image
 
 
+class UnavailableStream:
+    """A dry run's stand-in for a phase whose data cannot be opened on this machine (a hub data set
+    offline, a file not copied yet): it says why, and serves nothing."""
+
+    def __init__(self, reason: str):
+        self.unavailable = reason
+
+    def next_batch(self, n: int, step: int) -> list[Sample]:
+        raise DataError(f"the data is not available here: {self.unavailable}")
+
+    def total_samples(self) -> int | None:
+        return None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
 def build_stream(phase: Phase, registry: Registry, *, seed: int, batch_hint: int | None = None,
                  difficulties: Mapping[str, float] | None = None) -> Stream:
     """The phase's ``SampleStream``. ``difficulties``: per-sample-id difficulty (e.g. 1 - the pass
@@ -329,7 +370,9 @@ def build_stream(phase: Phase, registry: Registry, *, seed: int, batch_hint: int
         raise DataError(f"phase '{phase.name}' has no data")
     catalogues = [_Catalogue(ref, open_source(ref, registry, seed=seed + k), difficulties)
                   for k, ref in enumerate(phase.data)]
-    return Stream(catalogues, phase.difficulty, seed)
+    algo = phase.algorithm
+    multiple = getattr(algo, "rollout_batch_size", 1) if getattr(algo, "drop_last", False) else 1
+    return Stream(catalogues, phase.difficulty, seed, mixture=phase.mixture, epoch_multiple=multiple)
 
 
 def count_samples(phase: Phase, registry: Registry, seed: int) -> int:
@@ -342,7 +385,11 @@ def count_samples(phase: Phase, registry: Registry, seed: int) -> int:
             src = open_source(ref, registry, seed=seed + k)
             sizes.append(src.size() if hasattr(src, "size") else None)
         if all(n is not None for n in sizes):
-            return _epoch_length(sizes, [ref.weight for ref in phase.data])
+            n = _epoch_length(sizes, [ref.weight for ref in phase.data])
+            if getattr(phase.algorithm, "drop_last", False):
+                multiple = max(1, getattr(phase.algorithm, "rollout_batch_size", 1))
+                n = n // multiple * multiple
+            return n
     return build_stream(phase, registry, seed=seed).total_samples()
 
 

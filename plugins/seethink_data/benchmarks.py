@@ -1,7 +1,7 @@
 """Rule-scored benchmarks and the validation set, in their hub layouts.
 
-- ``geometry3k`` — ``hiyouga/geometry3k`` (dataset card; DESIGN §2 uses its test split for
-  validation): ``problem`` (text with ``<image>``), ``answer``, ``images`` (a list of images);
+- ``geometry3k`` — ``hiyouga/geometry3k`` (dataset card; the reference validates on its test split,
+  docs/reference.md §2): ``problem`` (text with ``<image>``), ``answer``, ``images`` (a list of images);
   splits train / validation / test. Visual reasoning; no id column, so the row index is the id.
 - ``mmstar`` — ``Lin-Chen/MMStar`` (dataset card): ``index``, ``question`` (the question, then
   "Options: A: ..., B: ..., ..."), ``image``, ``answer`` (a letter), ``category``,

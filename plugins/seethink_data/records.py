@@ -4,8 +4,8 @@ A mapping names, for a ``Sample`` field, the record field that fills it
 (``{"prompt": "problem"}``). A mapped field must be present in every record.
 Unmapped fields fall back to common names (``problem``/``question`` for the
 prompt, ``image``/``images`` for images, ...), which are optional. The extra
-key ``pass_rate`` maps a pass-rate column: difficulty = 1 - pass rate (DESIGN
-§1a); a record with a ``pass_rate`` field gets that by default.
+key ``pass_rate`` maps a pass-rate column: difficulty = 1 - pass rate (docs/architecture.md
+§2); a record with a ``pass_rate`` field gets that by default.
 
 A bad record (missing field, wrong type, image that does not decode) is a
 ``DataError`` naming the source and the record's index, or, with

@@ -1,6 +1,6 @@
 """The reference recipe's training data: the three ``UCSC-VLAA/VLM-CapCurriculum-*`` sets.
 
-Layout (DESIGN §2 and REFERENCE.md "Recipe as the code runs it"): one row per
+Layout (docs/reference.md §2, "Data"): one row per
 item with ``index`` (int), ``problem`` (text, with ``<image>`` placeholders),
 ``answer`` (a letter for the perception MCQs, a math answer otherwise),
 ``images`` (a list: paths relative to the data file, or image structs

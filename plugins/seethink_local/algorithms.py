@@ -131,6 +131,7 @@ class LossParts:
     policy_loss: torch.Tensor
     kl: torch.Tensor  # mean per-token KL (detached), 0 without a reference
     clip_frac: torch.Tensor
+    dual_clip_frac: torch.Tensor | None = None  # tokens the dual clip bounded (only when it is on)
 
 
 def aggregate(per_token: torch.Tensor, mask: torch.Tensor, agg: str, max_len: int) -> torch.Tensor:
@@ -153,7 +154,7 @@ def aggregate(per_token: torch.Tensor, mask: torch.Tensor, agg: str, max_len: in
 def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor, *,
                 clip_low: float, clip_high: float, agg: str, max_len: int,
                 ref_logp: torch.Tensor | None = None, kl_coef: float = 0.0, kl_estimator: str = "k3",
-                kl_ratio_correction: bool = False) -> LossParts:
+                kl_ratio_correction: bool = False, dual_clip: float = 0.0) -> LossParts:
     """Clipped-ratio surrogate plus (optionally) β·KL as a loss, aggregated per ``agg``.
 
     Mirrors TRL ``GRPOTrainer._compute_loss``: ``coef_1 = exp(logp - old)``, ``coef_2 = clamp(coef_1,
@@ -161,11 +162,22 @@ def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Te
     (one per sequence) or (N, T) (REINFORCE++ token advantages). ``kl_ratio_correction`` multiplies the
     KL term by the ratio (TRL's ``use_bias_correction_kl``, its default in 1.16; off here, as in OpenRLHF
     and verl).
+
+    ``dual_clip`` (c > 1, 0 = off) is dual-clip PPO (Ye et al. 2019) as verl's ``compute_policy_loss`` and
+    EasyR1 (``clip_ratio_dual``) compute it: where A < 0 the clipped loss is further bounded by ``-c·A``,
+    so a ratio far above 1 + ε on a bad token cannot dominate the step.
     """
     adv = advantages[:, None] if advantages.dim() == 1 else advantages
     ratio = torch.exp(logp - old_logp)
     clipped = torch.clamp(ratio, 1 - clip_low, 1 + clip_high)
     per_token = -torch.min(ratio * adv, clipped * adv)
+    dual_frac = None
+    if dual_clip:
+        bound = -adv * dual_clip
+        negative = adv < 0
+        with torch.no_grad():
+            dual_hit = negative & (per_token > bound)
+        per_token = torch.where(negative, torch.minimum(per_token, bound), per_token)
     m = mask.to(logp.dtype)
     kl_mean = torch.zeros((), device=logp.device)
     if ref_logp is not None and kl_coef:
@@ -180,7 +192,9 @@ def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Te
     with torch.no_grad():
         is_clipped = ((ratio < 1 - clip_low) & (adv < 0)) | ((ratio > 1 + clip_high) & (adv > 0))
         clip_frac = (is_clipped.to(m.dtype) * m).sum() / m.sum().clamp(min=1.0)
-    return LossParts(loss, aggregate(per_token, mask, agg, max_len).detach(), kl_mean, clip_frac)
+        if dual_clip:
+            dual_frac = (dual_hit.to(m.dtype) * m).sum() / m.sum().clamp(min=1.0)
+    return LossParts(loss, aggregate(per_token, mask, agg, max_len).detach(), kl_mean, clip_frac, dual_frac)
 
 
 def advantages_for(method: str, algo: RLOptions, rewards: torch.Tensor, mask: torch.Tensor,

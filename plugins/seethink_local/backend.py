@@ -13,6 +13,7 @@ import torch
 
 from seethink_core.backend import Checkpoint, Completion, PhaseContext, PhaseResult
 from seethink_core.errors import BackendError
+from seethink_core.images import ImageBounds
 from seethink_core.methods import is_rl
 from seethink_core.plan import Phase, TrainingPlan
 from seethink_core.sample import Sample
@@ -115,14 +116,16 @@ class LocalBackend:
     @torch.no_grad()
     def generate(self, model: Checkpoint, samples: Sequence[Sample], *, n: int = 1, temperature: float = 1.0,
                  top_p: float = 1.0, max_new_tokens: int = 256, prompt_template: str | None = None,
-                 use_facts: bool = False) -> list[list[Completion]]:
+                 use_facts: bool = False, image_bounds: ImageBounds | None = None,
+                 system_prompt: str | None = None) -> list[list[Completion]]:
         loaded = self._load_for_generation(model.path)
         tok = getattr(loaded.processor, "tokenizer", loaded.processor)
         session = Session(loaded.model, loaded.processor, self.device, self.options, self.autocast)
         out: list[list[Completion]] = []
         for start in range(0, len(samples), GENERATE_BATCH):
             chunk = list(samples[start:start + GENERATE_BATCH])
-            batch = encode_prompts(loaded.processor, chunk, prompt_template, use_facts=use_facts, device=self.device)
+            batch = encode_prompts(loaded.processor, chunk, prompt_template, use_facts=use_facts, device=self.device,
+                                   image_bounds=image_bounds, system=system_prompt)
             with session.amp():
                 ro = generate(loaded.model, batch, group=n, max_new_tokens=max_new_tokens, temperature=temperature,
                               top_p=top_p, eos_ids=session.eos_ids(), pad_id=session.pad_id())

@@ -81,7 +81,9 @@ def load_model(name_or_path: str, options: LocalOptions, device: torch.device) -
     path = resolve_model_path(name_or_path, options)
     try:
         processor = AutoProcessor.from_pretrained(path)
-        model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32)
+        # bf16 weights give a bf16 AdamW too: torch keeps the optimizer state in each parameter's dtype.
+        dtype = torch.bfloat16 if options.param_dtype == "bfloat16" else torch.float32
+        model = AutoModelForImageTextToText.from_pretrained(path, dtype=dtype)
     except OSError as e:
         raise BackendError(f"cannot load model '{name_or_path}': {e}",
                            hint="give a registered model name, a local Hugging Face folder, or a hub id "

@@ -16,6 +16,10 @@ class LocalOptions:
     device: Literal["auto", "cpu", "cuda"] = opt("auto", doc="'auto' = cuda when available, else cpu")
     dtype: Literal["auto", "float32", "bfloat16"] = opt(
         "auto", doc="'auto' = bfloat16 autocast on GPU, float32 on CPU (weights stay float32)")
+    param_dtype: Literal["float32", "bfloat16"] = opt(
+        "float32", doc="dtype of the weights, gradients and AdamW state: 'bfloat16' is the reference's "
+                       "bf16 parameters with a bf16 AdamW (EasyR1's torch_dtype=bf16, adamw_bf16); half the "
+                       "memory, less precise updates")
     gradient_checkpointing: bool = opt(False, doc="recompute activations in the backward pass (saves memory)")
     lora_rank: int = opt(0, doc="LoRA rank on the language model's linear layers (0 = full fine-tuning)", min=0)
     lora_alpha: float = opt(16.0, doc="LoRA scaling numerator", min=0)

@@ -17,11 +17,13 @@ from typing import Any
 import torch
 
 from seethink_core.errors import BackendError, DataError
-from seethink_core.prompting import render_prompt
+from seethink_core.images import ImageBounds, bound_image
+from seethink_core.prompting import chat_messages, render_prompt, render_system
 from seethink_core.sample import Sample
 
 
-def load_image(image: Any) -> Any:
+def load_image(image: Any, bounds: ImageBounds | None = None) -> Any:
+    """An RGB PIL image, resized to the phase's pixel ``bounds`` first when it sets any."""
     from PIL import Image
 
     try:
@@ -33,16 +35,17 @@ def load_image(image: Any) -> Any:
             img = Image.open(io.BytesIO(image["bytes"])) if image["bytes"] else Image.open(image["path"])
         else:
             img = Image.open(Path(image))
-        return img.convert("RGB")
+        return bound_image(img, bounds) if bounds is not None and bounds.active else img.convert("RGB")
     except (OSError, ValueError) as e:
         raise DataError(f"cannot read image {str(image)[:80]!r}: {e}") from None
 
 
-def prompt_text(processor: Any, question: str, n_images: int) -> str:
-    """The chat-formatted prompt (images first, then the question), ending with the assistant turn."""
+def prompt_text(processor: Any, question: str, n_images: int, system: str | None = None) -> str:
+    """The chat-formatted prompt (the system message when there is one, then the user's: images first,
+    then the question), ending with the assistant turn."""
     content: list[dict[str, Any]] = [{"type": "image"} for _ in range(n_images)]
     content.append({"type": "text", "text": question})
-    messages = [{"role": "user", "content": content}]
+    messages = chat_messages(system, content)
     return processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
@@ -62,15 +65,19 @@ class PromptBatch:
 
 
 def encode_prompts(processor: Any, samples: Sequence[Sample], template: str | None, *, use_facts: bool = False,
-                   max_prompt_tokens: int | None = None, device: torch.device | None = None) -> PromptBatch:
+                   max_prompt_tokens: int | None = None, device: torch.device | None = None,
+                   image_bounds: ImageBounds | None = None, system: str | None = None) -> PromptBatch:
+    """The processor's batch of ``samples``' prompts; each row's real length is its ``attention_mask`` sum.
+    ``system``: the system prompt template (``render_system``), None for no system message."""
     texts, images, counts = [], [], []
     for s in samples:
         if use_facts:
             question = f"{s.facts or ''}\n{s.prompt}".strip()
             imgs: list[Any] = []
         else:
-            question, imgs = s.prompt, [load_image(i) for i in s.images]
-        texts.append(prompt_text(processor, render_prompt(template, s, question=question), len(imgs)))
+            question, imgs = s.prompt, [load_image(i, image_bounds) for i in s.images]
+        texts.append(prompt_text(processor, render_prompt(template, s, question=question), len(imgs),
+                                 render_system(system, s, question=question)))
         images.extend(imgs)
         counts.append(len(imgs))
     enc = processor(text=texts, images=images or None, return_tensors="pt", padding=True)

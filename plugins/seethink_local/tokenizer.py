@@ -18,14 +18,20 @@ from seethink_local.options import DEFAULT_VOCAB
 from seethink_local.processing import CHAT_TEMPLATE, SPECIAL_TOKENS
 
 THINK_TOKENS = ("<think>", "</think>")
+# Corpus text, not a prompt: the reference instruction as the tiny models' vocabulary was learnt from it.
+# Prompts come from .curr files; this stays fixed when they change, because every built tiny model (and
+# so the demo's results) depends on the exact vocabulary.
+INSTRUCTION_CORPUS = (
+    "You FIRST think about the reasoning process as an internal monologue and then provide the final "
+    "answer. The reasoning process MUST BE enclosed within <think> </think> tags. The final answer MUST "
+    "BE put in \\boxed{}."
+)
 _CORPUS_ITEMS_PER_UNIT = 60  # per (family, capability, level, mcq): ~6k texts, trains in about a second
 
 
 def tokenizer_corpus() -> Iterator[str]:
     """Deterministic training text: the synthetic world at every level, plus the answer format."""
-    from seethink_core.prompting import REFERENCE_SUFFIX
-
-    yield REFERENCE_SUFFIX
+    yield INSTRUCTION_CORPUS
     yield "<think> </think> \\boxed{} system user assistant"
     try:
         from seethink_synthetic.facts import describe

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,9 @@ import torch
 from seethink_core.backend import PhaseContext
 from seethink_core.errors import BackendError
 from seethink_core.faults import fault_point
+from seethink_core.images import ImageBounds
 from seethink_core.methods import RLOptions, SFTOptions
+from seethink_core.overlong import DROPPED_METRIC, dropped_note, fill_fitting
 from seethink_core.plan import Phase
 from seethink_core.sample import Sample
 from seethink_local import algorithms as alg
@@ -24,8 +27,6 @@ from seethink_local import dynamic_sampling as ds
 from seethink_local.options import LocalOptions
 from seethink_local.resume import LoopState, PhaseCheckpoints
 from seethink_local.rollout import PromptBatch, base_model, completion_logprobs, encode_prompts, generate
-
-CAPTION_QUESTION = "Describe the image."
 
 
 @dataclass
@@ -72,7 +73,8 @@ class Outcome:
 
 def make_optimizer(params: list[torch.nn.Parameter], algo: Any, total_steps: int
                    ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
-    opt = torch.optim.AdamW(params, lr=algo.lr, weight_decay=algo.weight_decay)
+    opt = torch.optim.AdamW(params, lr=algo.lr, weight_decay=algo.weight_decay,
+                            betas=(algo.adam_beta1, algo.adam_beta2))
 
     def factor(step: int) -> float:
         if algo.warmup_steps and step < algo.warmup_steps:
@@ -143,9 +145,11 @@ def run_sft(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt
             stopped = "data"
             break
         caption = algo.target == "facts"
-        template = None if caption else phase.prompt
-        asked = [Sample(s.id, CAPTION_QUESTION, s.images) if caption else s for s in samples]
-        batch = encode_prompts(session.processor, asked, template, device=session.device)
+        # A caption target asks its own question: the phase's prompt and system prompt are for answers.
+        template, system = (None, None) if caption else (phase.prompt, phase.system)
+        asked = [Sample(s.id, algo.caption_prompt, s.images) if caption else s for s in samples]
+        batch = encode_prompts(session.processor, asked, template, device=session.device,
+                               image_bounds=ImageBounds.of(algo), system=system)
         targets, tmask = encode_targets(session, [sft_target(s, algo.target) for s in samples], algo.max_tokens)
         total_tokens = float(tmask.sum())
         loss_sum = 0.0
@@ -263,13 +267,54 @@ class Scored:
     gen_s: float
 
 
-def generate_and_score(session: Session, phase: Phase, ctx: PhaseContext, samples: list[Sample]) -> Scored:
+def _encode_rl(session: Session, phase: Phase, samples: list[Sample]) -> PromptBatch:
+    algo: RLOptions = phase.algorithm  # type: ignore[assignment]
+    return encode_prompts(session.processor, samples, phase.prompt, max_prompt_tokens=algo.max_prompt_tokens,
+                          device=session.device, image_bounds=ImageBounds.of(algo), system=phase.system)
+
+
+@dataclass
+class Drawn:
+    """Prompts drawn for a rollout; with ``overlong_prompts: drop`` only those that fit."""
+
+    samples: list[Sample]
+    batch: PromptBatch | None  # their encoded prompts when measuring already made them, else None
+    dropped: int = 0
+    first_dropped_length: int = 0  # tokens of the first prompt dropped (for the phase's one note)
+
+
+def draw_prompts(session: Session, phase: Phase, ctx: PhaseContext, n: int, step: int) -> Drawn:
+    """``n`` prompts from the stream. With ``overlong_prompts: drop`` each is measured as the model is fed
+    it (chat template, bounded images, the processor's image tokens) and one over ``max_prompt_tokens``
+    is replaced by the next sample; otherwise this is the stream's batch, untouched."""
+    algo: RLOptions = phase.algorithm  # type: ignore[assignment]
+    if algo.overlong_prompts != "drop":
+        return Drawn(ctx.data.next_batch(n, step), None)
+    encoded: list[PromptBatch] = []
+
+    def measure(samples: list[Sample]) -> list[int]:
+        # Untruncated, so a too-long prompt is measured whole (and one with images does not raise).
+        batch = encode_prompts(session.processor, samples, phase.prompt, device=session.device,
+                               image_bounds=ImageBounds.of(algo), system=phase.system)
+        encoded.append(batch)
+        return [int(v) for v in batch.attention_mask.sum(1).tolist()]
+
+    fill = fill_fitting(lambda k: ctx.data.next_batch(k, step), n, measure, algo.max_prompt_tokens,
+                        where=f"phase '{phase.name}'")
+    # One measured draw that all fitted is exactly the batch to train on: no second processor pass.
+    reuse = encoded[0] if fill.dropped == 0 and len(encoded) == 1 else None
+    return Drawn(fill.items, reuse, fill.dropped, fill.lengths[0] if fill.lengths else 0)
+
+
+def generate_and_score(session: Session, phase: Phase, ctx: PhaseContext, samples: list[Sample],
+                       batch: PromptBatch | None = None) -> Scored:
+    """Sample ``group`` completions per prompt and score them; ``batch``: the prompts already encoded."""
     algo: RLOptions = phase.algorithm  # type: ignore[assignment]
     group = algo.group
     t0 = time.perf_counter()
     session.model.eval()
-    batch = encode_prompts(session.processor, samples, phase.prompt, max_prompt_tokens=algo.max_prompt_tokens,
-                           device=session.device)
+    if batch is None:
+        batch = _encode_rl(session, phase, samples)
     with session.amp():
         ro = generate(session.model, batch, group=group, max_new_tokens=algo.max_response_tokens,
                       temperature=algo.temperature, top_p=algo.top_p, eos_ids=session.eos_ids(),
@@ -325,24 +370,40 @@ def _keep_groups(session: Session, phase: Phase, filled: ds.Filled[Scored]) -> S
         tokens[r, :p.tokens.shape[1]] = p.tokens[i]
         mask[r, :p.mask.shape[1]] = p.mask[i]
     components = {name: [p.components[name][i] for p, i in rows] for name in parts[0].components}
-    batch = encode_prompts(session.processor, samples, phase.prompt, max_prompt_tokens=algo.max_prompt_tokens,
-                           device=session.device)
+    batch = _encode_rl(session, phase, samples)
     return Scored(samples, batch, tokens, mask, [p.texts[i] for p, i in rows], [p.rewards[i] for p, i in rows],
                   components, sum(p.gen_s for p in parts))
 
 
-def _filter_groups(session: Session, phase: Phase, ctx: PhaseContext, first: Scored, step: int
-                   ) -> tuple[Scored | None, int, dict[str, float]]:
+def _filter_groups(session: Session, phase: Phase, ctx: PhaseContext, first: Scored,
+                   draw: Callable[[int], list[Sample]]) -> tuple[Scored | None, int, dict[str, float]]:
     """Dynamic sampling: (the kept batch or None when no group has spread, extra prompts drawn, metrics)."""
     algo: RLOptions = phase.algorithm  # type: ignore[assignment]
-    filled = ds.fill_batch(first, len(first.samples), algo.group, lambda s: s.rewards,
-                           lambda n: ctx.data.next_batch(n, step),
+    filled = ds.fill_batch(first, len(first.samples), algo.group, lambda s: s.rewards, draw,
                            lambda samples: generate_and_score(session, phase, ctx, samples))
     kept = _keep_groups(session, phase, filled) if filled.size else None
     return kept, filled.extra, filled.metrics(len(first.samples))
 
 
 EMPTY_ROLLOUTS_LIMIT = 4  # consecutive rollouts in which no group had spread, then stop with an error
+
+
+@dataclass
+class OverlongDrops:
+    """Prompts the phase dropped as overlong: a running total (carried across a resume) and one note."""
+
+    total: int = 0
+    noted: bool = False
+
+    def count(self, drawn: Drawn, phase: Phase) -> Drawn:
+        if drawn.dropped and not self.noted:
+            algo: RLOptions = phase.algorithm  # type: ignore[assignment]
+            # Backends note on stderr (as the memory estimate does); the progress bar prints it above itself.
+            print(f"[local] {dropped_note(f'phase {phase.name}', algo.max_prompt_tokens, drawn.first_dropped_length)}",
+                  file=sys.stderr)
+            self.noted = True
+        self.total += drawn.dropped
+        return drawn
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -360,20 +421,27 @@ def run_rl(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt:
     loop = ckpt.start()
     step, seen, stopped, metrics = loop.step, loop.samples_seen, "budget", loop.metrics
     empty = int(loop.extra.get("empty_rollouts", 0))
+    dropping = algo.overlong_prompts == "drop"
+    drops = OverlongDrops(int(loop.extra.get("dropped_overlong", 0)))
     while step < ctx.total_steps and stopped == "budget":
-        ckpt.maybe_save(LoopState(step, seen, metrics, {"empty_rollouts": empty}))
+        # The drop count joins the loop state only when dropping: a default phase's checkpoints are unchanged.
+        state = {"empty_rollouts": empty, **({"dropped_overlong": drops.total} if dropping else {})}
+        ckpt.maybe_save(LoopState(step, seen, metrics, state))
         left = ctx.total_steps - step
         steps_per_epoch_max = max(1, math.ceil(left / algo.update_epochs))
         n_prompts = min(algo.rollout_batch_size, steps_per_epoch_max * algo.batch_size)
-        samples = ctx.data.next_batch(n_prompts, step)
+        drawn = drops.count(draw_prompts(session, phase, ctx, n_prompts, step), phase)
+        samples = drawn.samples
         if not samples:
             stopped = "data"
             break
-        seen += len(samples)
-        scored: Scored | None = generate_and_score(session, phase, ctx, samples)
+        seen += len(samples)  # prompts trained on: a dropped one never reaches the model
+        scored: Scored | None = generate_and_score(session, phase, ctx, samples, drawn.batch)
         rollout_metrics: dict[str, float] = {}
         if algo.dynamic_sampling:
-            scored, extra, rollout_metrics = _filter_groups(session, phase, ctx, scored, step)
+            scored, extra, rollout_metrics = _filter_groups(
+                session, phase, ctx, scored,
+                lambda k, at=step: drops.count(draw_prompts(session, phase, ctx, k, at), phase).samples)
             seen += extra
             empty = empty + 1 if scored is None else 0
             if scored is None:
@@ -395,6 +463,8 @@ def run_rl(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt:
                 dt = time.perf_counter() - t0 + (ro.gen_s if first_of_rollout else 0.0)
                 metrics = _rl_metrics(ro, mb, algo, parts, seen, dt, sched, first_of_rollout)
                 metrics.update(rollout_metrics)
+                if dropping:
+                    metrics[DROPPED_METRIC] = float(drops.total)
                 first_of_rollout = False
                 _report(ctx, session, step, metrics)
                 dump_every = session.options.rollout_dump_every
@@ -440,7 +510,7 @@ def _update(session: Session, algo: RLOptions, ro: RolloutBatch, mb: int, params
         parts = alg.policy_loss(logp, old, ro.advantages[rows], mask, clip_low=algo.clip_low,
                                 clip_high=algo.clip_high, agg=algo.loss_agg, max_len=algo.max_response_tokens,
                                 ref_logp=ref, kl_coef=algo.kl if ref is not None else 0.0,
-                                kl_estimator=algo.kl_estimator)
+                                kl_estimator=algo.kl_estimator, dual_clip=algo.dual_clip)
         # Each micro-batch's share of the minibatch loss, so accumulation equals one big batch.
         tokens_here = float(mask.sum())
         weight = tokens_here / max(tokens_total, 1.0) if algo.loss_agg == "token_mean" else rows.numel() / n_rows
@@ -450,6 +520,8 @@ def _update(session: Session, algo: RLOptions, ro: RolloutBatch, mb: int, params
         tok_w = tokens_here / max(tokens_total, 1.0)
         sums["kl"] += float(parts.kl) * tok_w
         sums["clip_frac"] += float(parts.clip_frac) * tok_w
+        if parts.dual_clip_frac is not None:
+            sums["dual_clip_frac"] = sums.get("dual_clip_frac", 0.0) + float(parts.dual_clip_frac) * tok_w
         sums["entropy"] += float((ent * mask).sum()) / max(tokens_total, 1.0)
     sums["lr"] = sched.get_last_lr()[0]
     sums["grad_norm"] = _clip_and_step(session, opt, sched, params, algo.max_grad_norm, step)

@@ -12,31 +12,43 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from seethink_core.backend import Checkpoint, PhaseContext, PhaseResult
 from seethink_core.errors import BackendError
+from seethink_core.overlong import DROPPED_METRIC
 from seethink_core.plan import Phase, TrainingPlan
 from seethink_core.rundir import RunDir
 from seethink_openrlhf.checks import check_plan
 from seethink_openrlhf.commands import JobSettings, PhaseFiles, build_command, shell_line, steps_per_rollout
-from seethink_openrlhf.export import export_phase
+from seethink_openrlhf.export import ExportSummary, export_phase
 from seethink_openrlhf.launcher import RayCluster, connect_ray, run_job
 from seethink_openrlhf.options import OpenRLHFOptions
 from seethink_openrlhf.reward_bridge import write_reward_file
+from seethink_openrlhf.tokens import load_processor, prompt_token_counter
 
 WORK = "openrlhf"
 
 
 def phase_files(ctx: PhaseContext) -> PhaseFiles:
-    work = ctx.phase_dir / WORK
+    # Absolute: the job runs in the phase folder, and its Ray workers in folders of their own.
+    work = ctx.phase_dir.absolute() / WORK
     return PhaseFiles(
         prompts=work / "prompts.jsonl",
         reward=work / "reward_func.py",
-        output_dir=ctx.checkpoint_dir,
-        ckpt_dir=ctx.resume_dir or (work / "ckpt"),
+        output_dir=ctx.checkpoint_dir.absolute(),
+        ckpt_dir=(ctx.resume_dir or (work / "ckpt")).absolute(),
         tensorboard_dir=work / "tensorboard",
     )
+
+
+def init_path(init: Checkpoint) -> str:
+    """The job's starting model: a folder (a phase's, or a local base model) as an absolute path (the job's
+    working directory is not the user's); a hub id as written."""
+    local = init.phase is not None or Path(init.path).exists()
+    return str(Path(init.path).absolute()) if local else init.path
 
 
 class OpenRLHFBackend:
@@ -45,6 +57,8 @@ class OpenRLHFBackend:
         self.plan: TrainingPlan | None = None
         self.cluster: RayCluster | None = None
         self.python = self.options.python or sys.executable
+        self.exports: dict[str, ExportSummary] = {}  # phase name -> its last export
+        self._processors: dict[str, tuple[Any | None, str]] = {}  # for overlong_prompts: drop, loaded once
 
     def prepare(self, plan: TrainingPlan, run_dir: Path) -> None:
         errors = [d for d in check_plan(plan) if d.severity == "error"]
@@ -63,30 +77,74 @@ class OpenRLHFBackend:
         files = phase_files(ctx)
         work = files.prompts.parent
         n_prompts = max(1, ctx.total_steps) * phase.algorithm.batch_size
-        summary = export_phase(phase, ctx.data, n_prompts=n_prompts, out_dir=work)
+        unavailable = getattr(ctx.data, "unavailable", None)
+        unmeasured = ""
+        if unavailable is not None:
+            # A dry run on a machine without the data: the command still names the file the export will
+            # write; a phase of any visual capability gets its image slots.
+            text_only = bool(phase.capabilities) and all(c == "textual_reasoning" for c in phase.capabilities)
+            summary = ExportSummary(files.prompts, 0, 0 if text_only else 1, "")
+        else:
+            counter, unmeasured = self._token_counter(phase, init)
+            summary = export_phase(phase, ctx.data, n_prompts=n_prompts, out_dir=work, count_tokens=counter)
+        self.exports[phase.name] = summary
+        overlong: dict[str, object] = {}
+        if getattr(phase.algorithm, "overlong_prompts", "truncate") == "drop":
+            overlong = {"overlong_prompts": {"dropped": summary.dropped_overlong, "measured": summary.measured,
+                                             **({"not_measured_because": unmeasured} if unmeasured else {})}}
+            if summary.dropped_overlong:
+                print(f"[seethink] {dropped_total_note(phase, summary.dropped_overlong)}", file=sys.stderr)
         write_reward_file(phase, files.reward, marker=o.assistant_marker, timeout=o.reward_timeout)
         plan = self.plan or ctx.plan
         job = JobSettings(
-            init_path=init.path, n_prompts=summary.prompts, total_steps=ctx.total_steps,
+            init_path=init_path(init), n_prompts=summary.prompts, total_steps=ctx.total_steps,
             max_images=summary.max_images, run_name=f"{plan.curriculum}-{phase.index:02d}-{phase.name}",
             resume=files.has_checkpoint(), python=self.python,
         )
         argv = build_command(phase, o, files, job)
         (work / "command.json").write_text(json.dumps({
             "phase": phase.name, "argv": argv, "prompts": summary.prompts, "max_images": summary.max_images,
-            "prompts_sha256": summary.sha256, "resume": job.resume, "init": init.path,
+            "prompts_sha256": summary.sha256, "resume": job.resume, "init": init.path, **overlong,
+            **({"data_missing": unavailable} if unavailable is not None else {}),
         }, indent=2) + "\n", encoding="utf-8")
         (work / "command.sh").write_text("#!/bin/sh\n# seethink: phase " + phase.name + "\n"
                                          + shell_line(argv) + "\n", encoding="utf-8")
         return argv, files, summary.prompts
 
+    def _token_counter(self, phase: Phase, init: Checkpoint) -> tuple[Callable[[dict[str, Any]], int] | None, str]:
+        """What measures prompts for ``overlong_prompts: drop`` (None when the phase does not drop), and
+        why none could be made. The processor comes from the phase's start, else its base model: training
+        leaves the processor as it was, and in a dry run the previous phase's folder does not exist."""
+        if getattr(phase.algorithm, "overlong_prompts", "truncate") != "drop":
+            return None, ""
+        candidates = [init.path, phase.model]
+        key = "\0".join(candidates)
+        if key not in self._processors:
+            self._processors[key] = load_processor(candidates, offline=self.options.dry_run)
+        processor, why = self._processors[key]
+        if processor is not None:
+            return prompt_token_counter(processor), ""
+        if not self.options.dry_run:
+            raise BackendError(f"phase '{phase.name}': overlong_prompts: drop needs the model's processor to measure "
+                               f"prompts, and none loaded ({why})",
+                               hint="make the model folder or hub id loadable here (the job loads it too), or "
+                                    "use overlong_prompts: truncate")
+        # A dry run offline still writes everything it can; it says plainly that nothing was dropped.
+        print(f"[seethink] phase {phase.name}: overlong_prompts: drop is not applied in this dry run: no processor "
+              f"loaded offline ({why}); prompts.jsonl holds every prompt, and a real run, which loads the "
+              "processor, drops the overlong ones", file=sys.stderr)
+        return None, why
+
     def run_phase(self, phase: Phase, init: Checkpoint, ctx: PhaseContext) -> PhaseResult:
         argv, files, n_prompts = self.write_job(phase, init, ctx)
+        summary = self.exports[phase.name]
+        # Every drop happened in the export, before the job: the phase's total from its first step on.
+        dropped = {DROPPED_METRIC: float(summary.dropped_overlong)} if summary.measured else {}
         if self.options.dry_run:
             # The next phase's command names the folder this phase would hand over.
             final = RunDir(ctx.run_dir).checkpoint_dir(phase)
             return PhaseResult(Checkpoint(str(final), phase.name), steps=0, samples_seen=0, stopped_by="dry_run",
-                               metrics={"prompts": float(n_prompts)})
+                               metrics={"prompts": float(n_prompts), **dropped})
         cluster = self._cluster()
         env = {**os.environ, **cluster.env(), "PYTHONUNBUFFERED": "1"}
         launch = list(argv)
@@ -101,6 +159,7 @@ class OpenRLHFBackend:
 
         def on_metrics(global_step: int, metrics: dict[str, float]) -> None:
             step = min(ctx.total_steps, global_step * per_rollout)
+            metrics = {**metrics, **dropped}
             ctx.log(step, metrics)
             ctx.progress(step, metrics)
 
@@ -118,9 +177,15 @@ class OpenRLHFBackend:
             raise BackendError(f"phase '{phase.name}': the OpenRLHF job ended but wrote no model to "
                                f"{files.output_dir}", hint=f"see {files.prompts.parent / 'job.log'}")
         return PhaseResult(Checkpoint(str(files.output_dir), phase.name), steps=ctx.total_steps,
-                           samples_seen=n_prompts, metrics=outcome.metrics)
+                           samples_seen=n_prompts, metrics={**outcome.metrics, **dropped})
 
     def close(self) -> None:
         if self.cluster is not None:
             self.cluster.stop()
             self.cluster = None
+
+
+def dropped_total_note(phase: Phase, dropped: int) -> str:
+    limit = getattr(phase.algorithm, "max_prompt_tokens", 0)
+    return (f"phase {phase.name}: dropped {dropped} prompts longer than max_prompt_tokens ({limit}) from the export, "
+            f"each replaced by the next sample; metric {DROPPED_METRIC}")

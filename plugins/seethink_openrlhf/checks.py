@@ -87,18 +87,20 @@ def check_phase(phase: Phase, plan: TrainingPlan, options: OpenRLHFOptions | Non
     if algo.rollout_batch_size % algo.batch_size:
         out.append(_warn(f"{where}: rollout_batch_size {algo.rollout_batch_size} is not a multiple of "
                          f"batch_size {algo.batch_size}; OpenRLHF's last optimizer step per rollout is partial"))
-    if phase.difficulty.order != "shuffle":
-        # PPOTrainer → prepare_datasets → strategy.setup_dataloader(..., shuffle=True): no flag turns it off.
-        out.append(_warn(f"{where}: OpenRLHF 0.11.2 shuffles its prompt dataloader, so the "
-                         f"{phase.difficulty.order.replace('_', ' ')} order inside this phase is lost",
-                         hint="split the stage into difficulty `levels` (one phase, one job per level) "
-                              "to keep a coarse order"))
-    if phase.difficulty.pacing is not None:
-        # The export pulls batches through the paced stream, so early (easier) items are over-represented,
-        # but the shuffled loader serves them at any step: the schedule over the phase is lost.
-        out.append(_warn(f"{where}: OpenRLHF 0.11.2 shuffles its prompt dataloader, so pacing only changes "
-                         "which prompts are exported, not when they are trained",
-                         hint="use difficulty `levels` (one job per level) for a coarse schedule"))
+    # Difficulty order and pacing are kept: the export pulls the paced stream step by step, and the job
+    # (seethink_openrlhf.ordered_train) serves prompts.jsonl in file order, one rollout batch after another.
+    # Inside one rollout batch OpenRLHF shuffles the samples for its updates (ActorPPOTrainer.ppo_train:
+    # DataLoader(replay_buffer, shuffle=True)); the order holds from one rollout batch to the next. That is
+    # no warning: the whole batch is generated at once, and EasyR1, which the reference ran, reorders a
+    # rollout batch too (RayPPOTrainer._balance_batch). docs/openrlhf.md, "Order", says so.
+    ordered = phase.difficulty.order != "shuffle" or phase.difficulty.pacing is not None
+    if ordered and algo.dynamic_sampling:
+        # SamplesGenerator._generate_vllm replaces each filtered group with the next prompt of the loader,
+        # i.e. one exported for a later step; the local backend refills from the stream at the same step.
+        out.append(_warn(f"{where}: with dynamic sampling OpenRLHF refills every filtered group with the next "
+                         "exported prompt, so this phase's difficulty order or pacing runs ahead of its steps, "
+                         "and the job ends when the export runs out, before the step budget",
+                         hint="turn dynamic sampling off for this phase, or split it into difficulty `levels`"))
     if phase.transition is not None:
         # OpenRLHF writes the HF model only when train() ends; stopping the job early would leave none.
         out.append(_warn(f"{where}: backend openrlhf cannot end a job early on a metric; the transition is "

@@ -1,10 +1,10 @@
-"""One phase → the argv of one ``python -m openrlhf.cli.train_ppo_ray`` job (OpenRLHF 0.11.2).
+"""One phase → the argv of one OpenRLHF 0.11.2 ``train_ppo_ray`` job (``python -m seethink_openrlhf.ordered_train``).
 
 Every flag below exists in the ``__main__`` argparse block of ``openrlhf/cli/train_ppo_ray.py``
 (0.11.2, dotted flags); ``tests/openrlhf/test_openrlhf_contract.py`` parses each generated command
 with the parser built from the pinned wheel's own source, so a renamed flag fails the tests.
 
-Units (DESIGN §1a: a seethink step is one optimizer update of ``batch_size`` prompts):
+Units (docs/architecture.md §2: a seethink step is one optimizer update of ``batch_size`` prompts):
 
 - ``--rollout.batch_size`` counts *prompts* per rollout: ``SamplesGenerator.generate_samples``
   takes ``rollout.batch_size * rollout.n_samples_per_prompt`` samples per chunk;
@@ -26,9 +26,15 @@ from seethink_core.methods import RLOptions
 from seethink_core.plan import Phase
 from seethink_openrlhf.options import OpenRLHFOptions
 
-MODULE = "openrlhf.cli.train_ppo_ray"
+# Every job runs through seethink's thin launcher, which takes train_ppo_ray's flags unchanged and runs
+# that module's own __main__, with its train prompts loader kept in the exported order (OpenRLHF 0.11.2
+# hard-codes shuffle=True there; see ordered_train.py). Always, not only for ordered phases: the order the
+# runner exported (mixture, difficulty order, pacing, its own seeded shuffle) is then always what trains,
+# on this backend as on the local one, and the recorded sha256 of prompts.jsonl describes it exactly.
+MODULE = "seethink_openrlhf.ordered_train"
+OPENRLHF_MODULE = "openrlhf.cli.train_ppo_ray"  # what MODULE runs, and whose flags the contract checks
 
-# DESIGN §3.5's method table. Group-based methods without std normalisation use `dr_grpo`,
+# The method table of docs/architecture.md §9. Group-based methods without std normalisation use `dr_grpo`,
 # OpenRLHF's group-mean baseline without the std division (experience_maker.compute_advantages_and_returns).
 ESTIMATORS = {
     "grpo": "group_norm",
@@ -156,7 +162,7 @@ def build_command(phase: Phase, options: OpenRLHFOptions, files: PhaseFiles, job
     if "vision" in phase.freeze:
         flag("actor.freeze_visual_encoder")
 
-    # Method (DESIGN §3.5 table).
+    # Method (docs/architecture.md §9 table).
     estimator = estimator_for(phase)
     flag("algo.advantage.estimator", estimator)
     if not algo.std_normalize and estimator in ("reinforce", "reinforce_baseline"):
@@ -165,6 +171,8 @@ def build_command(phase: Phase, options: OpenRLHFOptions, files: PhaseFiles, job
     flag("rollout.temperature", float(algo.temperature))
     flag("rollout.top_p", float(algo.top_p))
     flag("actor.eps_clip_low_high", float(algo.clip_low), float(algo.clip_high))
+    if algo.dual_clip:
+        flag("actor.dual_clip", float(algo.dual_clip))  # PolicyLoss asserts c > 1, as RLOptions does
     flag("actor.loss_agg_mode", LOSS_AGG[algo.loss_agg])
     kl_on = algo.kl > 0 and algo.kl_mode != "none"
     flag("algo.kl.init_coef", float(algo.kl) if kl_on else 0.0)
@@ -194,6 +202,7 @@ def build_command(phase: Phase, options: OpenRLHFOptions, files: PhaseFiles, job
     # Optimizer: the actor's AdamW, fresh every phase (the reference recipe's hand-off).
     flag("actor.adam.lr", float(algo.lr))
     flag("actor.adam.weight_decay", float(algo.weight_decay))
+    flag("actor.adam.betas", float(algo.adam_beta1), float(algo.adam_beta2))
     flag("actor.max_norm", float(algo.max_grad_norm))
     flag("actor.lr_scheduler", SCHEDULERS[algo.schedule])
     # A ratio of the whole schedule, so update_epochs (which OpenRLHF folds into max_steps) cancels out.

@@ -26,7 +26,7 @@ from seethink_core.errors import BackendError
 from seethink_openrlhf.reward_bridge import LOG_PREFIX
 from seethink_openrlhf.tb_events import EventTail
 
-# OpenRLHF status key (after "train/") → seethink metric name (DESIGN: dotted, reward.<component>).
+# OpenRLHF status key (after "train/") → seethink metric name (docs/architecture.md §12: dotted, reward.<component>).
 METRIC_NAMES = {
     "rollout/reward_mean": "reward.total",
     "rollout/reward_std": "reward.std",

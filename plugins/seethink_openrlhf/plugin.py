@@ -12,7 +12,7 @@ from seethink_core.hookspecs import hookimpl
 from seethink_core.registry import BackendSpec
 from seethink_openrlhf.options import OpenRLHFOptions
 
-# The methods OpenRLHF's train_ppo_ray runs (DESIGN §3.5 method table); `sft` is not one of them.
+# The methods OpenRLHF's train_ppo_ray runs (docs/architecture.md §9 method table); `sft` is not one of them.
 METHODS = frozenset({"grpo", "dr_grpo", "dapo", "rloo", "reinforce_pp", "reinforce_pp_baseline"})
 FEATURES = frozenset({"resume_in_phase", "freeze", "multi_gpu", "multi_node", "dry_run"})
 

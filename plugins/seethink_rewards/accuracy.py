@@ -114,6 +114,8 @@ class Accuracy(Reward):
         gold = str(gold).strip()
         if self.options.strip_tag_spaces:
             text = strip_tag_spaces(text)
+        if self.options.strict:
+            return self._reference_score(text, gold)
         given = extract_answer(text, self.options.extract)
         if not given:
             return 0.0
@@ -137,3 +139,20 @@ class Accuracy(Reward):
             except Exception:  # a grader that cannot read an answer has not found it correct
                 continue
         return 0.0
+
+    def _reference_score(self, text: str, gold: str) -> float:
+        """``accuracy_reward`` of the reference's ``training/reward_functions/math.py``: the last box's
+        content (mathruler's extractor, which gives "None" when there is no box), empty or too complex
+        scores 0, else mathruler's ``grade_answer``. A grader exception scores 0 here rather than ending
+        the run (the reference would crash)."""
+        from mathruler.grader import extract_boxed_content
+
+        given = extract_boxed_content(text)
+        if not given:
+            return 0.0
+        if self.options.complexity_guard and too_complex(given):
+            return 0.0
+        try:
+            return 1.0 if self.graders()[0](given, gold) else 0.0
+        except Exception:
+            return 0.0

@@ -39,6 +39,14 @@ class AccuracyOptions:
     tolerance_mode: ToleranceMode = opt("relative", doc="whether the tolerance is relative or absolute")
     complexity_guard: bool = opt(True, doc="score answers too complex to grade safely 0, as the reference does")
     strip_tag_spaces: bool = opt(True, doc=_SPACES_DOC)
+    strict: bool = opt(False, doc="grade exactly as the reference's math.py: mathruler's extract_boxed_content "
+                                  "and grade_answer alone (no letter parsing, string or number shortcuts); "
+                                  "with grader 'mathruler' and extract 'boxed' only")
+
+    def __post_init__(self) -> None:
+        if self.strict and (self.grader != "mathruler" or self.extract != "boxed"):
+            raise ValueError("option 'strict' grades as the reference does, with grader 'mathruler' and "
+                             f"extract 'boxed'; not with grader {self.grader!r}, extract {self.extract!r}")
 
 
 @dataclass(frozen=True)

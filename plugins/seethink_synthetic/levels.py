@@ -1,7 +1,7 @@
 """Difficulty levels: each level changes measured properties of the scene.
 
 Level 0 is the easiest. A sample's ``difficulty`` is its level scaled to [0, 1]
-(DESIGN §1a: 1 = hardest), so a phase's difficulty filters and ordering work on
+(docs/architecture.md §2: 1 = hardest), so a phase's difficulty filters and ordering work on
 synthetic data exactly as on pass rates.
 """
 

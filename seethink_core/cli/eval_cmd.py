@@ -16,6 +16,7 @@ from rich.table import Table
 
 from seethink_core.errors import ConfigError
 from seethink_core.plan import DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
+from seethink_core.prompting import template_problems, uses_question
 
 # The synthetic world's built-in suite: every item has gold facts, all three capabilities.
 SUITE = DataRef("synthetic", {"count": 60, "level": "mixed"}, name="synthetic_suite")
@@ -34,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     how = p.add_argument_group("how")
     how.add_argument("--n", type=int, help="completions per sample (more than 1 samples and reports pass@k)")
     how.add_argument("--temperature", type=float, help="sampling temperature (implies sampling)")
+    how.add_argument("--top-p", type=float, help="nucleus sampling, in (0, 1] (implies sampling)")
     how.add_argument("--greedy", action="store_true", help="greedy decoding, one completion (the default)")
     how.add_argument("--max-samples", type=int, help="at most this many samples per eval set")
     how.add_argument("--max-tokens", type=int, help="generation limit in tokens")
@@ -43,6 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     how.add_argument("--correctness", default="accuracy", help="the reward component that decides right or wrong")
     how.add_argument("--threshold", type=float, default=0.5, help="a completion is right at or above this score")
     how.add_argument("--prompt", help="prompt template ({question} is the sample's question)")
+    how.add_argument("--system", help="system prompt template (default: the phase's eval system prompt; "
+                                      "'none' for none)")
     how.add_argument("--backend", "-b", default="local", help="the backend that generates (default: local)")
     how.add_argument("--backend-option", action="append", default=[], metavar="KEY=VALUE",
                      help="an option of the backend (repeatable)")
@@ -105,7 +109,9 @@ def eval_target(args: argparse.Namespace) -> tuple[TrainingPlan | None, Phase | 
     elif phase is not None and phase.eval is not None and phase.eval.sets:
         spec = phase.eval
     else:
-        spec = EvalSpec(sets=[SUITE])
+        # Asked as the phase is evaluated, when the checkpoint comes from a run (the prompt follows in run_eval).
+        system = (phase.eval.system if phase.eval is not None else phase.system) if phase is not None else None
+        spec = EvalSpec(sets=[SUITE], system=system)
     if args.option and not args.data:
         raise ConfigError("--option applies to --data only")
     changes: dict[str, Any] = {}
@@ -121,12 +127,25 @@ def eval_target(args: argparse.Namespace) -> tuple[TrainingPlan | None, Phase | 
         changes["n"] = args.n
     if args.temperature is not None:
         changes["temperature"] = args.temperature
-    if (args.n or 1) > 1 or args.temperature is not None:
+    if args.top_p is not None:
+        if not 0 < args.top_p <= 1:
+            raise ConfigError(f"--top-p must be above 0 and at most 1, not {args.top_p}")
+        changes["top_p"] = args.top_p
+    # The same rule as `eval settings` (docs/decisions.md): a sampling setting means sampling.
+    if (args.n or 1) > 1 or args.temperature is not None or args.top_p is not None:
         changes["greedy"] = False
     if args.greedy:
         if changes.get("greedy") is False:
-            raise ConfigError("--greedy contradicts --n > 1 or --temperature")
+            raise ConfigError("--greedy contradicts --n > 1, --temperature or --top-p")
         changes["greedy"] = True
+    if args.system is not None:
+        changes["system"] = None if args.system.strip().lower() in ("", "none") else args.system
+    for flag, text in (("--prompt", args.prompt), ("--system", changes.get("system"))):
+        problems = template_problems(text) if text else []
+        if problems:
+            raise ConfigError(f"{flag}: {problems[0].message}", hint=problems[0].hint)
+    if args.prompt is not None and not uses_question(args.prompt):
+        raise ConfigError("--prompt must contain {question}")
     return plan, phase, dataclasses.replace(spec, **changes)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -20,7 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reuse", action="append", default=[], metavar="RUN_DIR",
                    help="take finished phases from another run directory whose plan is identical up to them")
     p.add_argument("--dry-run", action="store_true",
-                   help="backends that support it write data, reward files and commands without training")
+                   help="train nothing: say what every phase would run; backends that support it write data, "
+                        "reward files and commands (data that cannot be opened here is reported, not needed)")
     p.add_argument("--no-progress", action="store_true", help="plain output instead of progress bars")
     p.set_defaults(func=run)
 
@@ -31,16 +33,18 @@ def run(args: argparse.Namespace) -> int:
     from seethink_core.runner import Runner, summary_rows
 
     overrides = parse_overrides(args.overrides)
-    if args.dry_run:
-        overrides.setdefault("backend.dry_run", "true")
     plan = compile_path(args.file, curriculum=args.curriculum, backend=args.backend, overrides=overrides)
     run_dir = RunDir(Path(args.run_dir) if args.run_dir else Path("runs") / plan.curriculum)
     # Off a terminal (CI, a log file) rich would wrap the summary at 80 columns; a log can be wide.
     console = Console() if sys.stdout.isatty() else Console(width=160)
+    backends = ", ".join(f"'{b.name}'" for b in plan.backends() if any(plan.backend_of(p) == b for p in plan.phases))
     console.print(f"[bold]seethink run[/bold] {plan.curriculum}: {len(plan.phases)} phases on backend "
-                  f"'{plan.backend.name}' → {run_dir.root}  (plan {plan.hash()[:12]})")
+                  f"{backends or repr(plan.backend.name)} → {run_dir.root}  (plan {plan.hash()[:12]})"
+                  + ("  [dry run]" if args.dry_run else ""))
     reports = Runner(plan, run_dir, from_phase=args.from_phase, reuse=[Path(r) for r in args.reuse],
-                     show_progress=not args.no_progress).run()
+                     show_progress=not args.no_progress, dry_run=args.dry_run).run()
+    if args.dry_run:
+        return _dry_run_summary(console, reports, run_dir)
     table = Table(title=f"{plan.curriculum}: summary (first 20% → last 20% of each phase's steps)")
     for col in ("phase", "method", "steps", "stopped by", "reward", "accuracy", "loss", "length", "eval acc.",
                 "time (s)"):
@@ -50,6 +54,36 @@ def run(args: argparse.Namespace) -> int:
                       _trend(row["accuracy"]), _trend(row["loss"]), _trend(row["length"], 1),
                       _fmt(row["eval_accuracy"]), _fmt(row["wall_s"], 1))
     console.print(table)
+    console.print(f"run directory: {run_dir.root}")
+    return 0
+
+
+def _dry_run_summary(console: Console, reports: list, run_dir: Any) -> int:
+    import json
+
+    table = Table(title="dry run: what each phase would run (nothing was trained)")
+    for col in ("phase", "backend", "method", "steps", "starts from", "written", "data"):
+        table.add_column(col)
+    missing = []
+    for r in reports:
+        path = run_dir.phase_dir(r.phase) / "dry_run.json"
+        if r.skipped or not path.exists():
+            table.add_row(r.phase.name, "", r.phase.method, str(r.state.steps), "", "done earlier", "")
+            continue
+        d = json.loads(path.read_text(encoding="utf-8"))
+        work = run_dir.phase_dir(r.phase) / d["backend"]
+        written = "command" if (work / "command.sh").exists() else "dry_run.json"
+        table.add_row(d["phase"], d["backend"], d["method"], str(d["total_steps"] or "unknown"),
+                      "base model" if r.phase.init_from == "base" else f"phase {r.phase.init_from}", written,
+                      "MISSING" if d["data_missing"] else "ok")
+        if d["data_missing"]:
+            missing.append((d["phase"], ", ".join(d["data"]), d["data_missing"]))
+    console.print(table)
+    for phase, labels, why in missing:
+        console.print(f"[yellow]data missing[/yellow] for phase {phase} ({labels}): {why}")
+    if missing:
+        console.print("the commands above are complete; the data files they name are written once the data "
+                      "can be opened (re-run the dry run, or run, on a machine that has it)")
     console.print(f"run directory: {run_dir.root}")
     return 0
 

@@ -4,12 +4,17 @@ A ``Block`` keeps one entry per kind of setting. ``layer(base, top)`` is the one
 used everywhere: by a stage over its curriculum, by an ``extends`` child over its parent, and by
 ``--set`` over the file (docs/dsl.md, rules table):
 
-- single settings (model, prompt, seed, freeze, capability, budget, until, levels, pacing,
-  backend): the top layer's replaces the base's;
+- single settings (model, prompt, system, seed, freeze, capability, budget, until, levels, pacing,
+  backend, the eval cadence): the top layer's replaces the base's;
 - ``algorithm``/``method``: the same method merges options key by key; another method replaces;
 - ``handoff``, ``eval settings``: merged key by key;
 - ``difficulty``: merged clause by clause (source, order, range);
 - lists (``data``, ``reward``, ``eval``): a layer that has any lines replaces the whole list.
+
+The eval cadence is the top-most of ``eval every N steps`` (cadence only) and the ``every`` of the
+effective ``eval`` lines: lines in a layer above a cadence-only statement bring their own cadence.
+Greedy or sampled evaluation is the top-most layer's word on it: ``greedy:``, or else a sampling
+setting (``temperature``, ``top_p``, ``n`` above 1), which stands for ``greedy: false``.
 """
 
 from __future__ import annotations
@@ -23,14 +28,17 @@ from seethink_core.errors import SourcePos
 from seethink_core.methods import METHODS
 
 SINGLE_KINDS = ("model", "backend", "prompt", "seed", "freeze", "capability", "budget", "until", "levels",
-                "pacing")
+                "pacing", "mix", "system", "eval_every")
 LIST_KINDS = ("data", "reward", "eval")
 
 _SINGLE_TYPES: dict[type, str] = {
     ast.Model: "model", ast.Backend: "backend", ast.Prompt: "prompt", ast.Seed: "seed", ast.Freeze: "freeze",
     ast.Capability: "capability", ast.Budget: "budget", ast.Until: "until", ast.Levels: "levels",
-    ast.Pacing: "pacing",
+    ast.Pacing: "pacing", ast.Mix: "mix", ast.System: "system", ast.EvalEvery: "eval_every",
 }
+# Eval settings that only mean something when sampling (n counts only above 1: one completion is
+# what greedy decoding gives too).
+SAMPLING_KEYS = ("temperature", "top_p", "n")
 _LIST_TYPES: dict[type, str] = {ast.Data: "data", ast.Reward: "reward", ast.Eval: "eval"}
 
 
@@ -85,7 +93,7 @@ def build_block(owner: str, pos: SourcePos | None, body: tuple, diags: Diags) ->
             if isinstance(stmt, ast.Until) and stmt.cap is not None:
                 cap_budget = ast.Budget(stmt.cap.pos, "steps", stmt.cap)
                 _set_single(block, "budget", cap_budget, owner, diags, "until ... or steps")
-            word = stmt.kind if isinstance(stmt, ast.Budget) else kind
+            word = stmt.kind if isinstance(stmt, ast.Budget) else stmt.keyword
             _set_single(block, kind, stmt, owner, diags, word)
             continue
         kind = _LIST_TYPES.get(type(stmt))
@@ -113,7 +121,60 @@ def build_block(owner: str, pos: SourcePos | None, body: tuple, diags: Diags) ->
             if not any((stmt.source, stmt.order, stmt.range)):
                 diags.error("difficulty needs a source, an order or a range", stmt.pos,
                             hint="e.g. difficulty pass_rate(samples: 16) order easy_to_hard")
+    _same_block_cadence(block, diags)
+    imply_sampling(block.eval_settings, diags)
     return block
+
+
+def _same_block_cadence(block: Block, diags: Diags) -> None:
+    """``eval every N steps`` and an ``eval ... every M steps`` line of the same body must agree."""
+    cadence = block.single.get("eval_every")
+    if not isinstance(cadence, ast.EvalEvery):
+        return
+    for stmt in block.lists.get("eval", []):
+        if isinstance(stmt, ast.Eval) and stmt.every is not None and stmt.every.value != cadence.every.value:
+            diags.error(f"eval every {_shown(cadence.every)} steps contradicts every {_shown(stmt.every)} steps",
+                        cadence.every.pos, hint=f"the other is at {stmt.pos.file}:{stmt.pos.line}; one body has "
+                                                "one eval cadence")
+
+
+def _shown(v: ast.Value) -> str:
+    x = v.value
+    return f"{x:g}" if isinstance(x, (int, float)) and not isinstance(x, bool) else repr(x)
+
+
+def sampling_args(settings: dict[str, ast.Arg]) -> list[ast.Arg]:
+    """The eval settings of one layer that ask for sampling (``n`` only above 1)."""
+    out = []
+    for key in SAMPLING_KEYS:
+        arg = settings.get(key)
+        if arg is None:
+            continue
+        x = arg.value.value
+        if key == "n" and not (isinstance(x, (int, float)) and not isinstance(x, bool) and x > 1):
+            continue
+        out.append(arg)
+    return out
+
+
+def imply_sampling(settings: dict[str, ast.Arg], diags: Diags) -> None:
+    """One layer's eval settings: a sampling setting without ``greedy:`` stands for ``greedy: false``
+    (stored as one, so it layers like a written one); beside ``greedy: true`` it is an error."""
+    asked = sampling_args(settings)
+    greedy = settings.get("greedy")
+    if not asked:
+        return
+    if greedy is None:
+        first = asked[0]
+        settings["greedy"] = ast.Arg(first.pos, ast.Name(first.pos, "greedy"), ast.Value(first.pos, False))
+        return
+    if greedy.value.value is not True:
+        return
+    for arg in asked:
+        key = arg.key.value if arg.key is not None else "?"
+        diags.error(f"eval settings: {key} {_shown(arg.value)} has no effect with greedy: true", arg.pos,
+                    hint=f"set greedy: false to sample, or drop {key} (greedy decoding is one completion at "
+                         "temperature 0)")
 
 
 def _set_single(block: Block, kind: str, stmt: ast.Setting, owner: str, diags: Diags, word: str) -> None:
@@ -134,6 +195,8 @@ def layer(base: Block, top: Block) -> Block:
     out = base.copy()
     out.owner = top.owner
     out.pos = top.pos or base.pos
+    if top.lists.get("eval") and "eval_every" not in top.single:
+        out.single.pop("eval_every", None)  # new eval lines bring their own cadence
     out.single.update(top.single)
     if top.algorithm is not None:
         if base.algorithm is not None and base.algorithm.method.value == top.algorithm.method.value:

@@ -47,6 +47,8 @@ class Layers:
     merges: dict[str, tuple[ast.Merge, Block]] = field(default_factory=dict)
     sources: dict[str, ast.SourceDef] = field(default_factory=dict)
     backend_stmt: ast.Backend | None = None
+    # A stage's or merge's own backend (the top layer's wins); phases without one use backend_stmt.
+    own_backends: dict[str, ast.Backend] = field(default_factory=dict)
 
 
 def find_curriculum(unit: Unit, name: str | None, diags: Diags) -> tuple[ast.Curriculum, Unit]:
@@ -122,7 +124,7 @@ def flatten(chain: list[tuple[ast.Curriculum, Unit]], diags: Diags) -> Layers:
                     continue
                 here[name] = stmt.name.pos
                 sblock = build_block(f"stage '{name}'", stmt.pos, stmt.body, diags)
-                _no_backend(sblock, diags)
+                _own_backend(sblock, name, out)
                 out.stages.setdefault(name, []).append(sblock)
                 out.stage_pos.setdefault(name, stmt.name.pos)
             elif isinstance(stmt, ast.Merge):
@@ -132,7 +134,7 @@ def flatten(chain: list[tuple[ast.Curriculum, Unit]], diags: Diags) -> Layers:
                     continue
                 merges_here.add(name)
                 mblock = build_block(f"merge '{name}'", stmt.pos, stmt.body, diags)
-                _no_backend(mblock, diags)
+                _own_backend(mblock, name, out)
                 out.merges[name] = (stmt, mblock)
             elif isinstance(stmt, ast.StageOrder):
                 if order_here is not None:
@@ -146,11 +148,12 @@ def flatten(chain: list[tuple[ast.Curriculum, Unit]], diags: Diags) -> Layers:
     return out
 
 
-def _no_backend(block: Block, diags: Diags) -> None:
+def _own_backend(block: Block, name: str, out: Layers) -> None:
+    """A stage's (or merge's) ``backend`` is its own, not a default folded over the curriculum's: keep it
+    aside, so a phase knows whether it named one (and ``--backend`` can replace them all)."""
     stmt = block.single.pop("backend", None)
     if stmt is not None:
-        diags.error("the backend is one per plan: set it at curriculum level, not in a stage", stmt.pos,
-                    hint="or choose it on the command line: --backend NAME")
+        out.own_backends[name] = stmt  # type: ignore[assignment]
 
 
 def stage_order(layers: Layers, diags: Diags) -> list[str]:
@@ -210,17 +213,30 @@ def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = Non
     plan_seed = resolver.integer(seed_stmt.value, "seed", 0) if isinstance(seed_stmt, ast.Seed) else 0
     plan_seed = plan_seed or 0
     backend_ref, backend_spec = resolve_backend(layers, ov, backend, registry, diags)
+    # --backend (or --set backend=NAME) runs every phase on one backend, the stages' own included.
+    single = backend is not None or ov.backend is not None
+    own = {} if single else phase_backends(layers, phase_specs, registry, diags)
 
     phases = make_phases(phase_specs, plan_model, plan_seed, diags)
-    if backend_spec is not None:
-        check_methods(backend_spec, phase_specs, diags)
-        check_features(backend_spec, phase_specs, diags)
+    groups: dict[str, tuple[P.BackendRef, Any, ast.Backend | None, list[StageSpec]]] = {}
+    for s in phase_specs:
+        ref, spec, stmt = own.get(s.name, (backend_ref, backend_spec, layers.backend_stmt))
+        groups.setdefault(P.canonical_json(P.to_data(ref)), (ref, spec, stmt, []))[3].append(s)
+    for _, spec, _, specs in groups.values():
+        if spec is not None:
+            check_methods(spec, specs, diags)
+            check_features(spec, specs, diags)
     diags.raise_if_any()
+    phases = [replace(p, backend=own[p.name][0]) if p.name in own and own[p.name][0] != backend_ref else p
+              for p in phases]
     plan = P.TrainingPlan(curriculum=layers.name, model=plan_model or "", backend=backend_ref, phases=phases,
                           seed=plan_seed, source=unit.file)
-    if backend_spec is not None and backend_spec.check is not None:
-        run_backend_check(backend_spec, plan, layers.backend_stmt, diags)
-        diags.raise_if_any()
+    for ref, spec, stmt, _ in groups.values():
+        if spec is not None and spec.check is not None:
+            # Each backend checks the part of the plan it runs (an SFT phase on `local` is no error of
+            # `openrlhf`'s); phase indices stay the whole plan's.
+            run_backend_check(spec, plan.for_backend(ref), stmt, diags)
+    diags.raise_if_any()
     if warnings is not None:
         warnings.extend(d for d in diags.items if d.severity == "warning")
     return plan
@@ -263,6 +279,16 @@ def make_phases(specs: list[StageSpec], plan_model: str | None, plan_seed: int, 
                         hint="add one: reward NAME weight W")
             ok = False
         check_columns(s, diags)
+        if s.eval is not None and not s.eval.sets and "eval_every" in s.where and "eval" not in s.where:
+            diags.error(f"{what} sets an eval cadence but has no eval set", s.where["eval_every"],
+                        hint="name the eval sets, here or at curriculum level: eval SET every N steps")
+            ok = False
+        if s.mixture == "blocks" and s.difficulty.pacing is not None:
+            # Pacing admits the easy end of the whole range first; blocks each run their own range.
+            diags.error(f"{what}: pacing cannot apply to 'mix blocks' (each block runs easy → hard on its own)",
+                        s.where.get("pacing", s.where.get("mix", s.pos)),
+                        hint="drop the pacing, or mix interleave")
+            ok = False
         if not ok or diags or s.algorithm is None or s.budget is None:
             continue
         if index == 0 or s.handoff.init == "base":
@@ -277,10 +303,19 @@ def make_phases(specs: list[StageSpec], plan_model: str | None, plan_seed: int, 
         phases.append(P.Phase(
             index=len(phases), name=s.name, stages=list(s.stages), capabilities=list(s.capabilities), model=model,
             init_from=init_from, method=s.method, algorithm=s.algorithm, data=[d.ref for d in s.data],
-            rewards=[r for r, _, _ in s.rewards], budget=s.budget, prompt=s.prompt, transition=s.transition,
-            difficulty=s.difficulty, freeze=list(s.freeze), handoff=s.handoff, eval=s.eval,
-            seed=s.seed if s.seed is not None else plan_seed))
+            rewards=[r for r, _, _ in s.rewards], budget=s.budget, prompt=s.prompt, system=s.system,
+            transition=s.transition, difficulty=s.difficulty, freeze=list(s.freeze), handoff=s.handoff,
+            eval=final_eval(s),
+            seed=s.seed if s.seed is not None else plan_seed, mixture=s.mixture))
     return phases
+
+
+def final_eval(s: StageSpec) -> P.EvalSpec | None:
+    """The phase's eval spec with the prompt and system prompt evaluation uses: those its settings
+    name, else the phase's own (decided here, after merges, so a merge block's prompt counts)."""
+    if s.eval is None:
+        return None
+    return replace(s.eval, prompt=s.eval_text.get("prompt", s.prompt), system=s.eval_text.get("system", s.system))
 
 
 def check_columns(s: StageSpec, diags: Diags) -> None:
@@ -296,11 +331,41 @@ def check_columns(s: StageSpec, diags: Diags) -> None:
                                  f"{', '.join(sorted(item.columns))}")
 
 
+def phase_backends(layers: Layers, specs: list[StageSpec], registry: Registry, diags: Diags
+                   ) -> dict[str, tuple[P.BackendRef, Any, ast.Backend]]:
+    """The phases whose stage (or merge) names its own backend: phase name → (ref, spec, statement)."""
+    out: dict[str, tuple[P.BackendRef, Any, ast.Backend]] = {}
+    resolved: dict[int, tuple[P.BackendRef, Any]] = {}
+    for s in specs:
+        owner = s.stages[0] if len(s.stages) == 1 else s.name.split(".")[0]
+        stmt = layers.own_backends.get(owner)
+        if len(s.stages) > 1:
+            members = [m for m in s.stages if m in layers.own_backends]
+            if members:
+                first = layers.own_backends[members[0]]
+                diags.error(f"merge '{owner}' joins stage '{members[0]}', which names its own backend",
+                            first.pos, hint=f"a merge is one phase on one backend: set it in the merge block "
+                                            f"(merge ... as {owner} {{ backend ... }})")
+        if stmt is None:
+            continue
+        if id(stmt) not in resolved:
+            resolved[id(stmt)] = resolve_backend_stmt(stmt, None, {}, registry, diags)
+        ref, spec = resolved[id(stmt)]
+        out[s.name] = (ref, spec, stmt)
+    return out
+
+
 def resolve_backend(layers: Layers, ov: Any, override: str | None, registry: Registry,
                     diags: Diags) -> tuple[P.BackendRef, Any]:
-    stmt = layers.backend_stmt
+    name = override or (ov.backend.value if ov.backend is not None else None)
+    return resolve_backend_stmt(layers.backend_stmt, name, ov.backend_options, registry, diags)
+
+
+def resolve_backend_stmt(stmt: ast.Backend | None, override: str | None, extra: Mapping[str, Any],
+                         registry: Registry, diags: Diags) -> tuple[P.BackendRef, Any]:
+    """A ``backend`` statement (or the default) as a plan reference, with ``extra`` options (``--set``)."""
     file_name = stmt.call.name.value if stmt is not None else None
-    name = override or (ov.backend.value if ov.backend is not None else None) or file_name or DEFAULT_BACKEND
+    name = override or file_name or DEFAULT_BACKEND
     args: tuple[ast.Arg, ...] = stmt.call.args if stmt is not None and name == file_name else ()
     spec = registry.find("backend", name)
     if spec is None:
@@ -314,11 +379,11 @@ def resolve_backend(layers: Layers, ov: Any, override: str | None, registry: Reg
                 diags.error(f"backend '{name}' is not registered here, so its options must be named", a.pos)
             else:
                 options[a.key.value] = a.value.value
-        options.update({k: a.value.value for k, a in ov.backend_options.items()})
+        options.update({k: a.value.value for k, a in extra.items()})
         return P.BackendRef(name, options), None
     what = f"backend '{name}'"
-    bound = bind_args(stmt.call, spec.options, what, diags, args) if args else {}
-    bound.update(ov.backend_options)
+    bound = bind_args(stmt.call, spec.options, what, diags, args) if stmt is not None and args else {}
+    bound.update(extra)
     inst = check_options(spec.options, bound, what, diags, stmt.pos if stmt is not None else None)
     return P.BackendRef(name, as_dict(inst) if inst is not None else {}), spec
 

@@ -6,8 +6,8 @@
   largest (every sample of the union is seen at least as often as in its own stage);
 - freeze: the intersection (a tower stays frozen only if every member freezes it: the merged
   data includes the stages that train it);
-- everything else (model, method and its options, rewards, prompt, until, difficulty, levels,
-  hand-off, eval, seed) must be the same in every member, or it is an error;
+- everything else (model, method and its options, rewards, prompt, system prompt, until,
+  difficulty, levels, hand-off, eval, seed) must be the same in every member, or it is an error;
 - the merge's own block decides any of these: a setting there replaces the combined value
   (e.g. ``{ freeze vision }`` as in the reference's merged script, or ``{ epochs 15 }``).
 
@@ -31,12 +31,14 @@ _SAME = (
     (("method", "algorithm"), ("algorithm",), "the method or its options", "algorithm NAME(...)"),
     (("rewards",), ("reward",), "the rewards", "reward NAME weight W"),
     (("prompt",), ("prompt",), "the prompt", 'prompt "..."'),
+    (("system",), ("system",), "the system prompt", 'system "..."'),
     (("transition",), ("until",), "the until condition", "until ..."),
     (("difficulty",), ("difficulty", "pacing"), "the difficulty", "difficulty ..."),
     (("levels",), ("levels",), "the levels", "levels ..."),
     (("handoff",), ("handoff",), "the hand-off", "handoff ..."),
-    (("eval",), ("eval",), "the eval", "eval ..."),
+    (("eval", "eval_text"), ("eval", "eval_every"), "the eval", "eval ..."),
     (("seed",), ("seed",), "the seed", "seed N"),
+    (("mixture",), ("mix",), "the mix", "mix blocks"),
 )
 
 

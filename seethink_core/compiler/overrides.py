@@ -2,10 +2,11 @@
 
 Keys (docs/dsl.md):
 
-    seed | model | prompt | steps | epochs | samples | capability | freeze
+    seed | model | prompt | system | steps | epochs | samples | capability | freeze
     algorithm | algorithm.OPTION          (method is a synonym of algorithm)
     handoff.init | handoff.reference | handoff.optimizer
-    eval.OPTION                          (eval settings: greedy, n, temperature, ...)
+    eval.OPTION                          (eval settings: greedy, n, temperature, top_p, prompt, ...)
+    eval.every                           (the eval cadence, as `eval every N steps`)
     difficulty.order
     backend | backend.OPTION             (curriculum level only)
     stage.NAME.<any key above but backend>
@@ -19,14 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from seethink_core.compiler.blocks import AlgoLayer, Block
+from seethink_core.compiler.blocks import AlgoLayer, Block, imply_sampling
 from seethink_core.compiler.diagnostics import Diags
 from seethink_core.dsl import ast
 from seethink_core.errors import SOURCES, DslError, SourcePos
 
 FILE = "--set"
-KEY_HELP = ("keys: seed, model, prompt, steps, epochs, samples, capability, freeze, algorithm[.OPTION], "
-            "handoff.KEY, eval.OPTION, difficulty.order, backend[.OPTION], stage.NAME.KEY")
+KEY_HELP = ("keys: seed, model, prompt, system, steps, epochs, samples, capability, freeze, algorithm[.OPTION], "
+            "handoff.KEY, eval.OPTION, eval.every, difficulty.order, backend[.OPTION], stage.NAME.KEY")
 
 
 @dataclass
@@ -83,6 +84,8 @@ def parse_overrides(overrides: Mapping[str, Any], diags: Diags) -> Overrides:
         if not _apply(out, block, parts, value, key_pos):
             diags.error(f"unknown --set key '{key}'", key_pos, hint=KEY_HELP)
     SOURCES.add(FILE, "\n".join(lines))
+    for block in [out.curriculum] + [b for _, b in out.stages.values()]:
+        imply_sampling(block.eval_settings, diags)  # as in a file's body: --set eval.temperature=0.6 samples
     return out
 
 
@@ -93,7 +96,7 @@ def _name(value: ast.Value) -> ast.Name:
 def _apply(out: Overrides, block: Block, parts: list[str], value: ast.Value, key_pos: SourcePos) -> bool:
     head, rest = parts[0], parts[1:]
     pos = value.pos
-    simple = {"seed": ast.Seed, "model": ast.Model, "prompt": ast.Prompt}
+    simple = {"seed": ast.Seed, "model": ast.Model, "prompt": ast.Prompt, "system": ast.System}
     if head in simple and not rest:
         block.single[head] = simple[head](pos, value)
     elif head in ("steps", "epochs", "samples") and not rest:
@@ -109,6 +112,8 @@ def _apply(out: Overrides, block: Block, parts: list[str], value: ast.Value, key
         block.algorithm_extra[rest[0]] = ast.Arg(pos, ast.Name(key_pos, rest[0]), value)
     elif head == "handoff" and len(rest) == 1:
         block.handoff[rest[0]] = ast.Arg(pos, ast.Name(key_pos, rest[0]), value)
+    elif head == "eval" and rest == ["every"]:
+        block.single["eval_every"] = ast.EvalEvery(pos, value)
     elif head == "eval" and len(rest) == 1:
         block.eval_settings[rest[0]] = ast.Arg(pos, ast.Name(key_pos, rest[0]), value)
     elif head == "difficulty" and rest == ["order"]:

@@ -16,9 +16,10 @@ from seethink_core.compiler.blocks import Block
 from seethink_core.compiler.diagnostics import Diags, suggest
 from seethink_core.difficulty import PassRateOptions  # no torch: that module imports only the core
 from seethink_core.dsl import ast
-from seethink_core.errors import SourcePos
+from seethink_core.errors import SOURCES, SourcePos
 from seethink_core.methods import METHODS, OptimizerOptions
 from seethink_core.options import NoOptions, opt
+from seethink_core.prompting import template_problems, uses_question
 from seethink_core.registry import Registry
 from seethink_core.sample import SAMPLE_FIELDS
 
@@ -37,11 +38,15 @@ class PacingOptions:
 
 @dataclass(frozen=True)
 class EvalSettingsOptions:
-    greedy: bool = opt(True, doc="greedy decoding")
-    n: int = opt(1, doc="completions per prompt", min=1)
-    temperature: float = opt(1.0, doc="sampling temperature when not greedy", min=0)
+    greedy: bool = opt(True, doc="greedy decoding; temperature, top_p or n above 1 without it mean false")
+    n: int = opt(1, doc="completions per prompt (sampled)", min=1)
+    temperature: float = opt(1.0, doc="sampling temperature", min=0)
+    top_p: float = opt(1.0, doc="nucleus sampling", min=0, max=1)
     max_samples: int | None = opt(None, doc="cap on samples per eval set", min=1)
     max_response_tokens: int | None = opt(None, doc="generation limit", min=1)
+    before: bool = opt(True, doc="evaluate the base model before training (row 0)")
+    prompt: str | None = opt(None, doc="the eval prompt template (default: the phase's prompt)")
+    system: str | None = opt(None, doc="the eval system prompt (default: the phase's; none for none)")
 
 
 @dataclass(frozen=True)
@@ -79,13 +84,18 @@ class StageSpec:
     rewards: list[tuple[P.RewardRef, frozenset[str], SourcePos]] = field(default_factory=list)
     budget: P.Budget | None = None
     prompt: str | None = None
+    system: str | None = None
     transition: P.Transition | None = None
     difficulty: P.Difficulty = field(default_factory=P.Difficulty)
     levels: list[tuple[str, float, float]] | None = None
     freeze: list[str] = field(default_factory=list)
     handoff: P.HandOff = field(default_factory=P.HandOff)
     eval: P.EvalSpec | None = None
+    # What `eval settings` say of the eval prompt and system prompt, only where they say it (None for
+    # `system: none`); the phase's own fill the rest once the phase is final (build.make_phases).
+    eval_text: dict[str, str | None] = field(default_factory=dict)
     seed: int | None = None
+    mixture: str = "interleave"
     where: dict[str, SourcePos] = field(default_factory=dict)  # kind -> the statement that set it
 
 
@@ -250,6 +260,8 @@ class Resolver:
             s.model = self.model(single["model"].value)
         if "prompt" in single:
             s.prompt = self.prompt(single["prompt"].value)
+        if "system" in single:
+            s.system = self.system(single["system"].value)
         if "seed" in single:
             s.seed = self.integer(single["seed"].value, "seed", 0)
         if "freeze" in single:
@@ -258,6 +270,8 @@ class Resolver:
             s.budget = self.budget(single["budget"])
         if "until" in single:
             s.transition = self.until(single["until"])
+        if "mix" in single:
+            s.mixture = self.mixture(single["mix"])
         s.method, s.algorithm = self.algorithm(block, name)
         if block.algorithm is not None:
             s.where["algorithm"] = block.algorithm.pos
@@ -277,7 +291,9 @@ class Resolver:
         s.rewards = self.rewards(block.lists.get("reward", []))
         if block.lists.get("reward"):
             s.where["reward"] = block.lists["reward"][0].pos
-        s.eval = self.eval(block)
+        s.eval, s.eval_text = self.eval(block)
+        if block.lists.get("eval"):
+            s.where["eval"] = block.lists["eval"][0].pos
         self.grading_component(s)
         return s
 
@@ -291,6 +307,14 @@ class Resolver:
                          s.where.get("difficulty", s.pos),
                          hint=suggest(component, names) or f"its rewards: {', '.join(names) or 'none'}; "
                                                             "or 'auto' or 'total'")
+
+    def mixture(self, stmt: ast.Mix) -> str:
+        word = stmt.name.value
+        if word not in P.MIXTURES:
+            self.diags.error(f"unknown mix '{word}'", stmt.name.pos,
+                             hint=suggest(word, P.MIXTURES) or f"one of: {', '.join(P.MIXTURES)}")
+            return "interleave"
+        return word
 
     def model(self, v: ast.Value) -> str | None:
         text = self.string(v, "model")
@@ -307,13 +331,40 @@ class Resolver:
                 return None
         return text
 
-    def prompt(self, v: ast.Value) -> str | None:
-        text = self.string(v, "prompt")
-        if text is not None and "{question}" not in text:
-            self.diags.error("a prompt template must contain {question}", v.pos,
-                             hint='e.g. prompt "{question} Put the final answer in \\\\boxed{}."')
+    def prompt(self, v: ast.Value, what: str = "prompt") -> str | None:
+        text = self.string(v, what)
+        if text is None or not self.template(v, text):
+            return None
+        if not uses_question(text):
+            hint = ('e.g. prompt "{question} Put the final answer in \\\\boxed{}."' if what == "prompt"
+                    else 'e.g. eval settings prompt: "{question}"')
+            if "{{question" in text:
+                hint = "{{question}} writes the braces as text; a field has one pair: {question}"
+            article = "an" if what[0] in "aeiou" else "a"
+            self.diags.error(f"{article} {what} template must contain {{question}}", v.pos, hint=hint)
             return None
         return text
+
+    def system(self, v: ast.Value, what: str = "system prompt") -> str | None:
+        """A system prompt: a template without the need for ``{question}``, or none."""
+        if v.value is None:
+            return None
+        text = self.string(v, what)
+        if text is None or not self.template(v, text):
+            return None
+        if not text.strip():
+            self.diags.error(f"the {what} is empty", v.pos, hint="for no system prompt write none")
+            return None
+        return text
+
+    def template(self, v: ast.Value, text: str) -> bool:
+        """Report each unknown field or filter of a template at its own place in the string."""
+        problems = template_problems(text)
+        search = (v.pos.line, v.pos.col)
+        for problem in problems:
+            pos, search = _in_string(v.pos, problem.text, search)
+            self.diags.error(problem.message, pos, hint=problem.hint)
+        return not problems
 
     def freeze(self, stmt: ast.Freeze) -> list[str]:
         parts = [p.value for p in stmt.parts]
@@ -469,10 +520,12 @@ class Resolver:
                         stmt.pos))
         return out
 
-    def eval(self, block: Block) -> P.EvalSpec | None:
+    def eval(self, block: Block) -> tuple[P.EvalSpec | None, dict[str, str | None]]:
+        """The eval spec and what its settings say of the eval prompt and system prompt."""
         stmts = block.lists.get("eval", [])
-        if not stmts and not block.eval_settings:
-            return None
+        cadence = block.single.get("eval_every")
+        if not stmts and not block.eval_settings and cadence is None:
+            return None, {}
         sets: list[P.DataRef] = []
         evaluators: list[str] = []
         every: int | None = None
@@ -504,13 +557,44 @@ class Resolver:
                     self.diags.error(f"evaluator '{name}' takes no options", ref.args[0].pos)
                 if is_evaluator and name not in evaluators:
                     evaluators.append(name)
+        if isinstance(cadence, ast.EvalEvery):  # at or above the lines' layer (blocks.layer), so it wins
+            every = self.integer(cadence.every, "eval every", 1)
         settings: dict[str, Any] = {}
+        text: dict[str, str | None] = {}
         if block.eval_settings:
             first = next(iter(block.eval_settings.values()))
             inst = self.check(EvalSettingsOptions, block.eval_settings, "eval settings", first.pos)
             if inst is not None:
                 settings = as_dict(inst)
-        return P.EvalSpec(sets=sets, evaluators=evaluators, every_steps=every, **settings)
+            top_p = block.eval_settings.get("top_p")
+            if inst is not None and top_p is not None and inst.top_p <= 0:  # a nucleus of no probability
+                self.diags.error(f"eval settings: top_p must be above 0, not {inst.top_p:g}", top_p.value.pos,
+                                 hint="top_p keeps the most likely tokens up to that probability; 1 keeps all")
+                settings = {}
+            prompt = block.eval_settings.get("prompt")
+            if prompt is not None and prompt.value.value is None:  # runtime reads None as "the phase's"
+                self.diags.error("eval settings: prompt cannot be none", prompt.value.pos,
+                                 hint='to ask the bare question write prompt: "{question}"')
+            elif prompt is not None:
+                text["prompt"] = self.prompt(prompt.value, "eval prompt")
+            if "system" in block.eval_settings:
+                text["system"] = self.system(block.eval_settings["system"].value, "eval system prompt")
+        return P.EvalSpec(sets=sets, evaluators=evaluators, every_steps=every, **settings), text
+
+
+def _in_string(pos: SourcePos, needle: str, start: tuple[int, int]) -> tuple[SourcePos, tuple[int, int]]:
+    """Where ``needle`` (text with no escapes in it, such as a template field) is written in the string
+    at ``pos``, searching from ``start`` (line, col) on; and where to search for the next one. Falls
+    back to the whole string when the source is not at hand."""
+    line, col = start
+    for ln in range(line, line + 64):  # adjacent strings may continue on later lines
+        text = SOURCES.line(pos.file, ln)
+        if text is None:
+            break
+        at = text.find(needle, col - 1 if ln == line else 0)
+        if at >= 0:
+            return SourcePos(pos.file, ln, at + 1, at + 1 + len(needle)), (ln, at + 1 + len(needle))
+    return pos, start
 
 
 def _kind(v: ast.Value) -> str:

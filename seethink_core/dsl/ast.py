@@ -74,6 +74,11 @@ class Prompt(Setting):
 
 
 @dataclass(frozen=True)
+class System(Setting):
+    value: Value  # a string, or none (no system prompt)
+
+
+@dataclass(frozen=True)
 class Reward(Setting):
     call: Call
     weight: Value | None = None
@@ -89,6 +94,13 @@ class Data(Setting):
 class Eval(Setting):
     refs: tuple[Call, ...]
     every: Value | None = None
+
+
+@dataclass(frozen=True)
+class EvalEvery(Setting):
+    """``eval every N steps`` without eval sets: only the cadence, over the inherited sets."""
+
+    every: Value
 
 
 @dataclass(frozen=True)
@@ -166,11 +178,17 @@ class Pacing(Setting):
     call: Call
 
 
+@dataclass(frozen=True)
+class Mix(Setting):
+    name: Name  # "interleave" | "blocks"
+
+
 KEYWORDS: dict[type, str] = {
-    Model: "model", Backend: "backend", Algorithm: "algorithm", Prompt: "prompt", Reward: "reward",
-    Data: "data", Eval: "eval", EvalSettings: "eval settings", Seed: "seed", Freeze: "freeze",
+    Model: "model", Backend: "backend", Algorithm: "algorithm", Prompt: "prompt", System: "system",
+    Reward: "reward", Data: "data", Eval: "eval", EvalEvery: "eval every", EvalSettings: "eval settings",
+    Seed: "seed", Freeze: "freeze",
     Handoff: "handoff", Capability: "capability", Budget: "budget", Until: "until",
-    Difficulty: "difficulty", Levels: "levels", Pacing: "pacing",
+    Difficulty: "difficulty", Levels: "levels", Pacing: "pacing", Mix: "mix",
 }
 
 

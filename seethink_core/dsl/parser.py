@@ -212,6 +212,9 @@ class _Builder:
     def prompt(self, c: list) -> ast.Prompt:
         return ast.Prompt(_span(c), _named(c)[0])
 
+    def system(self, c: list) -> ast.System:
+        return ast.System(_span(c), _named(c)[0])
+
     def weight(self, c: list) -> ast.Value:
         return _named(c)[0]
 
@@ -236,6 +239,9 @@ class _Builder:
         refs = tuple(r for r in rest if isinstance(r, ast.Call))
         every = next((r for r in rest if isinstance(r, ast.Value)), None)
         return ast.Eval(_span(c), refs, every)
+
+    def eval_every(self, c: list) -> ast.EvalEvery:
+        return ast.EvalEvery(_span(c), _named(c)[0])
 
     def eval_settings(self, c: list) -> ast.EvalSettings:
         return ast.EvalSettings(_span(c), _named(c)[0])
@@ -318,6 +324,9 @@ class _Builder:
 
     def pacing(self, c: list) -> ast.Pacing:
         return ast.Pacing(_span(c), _named(c)[0])
+
+    def mix(self, c: list) -> ast.Mix:
+        return ast.Mix(_span(c), _name(_named(c)[0]))
 
     # structure
     def stage(self, c: list) -> ast.Stage:

@@ -15,8 +15,9 @@ from typing import Any
 from seethink_core.errors import DslError, SourcePos, did_you_mean
 
 SETTING_KEYWORDS = (
-    "model", "backend", "algorithm", "method", "prompt", "reward", "data", "eval", "seed", "freeze",
+    "model", "backend", "algorithm", "method", "prompt", "system", "reward", "data", "eval", "seed", "freeze",
     "handoff", "capability", "steps", "epochs", "samples", "until", "difficulty", "levels", "pacing",
+    "mix",
 )
 
 _DESCRIBED = {
@@ -33,12 +34,14 @@ EXAMPLES: dict[str, list[str]] = {
         "curriculum c { seed }",
         "curriculum c { model }",
         "curriculum c { prompt }",
+        "curriculum c { system }",
         "curriculum c { steps }",
         "curriculum c { epochs }",
         "curriculum c { samples }",
         "curriculum c { stage s { seed } }",
         "curriculum c { stage s { model } }",
         "curriculum c { stage s { prompt } }",
+        "curriculum c { stage s { system } }",
         "curriculum c { stage s { steps } }",
         "curriculum c { stage s { epochs } }",
         "curriculum c { stage s { samples } }",
@@ -53,6 +56,8 @@ EXAMPLES: dict[str, list[str]] = {
         "curriculum c { until x >= 1 window }",
         "curriculum c { until x >= 1 min_steps }",
         "curriculum c { eval e every }",
+        "curriculum c { eval every }",
+        "curriculum c { stage s { eval every } }",
         "curriculum c { difficulty range }",
         "curriculum c { difficulty range 0.. }",
         "curriculum c { levels a: }",

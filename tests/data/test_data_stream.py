@@ -189,3 +189,61 @@ def test_open_errors_name_the_source(registry, make_phase, tmp_path):
         build_stream(make_phase(DataRef("synthetic", {"count": 3}, mapping={"prompt": "q"})), registry, seed=0)
     with pytest.raises(DataError, match="option 'count' must be an integer"):
         build_stream(make_phase(DataRef("synthetic", {"count": "many"})), registry, seed=0)
+
+
+def test_mix_blocks_serves_each_source_as_a_sorted_block_and_cycles_every_epoch(registry, make_phase, tmp_path):
+    """The reference's stitched capability×difficulty file: perception → text → visual, each easy → hard,
+    the same cycle every epoch (a 15-epoch job over one unshuffled file)."""
+    from dataclasses import replace
+
+    refs = [jsonl_ref(tmp_path, 12, "per"), jsonl_ref(tmp_path, 8, "txt"), jsonl_ref(tmp_path, 10, "vis")]
+    phase = replace(make_phase(*refs, difficulty=Difficulty(order="easy_to_hard")), mixture="blocks")
+    stream = build_stream(phase, registry, seed=5)
+    assert stream.total_samples() == 30
+    first, second = drain(stream, 30), drain(stream, 30)
+    names = [s.id.split("-")[1].rstrip("0123456789") for s in first]
+    assert names == ["per"] * 12 + ["txt"] * 8 + ["vis"] * 10
+    for lo, hi in ((0, 12), (12, 20), (20, 30)):
+        block = [s.difficulty for s in first[lo:hi]]
+        assert block == sorted(block)
+    assert [s.id for s in second] == [s.id for s in first]
+    # The interleaved mix of the same data sorts across sources instead.
+    mixed = drain(build_stream(make_phase(*refs, difficulty=Difficulty(order="easy_to_hard")), registry, seed=5), 30)
+    assert [s.id.split("-")[1].rstrip("0123456789") for s in mixed] != names
+    # Shuffled blocks keep the block order, reshuffling inside each block every epoch.
+    shuffled = build_stream(replace(phase, difficulty=Difficulty()), registry, seed=5)
+    a, b = drain(shuffled, 30), drain(shuffled, 30)
+    assert [s.id.split("-")[1].rstrip("0123456789") for s in a] == names
+    assert [s.id for s in a] != [s.id for s in b] and sorted(s.id for s in a) == sorted(s.id for s in b)
+    # Resuming mid-block continues exactly.
+    resumed = build_stream(phase, registry, seed=5)
+    drain(resumed, 17)
+    state = resumed.state_dict()
+    again = build_stream(phase, registry, seed=5)
+    again.load_state_dict(state)
+    assert [s.id for s in drain(again, 13)] == [s.id for s in first[17:]]
+
+
+def test_drop_last_keeps_whole_rollout_batches_and_leaves_the_same_hard_tail_out(registry, make_phase, tmp_path):
+    """EasyR1's loader (drop_last=True): 3,360 perception items at rollout batch 512 train 6 rollouts an
+    epoch, not 6.56; sorted easy → hard, the hardest 288 are left out of every epoch."""
+    from dataclasses import replace
+
+    from seethink_core.methods import GRPOOptions
+    from seethink_core.runner import resolve_total_steps
+
+    phase = make_phase(jsonl_ref(tmp_path, 50), difficulty=Difficulty(order="easy_to_hard"))
+    phase = replace(phase, algorithm=GRPOOptions(rollout_batch_size=16, batch_size=4, drop_last=True))
+    stream = build_stream(phase, registry, seed=0)
+    assert stream.total_samples() == 48 and count_samples(phase, registry, 0) == 48
+    first, second = drain(stream, 48), drain(stream, 48)
+    assert [s.id for s in first] == [s.id for s in second]
+    assert max(s.difficulty for s in first) < 48.5 / 49  # the two hardest never come
+    from seethink_core.plan import Budget
+
+    assert resolve_total_steps(replace(phase, budget=Budget(epochs=16)), stream.total_samples()) == 16 * 48 // 4
+    kept = build_stream(replace(phase, algorithm=GRPOOptions(rollout_batch_size=16, batch_size=4)), registry, seed=0)
+    assert kept.total_samples() == 50
+    with pytest.raises(DataError, match="no whole rollout batch"):
+        build_stream(replace(phase, algorithm=GRPOOptions(rollout_batch_size=64, batch_size=4, drop_last=True)),
+                     registry, seed=0)

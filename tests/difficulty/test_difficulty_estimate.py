@@ -192,6 +192,27 @@ def test_item_key_sees_the_template_and_choices() -> None:
     assert item_key(s, "{question} {choices}") != item_key(make_items(1)[0], "{question} {choices}")
 
 
+def test_a_system_prompt_is_sent_and_keys_the_cache(tmp_path: Path) -> None:
+    class Recording(ScriptedGenerator):
+        def __init__(self) -> None:
+            super().__init__()
+            self.systems: list[str | None] = []
+
+        def generate(self, model, samples, **kwargs):  # type: ignore[override]
+            self.systems.append(kwargs.pop("system_prompt", None))
+            return super().generate(model, samples, **kwargs)
+
+    s = make_items(1)[0]
+    assert item_key(s, None, None) == item_key(s, None)  # items asked without one keep their keys
+    assert item_key(s, None, "Think first.") != item_key(s, None)
+    items, gen = make_items(4), Recording()
+    with PassRateCache.in_dir(tmp_path) as cache:
+        run(items, gen, exact_reward(), cache=cache)
+        run(items, gen, exact_reward(), cache=cache, system_prompt="Think first.")  # a miss: asked otherwise
+        run(items, gen, exact_reward(), cache=cache, system_prompt="Think first.")  # a hit
+    assert gen.systems == [None, "Think first."]
+
+
 def test_correctness_follows_accuracy_then_answer_graders_then_total() -> None:
     with_acc = reward(("format", 0.1, Always(1.0)), ("accuracy", 0.9, Exact()), answer=False)
     assert grading_component(with_acc) == "accuracy"

@@ -77,6 +77,8 @@ def summarize(plan: P.TrainingPlan) -> dict[str, Any]:
             row["handoff"] = handoff
         if p.prompt is not None:
             row["prompt"] = p.prompt
+        if p.system is not None:
+            row["system"] = p.system
         if p.eval is not None:
             row["eval"] = P.to_data(p.eval)
         if p.seed != plan.seed:

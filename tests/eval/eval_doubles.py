@@ -41,9 +41,10 @@ class ScriptedGenerator:
 
     def generate(self, model: Checkpoint, samples: Sequence[Sample], *, n: int = 1, temperature: float = 1.0,
                  top_p: float = 1.0, max_new_tokens: int = 256, prompt_template: str | None = None,
-                 use_facts: bool = False) -> list[list[Completion]]:
+                 use_facts: bool = False, system_prompt: str | None = None) -> list[list[Completion]]:
         self.calls.append({"n": n, "temperature": temperature, "use_facts": use_facts, "count": len(samples),
-                           "max_new_tokens": max_new_tokens, "template": prompt_template})
+                           "max_new_tokens": max_new_tokens, "template": prompt_template, "top_p": top_p,
+                           "system": system_prompt})
         out = []
         for s in samples:
             group = []

@@ -133,3 +133,27 @@ def test_a_checkpoint_inside_a_run_directory_reuses_its_phase(cli_plugins, tmp_p
     # --data replaces the sets but keeps the phase's prompt
     assert main(["eval", str(ckpt), "-b", "scripted", "-d", "evaltoy", "-o", "count=2", "--out", str(out)]) == 0
     assert (MADE[1].calls[0]["template"], MADE[1].calls[0]["count"]) == ("P: {question}", 2)
+
+
+def test_top_p_and_system_flags_reach_the_generator(cli_plugins, tmp_path, capsys):
+    out = tmp_path / "e.json"
+    assert main(["eval", "ckpt/a", "-d", "evaltoy", "-o", "count=3", "-b", "scripted", "--top-p", "0.9",
+                 "--system", "Think first.", "--prompt", "{question|trim}", "--out", str(out), "--json"]) == 0
+    call = MADE[0].calls[0]
+    assert (call["n"], call["temperature"], call["top_p"], call["system"], call["template"]) == (
+        1, 1.0, 0.9, "Think first.", "{question|trim}")  # --top-p alone samples at the default temperature
+    settings = json.loads(out.read_text())["settings"]
+    assert (settings["greedy"], settings["top_p"], settings["system"]) == (False, 0.9, "Think first.")
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--top-p", "0"], "--top-p must be above 0"),
+    (["--greedy", "--top-p", "0.5"], "--greedy contradicts"),
+    (["--prompt", "{qestion}"], "--prompt: unknown placeholder {qestion}"),
+    (["--system", "{question|trm}"], "--system: {question|trm}: unknown filter 'trm'"),
+    (["--prompt", "Answer."], "--prompt must contain {question}"),
+])
+def test_bad_flags_are_one_clear_error(cli_plugins, tmp_path, capsys, flags, message):
+    assert main(["eval", "ckpt/a", "-d", "evaltoy", "-b", "scripted", "--out", str(tmp_path / "e.json"),
+                 *flags]) != 0
+    assert message in capsys.readouterr().err

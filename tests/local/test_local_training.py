@@ -190,3 +190,25 @@ def test_generate_reloads_a_folder_rewritten_in_place(tiny_dir, warm, kit, tmp_p
                                                   max_new_tokens=6)] for src in (tiny_dir, warm.path)]
     assert outputs == [expected[0], expected[1], expected[0]]
     assert expected[0] != expected[1]  # the two models do differ, so the check above means something
+
+
+def test_bf16_parameters_and_optimizer_with_the_reference_clip_settings(warm, kit, tmp_path):
+    """param_dtype bfloat16: weights, gradients and AdamW state in bf16 (EasyR1's adamw_bf16), trained with the
+    reference's clip pair 0.2/0.3, dual clip 3.0, token-mean loss and KL to the phase's start."""
+    rec = kit.Recorder()
+    algo = GRPOOptions(lr=1e-3, batch_size=4, rollout_batch_size=4, group=3, max_response_tokens=4, kl=0.01,
+                       clip_low=0.2, clip_high=0.3, dual_clip=3.0, loss_agg="token_mean", update_epochs=2)
+    phase = kit.make_phase("grpo", algo, steps=2)
+    ctx = kit.make_ctx(tmp_path, phase, kit.counting_samples(8), recorder=rec, reference=Checkpoint(str(warm.path)))
+    options = LocalOptions(device="cpu", memory_estimate=False, param_dtype="bfloat16")
+    result = LocalBackend(options).run_phase(phase, Checkpoint(str(warm.path)), ctx)
+    assert result.steps == 2
+    assert all("dual_clip_frac" in m and 0.0 <= m["dual_clip_frac"] <= 1.0 for _, m in rec.logs)
+    assert all(torch.isfinite(torch.tensor(m["loss"])) for _, m in rec.logs)
+    saved = _state(ctx.checkpoint_dir)
+    assert {t.dtype for t in saved.values()} == {torch.bfloat16}
+    before = _state(warm.path)
+    assert any(not torch.equal(before[k].to(torch.bfloat16), saved[k]) for k in saved)
+    state = torch.load(result.optimizer_state, weights_only=True)
+    moments = [s["exp_avg"] for s in state["state"].values()]
+    assert moments and {m.dtype for m in moments} == {torch.bfloat16}

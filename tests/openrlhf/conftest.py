@@ -21,7 +21,6 @@ from seethink_core.backend import Checkpoint, PhaseContext, RewardBatch
 from seethink_core.hookspecs import hookimpl
 from seethink_core.methods import METHODS
 from seethink_core.plan import BackendRef, Budget, DataRef, Phase, RewardRef, TrainingPlan
-from seethink_core.prompting import REFERENCE_SUFFIX
 from seethink_core.registry import RewardSpec
 from seethink_core.sample import Sample
 
@@ -67,7 +66,49 @@ def contract(openrlhf_wheel: Path):
     return TrainPPOContract.from_wheel(openrlhf_wheel)
 
 
-PROMPT = "{question} " + REFERENCE_SUFFIX
+@pytest.fixture(scope="session")
+def partial_openrlhf(openrlhf_wheel: Path, tmp_path_factory) -> Path:
+    """OpenRLHF 0.11.2's prompt-data code from the wheel as a partial package (see ``openrlhf_src.py``)."""
+    return _openrlhf_src().build_partial_openrlhf(openrlhf_wheel, tmp_path_factory.mktemp("partial-openrlhf"))
+
+
+@pytest.fixture(scope="module")
+def openrlhf_code(partial_openrlhf: Path):
+    """The partial package's modules, imported in this process for one test module, then taken out
+    again (other tests expect no ``openrlhf`` here) with the ordered launcher's import hook."""
+    from seethink_openrlhf import ordered_train
+
+    sys.path.insert(0, str(partial_openrlhf))
+    import openrlhf.trainer.ppo_trainer as ppo_trainer
+    import openrlhf.utils as utils
+    import openrlhf.utils.deepspeed.deepspeed as deepspeed
+
+    yield SimpleNamespace(ppo_trainer=ppo_trainer, utils=utils, deepspeed=deepspeed, root=partial_openrlhf)
+    ordered_train.uninstall()
+    _openrlhf_src().forget_partial_openrlhf(partial_openrlhf)
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm(tmp_path_factory) -> Path:
+    """The local plugin's tiny Qwen2.5-VL folder (config, processor, chat template), built offline."""
+    from seethink_local.tiny_model import build_tiny_vlm
+
+    return build_tiny_vlm(None, tmp_path_factory.mktemp("tiny") / "tiny-vlm")
+
+
+def _openrlhf_src() -> Any:
+    """tests/openrlhf/openrlhf_src.py (test modules and conftest import helpers by path here)."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    import openrlhf_src
+
+    return openrlhf_src
+
+
+# The reference recipe's instruction after the question, as a phase's prompt template would carry it.
+PROMPT = ("{question} You FIRST think about the reasoning process as an internal monologue and then provide the "
+          "final answer. The reasoning process MUST BE enclosed within <think> </think> tags. The final answer "
+          "MUST BE put in \\boxed{}.")
 
 
 def make_phase(method: str = "grpo", *, index: int = 0, name: str = "perception", init_from: str = "base",

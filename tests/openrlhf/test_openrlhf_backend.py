@@ -58,7 +58,7 @@ def test_dry_run_writes_everything_for_every_phase(orl, tmp_path):
         assert "--actor.model_name_or_path" in recorded["argv"]
         assert recorded["argv"][recorded["argv"].index("--actor.model_name_or_path") + 1] == init.path
         assert (work / "reward_func.py").is_file() and (work / "prompts.jsonl").is_file()
-        assert (work / "command.sh").read_text().count("openrlhf.cli.train_ppo_ray") == 1
+        assert (work / "command.sh").read_text().count("-m seethink_openrlhf.ordered_train") == 1
         assert result.stopped_by == "dry_run" and result.steps == 0
         assert result.checkpoint.path == str(ctx.phase_dir / "checkpoint")  # where the real run would put it
         assert not (ctx.phase_dir / "checkpoint.partial").exists()

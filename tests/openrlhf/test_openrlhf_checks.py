@@ -69,11 +69,28 @@ def test_warnings_name_the_phase(orl):
                         difficulty=Difficulty(source="column", order="easy_to_hard"),
                         transition=Transition(any_of=[]))
     msgs = warnings(orl.make_plan([phase], colocate="none", vllm_sleep=True, vllm_engines=8))
-    assert any("easy to hard order inside this phase is lost" in m for m in msgs)
+    assert not any("order inside this phase is lost" in m for m in msgs)  # the ordered launcher keeps it
+    # OpenRLHF reorders inside a rollout batch, as EasyR1 does: not a warning.
+    assert not any("rollout batch" in m and "order" in m for m in msgs)
     assert any("not a multiple of batch_size 100" in m for m in msgs)
     assert any("transition is ignored" in m for m in msgs)
     assert any("vllm_sleep only applies" in m for m in msgs)
     assert all(m.startswith(("phase 'perception'", "backend openrlhf")) for m in msgs)
+
+
+def test_order_and_pacing_are_kept_except_where_openrlhf_reorders(orl):
+    from seethink_core.plan import Pacing
+
+    paced = Difficulty(source="column", order="easy_to_hard", pacing=Pacing())
+    step_by_step = orl.replace(orl.make_phase("grpo", batch_size=64, rollout_batch_size=64), difficulty=paced)
+    assert warnings(orl.make_plan([step_by_step], vllm_engines=8)) == []
+    per_rollout = orl.replace(orl.make_phase("grpo", batch_size=64, rollout_batch_size=256), difficulty=paced)
+    assert warnings(orl.make_plan([per_rollout], vllm_engines=8)) == []
+    dynamic = orl.replace(orl.make_phase("dapo", batch_size=64, rollout_batch_size=64), difficulty=paced)
+    (msg,) = warnings(orl.make_plan([dynamic], vllm_engines=8))
+    assert msg.startswith("phase 'perception': with dynamic sampling OpenRLHF refills every filtered group")
+    shuffled = orl.replace(orl.make_phase("dapo", batch_size=64, rollout_batch_size=256))
+    assert warnings(orl.make_plan([shuffled], vllm_engines=8)) == []  # a shuffled phase has no order to lose
 
 
 def test_rollout_too_small_for_the_actor_gpus(orl):

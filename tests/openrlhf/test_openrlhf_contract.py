@@ -36,7 +36,7 @@ def commands_for(plan, root: Path, *, resume: bool) -> list[tuple[str, list[str]
 def test_wheel_holds_the_pinned_sources(openrlhf_wheel, contract):
     assert "0.11.2" in openrlhf_wheel.name
     flags = contract.flags()
-    # the dotted flags DESIGN §3.5 names, as the released parser spells them
+    # the dotted flags docs/architecture.md §10 names, as the released parser spells them
     for flag in ("--actor.model_name_or_path", "--algo.advantage.estimator", "--rollout.n_samples_per_prompt",
                  "--reward.remote_url", "--data.prompt_dataset", "--data.image_key", "--actor.freeze_visual_encoder",
                  "--ckpt.output_dir", "--ckpt.load_enable"):
@@ -47,7 +47,7 @@ def test_wheel_holds_the_pinned_sources(openrlhf_wheel, contract):
 def test_every_test_curriculum_parses(contract, orl, tmp_path, resume):
     for curriculum, plan in orl.curricula().items():
         for phase_name, argv in commands_for(plan, tmp_path, resume=resume):
-            assert argv[:3] == ["python", "-m", "openrlhf.cli.train_ppo_ray"]
+            assert argv[:3] == ["python", "-m", "seethink_openrlhf.ordered_train"]  # train_ppo_ray's flags, in order
             try:
                 args = contract.validate(argv[3:])
             except ContractError as e:
@@ -132,7 +132,8 @@ def test_openrlhfs_own_checks_run(contract, orl, tmp_path):
 
 SHIPPED = sorted((Path(__file__).resolve().parents[2] / "curricula").rglob("*.curr"))
 
-# DESIGN §3.1's example, so the compiler → check → command path is exercised even before curricula ship.
+# A cut-down copy of the example in docs/architecture.md §4, so the compiler → check → command path
+# is exercised even before curricula ship.
 DESIGN_EXAMPLE = r"""
 curriculum see_then_think {
     model      "Qwen/Qwen3-VL-8B-Instruct"
@@ -160,7 +161,7 @@ curriculum merged extends see_then_think {
 
 
 def test_every_shipped_curriculum_parses(contract, tmp_path):
-    """Each curriculum of each shipped file (and DESIGN's example), compiled for this backend, gives
+    """Each curriculum of each shipped file (and the architecture's example), compiled for this backend, gives
     commands OpenRLHF accepts; one it cannot run (an `sft` stage) is refused with errors naming the phase."""
     from seethink_core.compiler import compile_path, list_curricula
     from seethink_core.errors import SeethinkError

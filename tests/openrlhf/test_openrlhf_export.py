@@ -92,3 +92,16 @@ def test_bad_data_is_one_clear_error(orl, tmp_path):
     with pytest.raises(DataError, match="gave no samples"):
         export_phase(orl.make_phase("grpo"), Empty([]), n_prompts=4, out_dir=tmp_path / "c")
     assert not (tmp_path / "c" / "prompts.jsonl").exists()
+
+
+def test_a_system_prompt_is_the_first_message(orl, tmp_path):
+    import dataclasses
+
+    phase = dataclasses.replace(orl.make_phase("grpo", batch_size=2), prompt="{question|trim} Go.",
+                                system="Think first. ({question|trim})")
+    samples = [Sample(id="s0", prompt="  Count the circles.  ", answer="2", source="synthetic")]
+    out = rows(export_phase(phase, orl.ListStream(samples), n_prompts=1, out_dir=tmp_path).path)
+    assert out[0]["prompt"] == [
+        {"role": "system", "content": "Think first. (Count the circles.)"},
+        {"role": "user", "content": [{"type": "text", "text": "Count the circles. Go."}]},
+    ]

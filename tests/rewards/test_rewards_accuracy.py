@@ -125,3 +125,43 @@ def test_a_missing_grader_is_reported_when_the_reward_is_built(monkeypatch) -> N
         Accuracy(AccuracyOptions())
     assert "seethink[rewards]" in str(err.value)
     Accuracy(AccuracyOptions(grader="math_verify"))  # the other grader does not need it
+
+
+def _reference_accuracy(response: str, gold: str) -> float:
+    """training/reward_functions/math.py of the reference, step for step (whitespace around <, > and /
+    removed by its compute_score first)."""
+    import re
+
+    from mathruler.grader import extract_boxed_content, grade_answer
+
+    response = re.sub(r"\s*(<|>|/)\s*", r"\1", response)
+    answer = extract_boxed_content(response)
+    if not answer:
+        return 0.0
+    return 1.0 if (not too_complex(answer) and grade_answer(answer, gold)) else 0.0
+
+
+@pytest.mark.parametrize("completion, gold", [
+    (THINK + r"\boxed{B}", "B"),
+    (THINK + r"\boxed{B.}", "B"),            # the lenient default accepts this one; the reference does not
+    (THINK + r"\boxed{(B)}", "B"),
+    (THINK + r"The answer is B.", "B"),      # no box: the extractor gives "None"
+    (THINK + r"\boxed{\frac{1}{2}}", "0.5"),
+    (THINK + r"\boxed{1 / 2}", r"\frac{1}{2}"),
+    (THINK + r"\boxed{3.0}", "3"),
+    (THINK + r"\boxed{1,000}", "1000"),
+    (THINK + r"\boxed{}", "0"),
+    (THINK + r"\boxed{x} then \boxed{7}", "7"),
+    (THINK + r"\boxed{" + "9" * 60 + "}", "9" * 60),
+    (THINK + r"\boxed{60^\circ}", "60"),
+    (THINK + r"\boxed{\text{ 12 }}", "12"),
+])
+def test_strict_grades_exactly_as_the_reference_math_py(completion, gold):
+    assert score(completion, gold, strict=True) == _reference_accuracy(completion, gold)
+
+
+def test_strict_is_stricter_than_the_default_where_the_reference_is():
+    assert score(THINK + r"\boxed{B.}", "B") == 1.0
+    assert score(THINK + r"\boxed{B.}", "B", strict=True) == _reference_accuracy(THINK + r"\boxed{B.}", "B")
+    with pytest.raises(ValueError, match="strict"):
+        AccuracyOptions(strict=True, grader="any")

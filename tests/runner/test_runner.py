@@ -66,7 +66,7 @@ def test_phases_run_in_order_and_hand_off_checkpoints(tmp_path, plugins):
     assert {k: v["status"] for k, v in state["phases"].items()} == {"warmup": "done", "perception": "done"}
     assert json.loads((warm_ckpt / "weights.json").read_text())["init"] == "base-model"
     assert not (root / "phases" / "00-warmup" / "checkpoint.partial").exists()
-    # the run directory of DESIGN §3.6
+    # the run directory of docs/architecture.md §12
     for rel in ("plan.json", "env.json", "phases/01-perception/metrics.jsonl", "phases/01-perception/data.json",
                 "phases/01-perception/data_order.jsonl", "phases/01-perception/rollouts.jsonl"):
         assert (root / rel).exists(), rel

@@ -71,3 +71,24 @@ def test_interval_base_and_phase_evaluations(tmp_path, with_plugins):
     assert "accuracy" in at2["metrics"]
     eval_rows = [r for r in read_metrics(phase_dir / "metrics.jsonl") if r["kind"] == "eval"]
     assert [r["step"] for r in eval_rows] == [2, 4, 5]  # two in-phase evaluations, then the phase's own
+
+
+def _phase(name: str, index: int, eval_spec: EvalSpec, steps: int = 4) -> Phase:
+    return Phase(index=index, name=name, stages=[name], capabilities=["perception"], model="base-model",
+                 init_from="base" if index == 0 else "p", method="grpo", algorithm=GRPOOptions(batch_size=4, group=2),
+                 data=[DataRef("toy2", {"count": 40})], rewards=[RewardRef("accuracy", 0.9), RewardRef("format", 0.1)],
+                 budget=Budget(steps=steps), eval=eval_spec)
+
+
+def test_each_phase_keeps_its_own_cadence_and_before_false_skips_row_zero(tmp_path, with_plugins):
+    plugins = with_plugins(("genfake", plugin()), ("evaltoy", eval_plugin()))
+    sets = [DataRef("evaltoy", {"count": 6})]
+    plan = TrainingPlan("t", "base-model", BackendRef("genfake"), [
+        _phase("p", 0, EvalSpec(sets=sets, every_steps=3, before=False)),
+        _phase("q", 1, EvalSpec(sets=sets, every_steps=2, before=False))])
+    root = tmp_path / "r"
+    Runner(plan, RunDir(root), plugins=plugins, show_progress=False).run()
+    assert not (root / "eval" / "00-base.json").exists()  # `eval settings before: false`
+    steps = {name: sorted(p.name for p in (root / "phases" / name / "eval").iterdir()) for name in ("00-p", "01-q")}
+    assert steps == {"00-p": ["step-000003.json"], "01-q": ["step-000002.json", "step-000004.json"]}
+    assert all((root / "phases" / name / "eval.json").exists() for name in steps)  # after each phase, as before
