@@ -451,8 +451,9 @@ class Runner:
         if not self._eval_wanted() or path.exists():
             return
         if not self._backends.has(first_phase, "generate"):
-            progress.note(f"backend '{self.plan.backend_of(first_phase).name}' cannot generate, so no evaluation "
-                          "runs during training; evaluate its checkpoints with `seethink eval`")
+            progress.note(f"backend '{self.plan.backend_of(first_phase).name}' cannot generate, so seethink's "
+                          "evaluation does not run during training (a backend may validate inside its job: "
+                          "OpenRLHF does, into metrics.jsonl); evaluate its checkpoints with `seethink eval`")
             return
         first = next(p for p in self.plan.phases if p.eval is not None and p.eval.sets)
         if first.eval is not None and not first.eval.before:  # `eval settings before: false`: no row 0

@@ -17,13 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from seethink_core.backend import Checkpoint, PhaseContext, PhaseResult
-from seethink_core.errors import BackendError
+from seethink_core.errors import BackendError, SeethinkError
 from seethink_core.overlong import DROPPED_METRIC
 from seethink_core.plan import Phase, TrainingPlan
 from seethink_core.rundir import RunDir
 from seethink_openrlhf.checks import check_plan
-from seethink_openrlhf.commands import JobSettings, PhaseFiles, build_command, shell_line, steps_per_rollout
-from seethink_openrlhf.export import ExportSummary, export_phase
+from seethink_openrlhf.commands import (
+    JobSettings,
+    PhaseFiles,
+    build_command,
+    eval_every_rollouts,
+    shell_line,
+    steps_per_rollout,
+)
+from seethink_openrlhf.export import ExportSummary, export_eval, export_phase
 from seethink_openrlhf.launcher import RayCluster, connect_ray, run_job
 from seethink_openrlhf.options import OpenRLHFOptions
 from seethink_openrlhf.reward_bridge import write_reward_file
@@ -96,20 +103,45 @@ class OpenRLHFBackend:
                 print(f"[seethink] {dropped_total_note(phase, summary.dropped_overlong)}", file=sys.stderr)
         write_reward_file(phase, files.reward, marker=o.assistant_marker, timeout=o.reward_timeout)
         plan = self.plan or ctx.plan
+        eval_path, eval_images, eval_record = self._write_eval(phase, plan, work)
+        max_images = max(summary.max_images, eval_images)  # vLLM's image slots serve both
         job = JobSettings(
             init_path=init_path(init), n_prompts=summary.prompts, total_steps=ctx.total_steps,
-            max_images=summary.max_images, run_name=f"{plan.curriculum}-{phase.index:02d}-{phase.name}",
-            resume=files.has_checkpoint(), python=self.python,
+            max_images=max_images, run_name=f"{plan.curriculum}-{phase.index:02d}-{phase.name}",
+            resume=files.has_checkpoint(), python=self.python, eval_path=eval_path,
         )
         argv = build_command(phase, o, files, job)
         (work / "command.json").write_text(json.dumps({
-            "phase": phase.name, "argv": argv, "prompts": summary.prompts, "max_images": summary.max_images,
+            "phase": phase.name, "argv": argv, "prompts": summary.prompts, "max_images": max_images,
             "prompts_sha256": summary.sha256, "resume": job.resume, "init": init.path, **overlong,
-            **({"data_missing": unavailable} if unavailable is not None else {}),
+            **({"data_missing": unavailable} if unavailable is not None else {}), **eval_record,
         }, indent=2) + "\n", encoding="utf-8")
         (work / "command.sh").write_text("#!/bin/sh\n# seethink: phase " + phase.name + "\n"
                                          + shell_line(argv) + "\n", encoding="utf-8")
         return argv, files, summary.prompts
+
+    def _write_eval(self, phase: Phase, plan: TrainingPlan, work: Path) -> tuple[Path | None, int, dict[str, Any]]:
+        """The job's own validation set (``eval ... every N steps``): the phase's eval sets exported as
+        ``eval.jsonl``, with what ``command.json`` records of it. A dry run without the data still names the
+        file (and says why it is missing); a real run without it stops here."""
+        if eval_every_rollouts(phase) is None:
+            return None, 0, {}
+        from seethink_core.evaluation import eval_seed, load_eval_samples
+        from seethink_core.plugins import get_plugins
+
+        spec = phase.eval
+        assert spec is not None
+        registry = get_plugins().registry
+        try:
+            samples = [s for ref in spec.sets
+                       for s in load_eval_samples(ref, registry, seed=eval_seed(plan), max_samples=spec.max_samples)]
+        except SeethinkError as e:
+            if not self.options.dry_run:
+                raise
+            return work / "eval.jsonl", 1, {"eval": {"prompts": 0, "data_missing": str(e)}}
+        summary = export_eval(phase, samples, work)
+        return summary.path, summary.max_images, {"eval": {"prompts": summary.prompts, "sha256": summary.sha256,
+                                                           "every_rollouts": eval_every_rollouts(phase)}}
 
     def _token_counter(self, phase: Phase, init: Checkpoint) -> tuple[Callable[[dict[str, Any]], int] | None, str]:
         """What measures prompts for ``overlong_prompts: drop`` (None when the phase does not drop), and

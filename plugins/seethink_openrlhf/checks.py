@@ -11,7 +11,14 @@ from seethink_core.errors import Diagnostic
 from seethink_core.methods import RLOptions
 from seethink_core.options import validate
 from seethink_core.plan import Phase, TrainingPlan
-from seethink_openrlhf.commands import ESTIMATORS, GROUP_ESTIMATORS, estimator_for, rollout_batch_prompts
+from seethink_openrlhf.commands import (
+    ESTIMATORS,
+    GROUP_ESTIMATORS,
+    estimator_for,
+    eval_every_rollouts,
+    rollout_batch_prompts,
+    steps_per_rollout,
+)
 from seethink_openrlhf.options import OpenRLHFOptions
 
 FREEZABLE = frozenset({"vision"})  # --actor.freeze_visual_encoder is the only freeze flag
@@ -101,6 +108,7 @@ def check_phase(phase: Phase, plan: TrainingPlan, options: OpenRLHFOptions | Non
                          "exported prompt, so this phase's difficulty order or pacing runs ahead of its steps, "
                          "and the job ends when the export runs out, before the step budget",
                          hint="turn dynamic sampling off for this phase, or split it into difficulty `levels`"))
+    out.extend(_validation_warnings(phase, plan, algo))
     if phase.transition is not None:
         # OpenRLHF writes the HF model only when train() ends; stopping the job early would leave none.
         out.append(_warn(f"{where}: backend openrlhf cannot end a job early on a metric; the transition is "
@@ -109,6 +117,37 @@ def check_phase(phase: Phase, plan: TrainingPlan, options: OpenRLHFOptions | Non
         out.append(_warn(f"{where}: max prompt + response tokens "
                          f"({algo.max_prompt_tokens + algo.max_response_tokens}) is unusually long"))
     return out
+
+
+def _validation_warnings(phase: Phase, plan: TrainingPlan, algo: RLOptions) -> list[Diagnostic]:
+    """What of ``eval ... every N steps`` OpenRLHF's in-job validation (PPOTrainer.evaluate) cannot honour."""
+    where = f"phase '{phase.name}'"
+    spec = phase.eval
+    every = eval_every_rollouts(phase)
+    if spec is None or every is None:
+        return []
+    out = []
+    per = steps_per_rollout(phase)
+    if spec.every_steps and spec.every_steps != every * per:
+        out.append(_warn(f"{where}: OpenRLHF validates every {every} rollout batches ({every * per} steps), "
+                         f"the nearest to every {spec.every_steps} steps",
+                         hint=f"give a multiple of {per} steps (rollout_batch_size ÷ batch_size)"))
+    return out
+
+
+def _validation_top_p(plan: TrainingPlan) -> list[Diagnostic]:
+    """One warning per plan: PPOTrainer.fit copies the rollout's generate_kwargs for its validation and sets
+    only temperature and n, so an eval top_p other than the rollout's is not honoured there."""
+    off = [p for p in plan.phases if eval_every_rollouts(p) is not None and isinstance(p.algorithm, RLOptions)
+           and p.eval is not None and not p.eval.greedy and p.eval.top_p != p.algorithm.top_p]
+    if not off:
+        return []
+    first = off[0]
+    assert first.eval is not None and isinstance(first.algorithm, RLOptions)
+    names = ", ".join(f"'{p.name}'" for p in off)
+    return [_warn(f"OpenRLHF's in-job validation samples with the rollout's top_p ({first.algorithm.top_p:g}), "
+                  f"not the eval's {first.eval.top_p:g} (phase{'s' if len(off) > 1 else ''} {names})",
+                  hint="`seethink eval` scores a checkpoint with the exact settings")]
 
 
 def check_plan(plan: TrainingPlan) -> list[Diagnostic]:
@@ -120,4 +159,5 @@ def check_plan(plan: TrainingPlan) -> list[Diagnostic]:
         out.extend(check_options(options))
     for phase in plan.phases:
         out.extend(check_phase(phase, plan, options))
+    out.extend(_validation_top_p(plan))
     return out

@@ -84,6 +84,16 @@ class JobSettings:
     run_name: str  # names the TensorBoard sub-folder (TensorboardLogger joins tensorboard_dir/run_name)
     resume: bool = False
     python: str = "python"
+    eval_path: Path | None = None  # the phase's eval sets exported for the job's own validation
+
+
+def eval_every_rollouts(phase: Phase) -> int | None:
+    """The job's validation cadence in OpenRLHF global steps (rollout batches): ``eval ... every N steps``
+    rounded to whole rollouts, at least one; None without in-phase evaluation."""
+    spec = phase.eval
+    if spec is None or not spec.sets or not spec.every_steps:
+        return None
+    return max(1, round(spec.every_steps / steps_per_rollout(phase)))
 
 
 def estimator_for(phase: Phase) -> str:
@@ -217,6 +227,17 @@ def build_command(phase: Phase, options: OpenRLHFOptions, files: PhaseFiles, job
     flag("logger.tensorboard_dir", files.tensorboard_dir)
     flag("logger.logging_steps", 1)
     flag("logger.wandb.run_name", job.run_name)
+    every = eval_every_rollouts(phase)
+    if job.eval_path is not None and every is not None:
+        # OpenRLHF's own validation (PPOTrainer.fit → evaluate every eval.steps global steps), scored with the
+        # phase's reward file; JSON files load as split "train". Greedy is temperature 0 with one sample.
+        spec = phase.eval
+        assert spec is not None
+        flag("eval.dataset", job.eval_path)
+        flag("eval.split", "train")
+        flag("eval.steps", every)
+        flag("eval.temperature", 0.0 if spec.greedy else float(spec.temperature))
+        flag("eval.n_samples_per_prompt", 1 if spec.greedy else spec.n)
     if o.wandb_project:
         # The key is added by the launcher from $WANDB_API_KEY so it never lands in a recorded command.
         flag("logger.wandb.project", o.wandb_project)

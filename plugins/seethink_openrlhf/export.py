@@ -25,11 +25,12 @@ over ``max_prompt_tokens`` is left out, the next sample of the stream taking its
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import io
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,31 @@ def export_row(phase: Phase, sample: Sample, images_dir: Path, index: int) -> tu
         "datasource": sample.source or "seethink",
     }
     return row, len(paths)
+
+
+def export_eval(phase: Phase, samples: Sequence[Sample], out_dir: Path) -> ExportSummary:
+    """The phase's eval sets as OpenRLHF JSONL (``out_dir/eval.jsonl``, images under ``eval_images/``),
+    for the job's own validation (``--eval.dataset``): each row as evaluation renders it, with the eval
+    spec's prompt and system prompt (the compiler fills in the phase's unless ``eval settings`` names
+    others) and the phase's pixel bounds. OpenRLHF scores it with the phase's reward file."""
+    spec = phase.eval
+    assert spec is not None
+    shown = dataclasses.replace(phase, prompt=spec.prompt if spec.prompt is not None else phase.prompt,
+                                system=spec.system)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "eval.jsonl"
+    tmp = path.with_suffix(".jsonl.tmp")
+    digest = hashlib.sha256()
+    max_images = 0
+    with tmp.open("w", encoding="utf-8") as f:
+        for i, sample in enumerate(samples):
+            row, n_images = export_row(shown, sample, out_dir / "eval_images", i)
+            line = json.dumps(row, ensure_ascii=False) + "\n"
+            f.write(line)
+            digest.update(line.encode("utf-8"))
+            max_images = max(max_images, n_images)
+    tmp.replace(path)
+    return ExportSummary(path, len(samples), max_images, digest.hexdigest())
 
 
 def export_phase(phase: Phase, stream: SampleStream, *, n_prompts: int, out_dir: Path,

@@ -124,3 +124,39 @@ def test_a_job_that_writes_no_model_is_an_error(orl, tmp_path, monkeypatch):
     ctx = orl.make_ctx(tmp_path, plan, phase, orl.ListStream(orl.image_samples(2)), total_steps=1)
     with pytest.raises(BackendError, match="phase 'perception': the OpenRLHF job ended but wrote no model"):
         b.run_phase(phase, orl.BASE, ctx)
+
+
+def test_in_phase_evaluation_becomes_openrlhfs_own_validation(orl, tmp_path, contract):
+    """`eval SET every N steps`: the eval set is exported beside the prompts (with the eval's prompt and system
+    prompt) and the job validates on it every N steps in rollout batches, with the eval's sampling."""
+    from pathlib import Path
+
+    from seethink_core.plan import DataRef, EvalSpec
+    from seethink_core.sample import Sample
+
+    text = [Sample(id=f"t{i}", prompt=f"What is {i} + 1?", answer=str(i + 1), capability="textual_reasoning")
+            for i in range(8)]
+    spec = EvalSpec(sets=[DataRef("synthetic", {"capability": "visual_reasoning", "count": 6, "level": 0,
+                                                "families": ["empty_cells"], "seed": 3})],
+                    every_steps=8, greedy=False, temperature=0.6, top_p=0.95, n=1, prompt="{question|trim} Think.",
+                    system="Be brief.")
+    phase = orl.replace(orl.make_phase("grpo", batch_size=4, rollout_batch_size=16, capabilities=["textual_reasoning"]),
+                        eval=spec)
+    plan = orl.make_plan([phase], dry_run=True, gpus_per_node=1)
+    b = backend(dry_run=True)
+    b.prepare(plan, tmp_path)
+    ctx = orl.make_ctx(tmp_path, plan, phase, orl.ListStream(text), total_steps=2)
+    b.run_phase(phase, orl.BASE, ctx)
+    work = ctx.phase_dir / "openrlhf"
+    recorded = json.loads((work / "command.json").read_text())
+    args = contract.validate(recorded["argv"][3:])
+    assert args.eval.dataset == str(work / "eval.jsonl") and args.eval.split == "train"
+    assert args.eval.steps == 2  # 8 steps at 4 steps (16 ÷ 4 prompts) per rollout batch
+    assert args.eval.temperature == 0.6 and args.eval.n_samples_per_prompt == 1
+    assert args.data.max_images_per_prompt >= 1  # text-only training prompts, but the eval set has images
+    rows = [json.loads(line) for line in (work / "eval.jsonl").read_text().splitlines()]
+    assert len(rows) == 6 == recorded["eval"]["prompts"]
+    assert rows[0]["prompt"][0] == {"role": "system", "content": "Be brief."}
+    assert rows[0]["prompt"][1]["content"][-1]["text"].endswith(" Think.")
+    assert all(Path(p).is_file() for r in rows for p in r["images"])
+    b.close()

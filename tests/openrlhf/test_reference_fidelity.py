@@ -130,9 +130,12 @@ TABLE: list[Row] = [
         lambda plan, p: p.eval is not None and [d.source for d in p.eval.sets] == ["geometry3k"]
         and p.eval.sets[0].options.get("split") == "test"
         and (p.eval.greedy, p.eval.temperature, p.eval.top_p, p.eval.n, p.eval.before) == (False, 0.6, 0.95, 1, True),
-        None),
+        # OpenRLHF validates inside the job (top_p there is the rollout's: docs/reference.md).
+        lambda a, p: a.eval.dataset.endswith("eval.jsonl") and a.eval.temperature == 0.6
+        and a.eval.n_samples_per_prompt == 1 and a.data.max_images_per_prompt >= 1),
     Row("validation cadence", "every 6 / 25 / 15 rollout steps; merged 45", f"{STAGE} trainer.val_freq",
-        lambda plan, p: p.eval is not None and p.eval.every_steps == EVERY[p.name], None),
+        lambda plan, p: p.eval is not None and p.eval.every_steps == EVERY[p.name],
+        lambda a, p: a.eval.steps == EVERY[p.name] // 4),
 ]
 
 
