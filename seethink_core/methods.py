@@ -25,14 +25,15 @@ OverlongPrompts = Literal["truncate", "drop"]
 class OptimizerOptions:
     lr: float = opt(1e-6, doc="peak learning rate (AdamW)", min=0)
     weight_decay: float = opt(0.01, doc="AdamW weight decay", min=0)
-    # torch's and EasyR1's AdamW betas; OpenRLHF's own default is (0.9, 0.95), so they are always passed.
-    adam_beta1: float = opt(0.9, doc="AdamW β1", min=0, max=1)
-    adam_beta2: float = opt(0.999, doc="AdamW β2", min=0, max=1)
     warmup_steps: int = opt(0, doc="linear warm-up steps", min=0)
     schedule: Schedule = opt("constant", doc="learning-rate schedule after warm-up")
     max_grad_norm: float = opt(1.0, doc="gradient-norm clip (0 = off)", min=0)
     batch_size: int = opt(128, doc="prompts per optimizer step (global batch)", min=1)
     grad_accum: int = opt(1, doc="micro-batches per step (memory only; the step size stays batch_size)", min=1)
+    # New options go after the older ones, so those keep their positions in `method(...)`. The AdamW betas are
+    # torch's and EasyR1's; OpenRLHF's own default is (0.9, 0.95), so they are always passed.
+    adam_beta1: float = opt(0.9, doc="AdamW β1", min=0, max=1)
+    adam_beta2: float = opt(0.999, doc="AdamW β2", min=0, max=1)
     # On every method (SFT too): a phase's model sees its images bounded the same way in training,
     # generation and evaluation. Applied before the processor, as EasyR1 does (seethink_core.images).
     min_pixels: int = opt(0, doc="images of fewer pixels are scaled up to about this many, aspect kept, before "
