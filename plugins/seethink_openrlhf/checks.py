@@ -101,13 +101,17 @@ def check_phase(phase: Phase, plan: TrainingPlan, options: OpenRLHFOptions | Non
     # no warning: the whole batch is generated at once, and EasyR1, which the reference ran, reorders a
     # rollout batch too (RayPPOTrainer._balance_batch). docs/openrlhf.md, "Order", says so.
     ordered = phase.difficulty.order != "shuffle" or phase.difficulty.pacing is not None
-    if ordered and algo.dynamic_sampling:
+    if algo.dynamic_sampling:
         # SamplesGenerator._generate_vllm replaces each filtered group with the next prompt of the loader,
         # i.e. one exported for a later step; the local backend refills from the stream at the same step.
+        # The export holds the budget's prompts, so the job runs out of them before its last updates.
+        ahead = "this phase's difficulty order or pacing runs ahead of its steps, and " if ordered else ""
         out.append(_warn(f"{where}: with dynamic sampling OpenRLHF refills every filtered group with the next "
-                         "exported prompt, so this phase's difficulty order or pacing runs ahead of its steps, "
-                         "and the job ends when the export runs out, before the step budget",
-                         hint="turn dynamic sampling off for this phase, or split it into difficulty `levels`"))
+                         f"exported prompt, so {ahead}the job ends when the export runs out, making fewer "
+                         "updates than the step budget",
+                         hint="turn dynamic sampling off for this phase" + (
+                             ", or split it into difficulty `levels`" if ordered else
+                             ", or give it more steps than it should make")))
     out.extend(_validation_warnings(phase, plan, algo))
     if phase.transition is not None:
         # OpenRLHF writes the HF model only when train() ends; stopping the job early would leave none.
