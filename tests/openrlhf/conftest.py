@@ -245,3 +245,19 @@ def orl() -> SimpleNamespace:
     return SimpleNamespace(make_phase=make_phase, make_plan=make_plan, make_ctx=make_ctx, replace=replace,
                            ListStream=ListStream, image_samples=image_samples, BASE=BASE, HERE=HERE,
                            curricula=sample_curricula, paper_like_phases=paper_like_phases, Recorder=Recorder)
+
+
+@pytest.fixture
+def standin(tmp_path, monkeypatch):
+    """A stand-in ``openrlhf.cli.train_ppo_ray`` on PYTHONPATH (standin_train_ppo_ray.py): the job the launcher
+    runs calls the reward file and writes TensorBoard events as OpenRLHF's would."""
+    import shutil
+
+    root = tmp_path / "fake-openrlhf"
+    (root / "openrlhf" / "cli").mkdir(parents=True)
+    (root / "openrlhf" / "__init__.py").write_text("")
+    (root / "openrlhf" / "cli" / "__init__.py").write_text("")
+    shutil.copy(HERE / "standin_train_ppo_ray.py", root / "openrlhf" / "cli" / "train_ppo_ray.py")
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    monkeypatch.delenv("STANDIN_FAIL", raising=False)
+    return root

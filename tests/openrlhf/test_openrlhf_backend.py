@@ -8,7 +8,6 @@ their worker process) and writes TensorBoard events like OpenRLHF's ``Tensorboar
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 
 import pytest
@@ -18,18 +17,6 @@ from seethink_openrlhf.options import OpenRLHFOptions
 from seethink_core.backend import Checkpoint
 from seethink_core.errors import BackendError
 from seethink_core.plan import RewardRef
-
-
-@pytest.fixture
-def standin(tmp_path, monkeypatch, orl):
-    root = tmp_path / "fake-openrlhf"
-    (root / "openrlhf" / "cli").mkdir(parents=True)
-    (root / "openrlhf" / "__init__.py").write_text("")
-    (root / "openrlhf" / "cli" / "__init__.py").write_text("")
-    shutil.copy(orl.HERE / "standin_train_ppo_ray.py", root / "openrlhf" / "cli" / "train_ppo_ray.py")
-    monkeypatch.setenv("PYTHONPATH", str(root))
-    monkeypatch.delenv("STANDIN_FAIL", raising=False)
-    return root
 
 
 def real_reward_phase(orl, **kw):

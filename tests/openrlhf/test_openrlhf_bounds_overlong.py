@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import shutil
 import sys
 
 import pytest
@@ -205,14 +204,7 @@ def test_a_real_run_without_the_processor_is_an_error_before_anything_starts(orl
     assert not (ctx.phase_dir / "openrlhf" / "prompts.jsonl").exists()
 
 
-def test_the_job_logs_the_drop_count(orl, tmp_path, monkeypatch, tiny_processor_dir, tiny_processor):
-    root = tmp_path / "fake-openrlhf"  # the stand-in train_ppo_ray, as in test_openrlhf_backend.py
-    (root / "openrlhf" / "cli").mkdir(parents=True)
-    (root / "openrlhf" / "__init__.py").write_text("")
-    (root / "openrlhf" / "cli" / "__init__.py").write_text("")
-    shutil.copy(orl.HERE / "standin_train_ppo_ray.py", root / "openrlhf" / "cli" / "train_ppo_ray.py")
-    monkeypatch.setenv("PYTHONPATH", str(root))
-    monkeypatch.delenv("STANDIN_FAIL", raising=False)
+def test_the_job_logs_the_drop_count(orl, tmp_path, standin, tiny_processor_dir, tiny_processor):
     phase = drop_phase(orl, limit_between(orl, tiny_processor, tmp_path))
     plan = orl.make_plan([phase], gpus_per_node=1)
     ctx = orl.make_ctx(tmp_path, plan, phase, orl.ListStream(alternating(orl, 20)), total_steps=2)
