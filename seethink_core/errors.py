@@ -8,6 +8,7 @@ semantic errors can be reported together.
 from __future__ import annotations
 
 import difflib
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -101,6 +102,11 @@ class SourceCache:
         text = self.texts.get(name)
         if text is None:
             try:
+                # Only a regular file of a curriculum's size: quoting a line must not read /dev/zero without
+                # end, block on a named pipe, or load a file the reader refused as too large.
+                info = Path(name).stat()
+                if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_QUOTED_FILE:
+                    return None
                 text = Path(name).read_text(encoding="utf-8", errors="replace")
             except OSError:
                 return None
@@ -112,6 +118,8 @@ class SourceCache:
 
 
 SOURCES = SourceCache()
+
+_MAX_QUOTED_FILE = 16 * 1024 * 1024  # the reader's own limit (seethink_core.compiler.source.MAX_FILE_BYTES)
 
 _MAX_QUOTED = 160  # a 3 MB line must not flood the terminal
 

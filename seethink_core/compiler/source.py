@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from seethink_core.errors import DslError, SourcePos
@@ -36,13 +37,25 @@ def decode(data: bytes, file: str) -> str:
 
 
 def read(path: str | Path, display: str | None = None) -> str:
-    """Read ``path`` as curriculum text; ``display`` is the name errors show."""
+    """Read ``path`` as curriculum text; ``display`` is the name errors show.
+
+    Only a regular file is read, and never more than the size limit: ``/dev/zero`` or ``/dev/urandom``
+    would read without end, and opening a named pipe blocks until something writes to it.
+    """
     name = display or str(path)
     p = Path(path)
     try:
-        if p.is_dir():
+        info = p.stat()  # follows links; does not open (and so cannot block on) a pipe
+        if stat.S_ISDIR(info.st_mode):
             raise DslError(f"{name} is a folder, not a .curr file")
-        data = p.read_bytes()
+        if not stat.S_ISREG(info.st_mode):
+            raise DslError(f"{name} is not a regular file (a device, a named pipe or a socket), so it is not read",
+                           hint="give the path of a .curr file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise DslError(f"file is too large for a curriculum ({info.st_size // (1024 * 1024)} MiB; "
+                           f"the limit is {MAX_FILE_BYTES // (1024 * 1024)} MiB)", SourcePos(name, 1, 1))
+        with p.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)  # a file that grew since stat() is still bounded
     except FileNotFoundError:
         raise DslError(f"no such file: {name}") from None
     except PermissionError:

@@ -7,16 +7,17 @@ intermediate parse tree exists and deep input cannot exhaust the recursion limit
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import math
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from seethink_core.dsl import ast
-from seethink_core.errors import DslError, SourcePos
+from seethink_core.errors import DslError, SourcePos, did_you_mean
 
 MAX_LIST_DEPTH = 32
 
@@ -53,7 +54,8 @@ def get_parser() -> Any:
 
     text = grammar_text()
     options = dict(parser="lalr", lexer="contextual", start=["start", "literal"], keep_all_tokens=True,
-                   maybe_placeholders=False)
+                   maybe_placeholders=False,
+                   lexer_callbacks={kw.upper(): _whole_keyword for kw in _keywords(text)})
     cache = _cache_path(text)
     try:
         return Lark(text, transformer=_Builder(), cache=cache, **options)
@@ -66,6 +68,45 @@ def get_parser() -> Any:
 # --- the tree builder ----------------------------------------------------------------------------
 
 _current_file: list[str] = ["<text>"]
+_current_text: list[str] = [""]
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+@contextlib.contextmanager
+def lexing(text: str) -> Iterator[None]:
+    """Parse calls inside see ``text`` as their source (what ``_whole_keyword`` looks at): for a parse
+    that does not go through ``parse`` (syntax_errors parses its example snippets)."""
+    _current_text.append(text)
+    try:
+        yield
+    finally:
+        _current_text.pop()
+
+
+def _keywords(grammar: str) -> list[str]:
+    """The grammar's quoted words (``"stage"``, ``"seed"``, ...): Lark names each one's terminal by its
+    upper-cased text."""
+    import re
+
+    return sorted(set(re.findall(r'"([a-z_]+)"', grammar)))
+
+
+def _whole_keyword(tok: Any) -> Any:
+    """A keyword must end where a word ends. Where the parser accepts only keywords, Lark's contextual
+    lexer would read ``seed3`` as ``seed`` ``3`` and ``stagewarmup`` as ``stage`` ``warmup``."""
+    text = _current_text[-1]
+    end = tok.end_pos
+    if end is not None and end < len(text) and text[end] in _WORD_CHARS:
+        stop = end
+        while stop < len(text) and text[stop] in _WORD_CHARS and stop - tok.start_pos < 200:
+            stop += 1
+        word, rest = text[tok.start_pos:stop], text[end:stop]
+        pos = SourcePos(_current_file[-1], tok.line, tok.column, tok.column + len(word))
+        # `stagewarmup`, `seed3`: a missing space; `stagee`: a typo of a keyword.
+        typo = None if rest.isdigit() or len(rest) > 2 else did_you_mean(word, _keywords(grammar_text()))
+        raise DslError(f"unknown keyword '{word}'", pos,
+                       hint=typo or f"did you mean '{tok} {rest}'? A keyword ends where its word ends")
+    return tok
 
 
 def _tok_pos(tok: Any) -> SourcePos:
@@ -370,6 +411,7 @@ def parse(text: str, file: str) -> ast.Module:
     from seethink_core.dsl.syntax_errors import translate
 
     _current_file.append(file)
+    _current_text.append(text)
     try:
         items = get_parser().parse(text, start="start")
     except DslError:
@@ -378,6 +420,7 @@ def parse(text: str, file: str) -> ast.Module:
         raise translate(e, text, file) from None
     finally:
         _current_file.pop()
+        _current_text.pop()
     return ast.Module(SourcePos(file, 1, 1), file, tuple(items))
 
 
@@ -386,6 +429,7 @@ def parse_literal(text: str, file: str = "<value>") -> ast.Value:
     from seethink_core.dsl.syntax_errors import translate
 
     _current_file.append(file)
+    _current_text.append(text)
     try:
         return get_parser().parse(text, start="literal")
     except DslError:
@@ -394,6 +438,7 @@ def parse_literal(text: str, file: str = "<value>") -> ast.Value:
         raise translate(e, text, file) from None
     finally:
         _current_file.pop()
+        _current_text.pop()
 
 
 __all__ = ["parse", "parse_literal", "get_parser", "grammar_text", "unescape", "MAX_LIST_DEPTH"]

@@ -131,6 +131,17 @@ def _keyword_values(names: set[str]) -> list[str]:
     return out
 
 
+def _inside_parentheses(text: str, offset: int) -> bool:
+    """Whether ``offset`` lies inside an open ``(`` (strings and comments skipped): an option list."""
+    depth = 0
+    for m in re.finditer(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[()]', text[:offset]):
+        if m.group() == "(":
+            depth += 1
+        elif m.group() == ")":
+            depth = max(0, depth - 1)
+    return depth > 0
+
+
 def _open_braces(text: str) -> list[int]:
     """Offsets of the ``{`` still open at the end of ``text`` (strings and comments skipped)."""
     stack: list[int] = []
@@ -165,9 +176,28 @@ def _innermost_open(text: str, offset: int) -> tuple[SourcePos, str] | None:
     return (_offset_pos(text, stack[-1], "?"), owner) if owner else None
 
 
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
 def _previous_word(text: str, offset: int) -> str | None:
-    m = re.search(r"([A-Za-z_][A-Za-z0-9_]*|[:=,(])[ \t\r\n]*\Z", text[:offset])
-    return m.group(1) if m else None
+    """The name (or one of ``: = , (``) that ends right before ``offset``, whitespace skipped.
+
+    Scanned backwards from ``offset``, so the cost is the word's length: a regular expression searched
+    from the start of the text retries every position of a long run of letters (quadratic: ~100 s after
+    a 100,000-letter string).
+    """
+    i = offset
+    while i > 0 and text[i - 1] in " \t\r\n":
+        i -= 1
+    if i == 0:
+        return None
+    if text[i - 1] in ":=,(":
+        return text[i - 1]
+    j = i
+    while j > 0 and text[j - 1] in _WORD_CHARS:
+        j -= 1
+    word = text[j:i].lstrip("0123456789")  # a name starts with a letter or '_'
+    return word or None
 
 
 class _SameAutomatonState:
@@ -188,15 +218,20 @@ class _SameAutomatonState:
 
 
 def _match_example(err: Any) -> str | None:
-    from seethink_core.dsl.parser import get_parser
+    from seethink_core.dsl.parser import get_parser, lexing
 
     if getattr(err, "state", None) is None:
         return None
     parser = get_parser()
     original = err.state
     err.state = _SameAutomatonState(original)
+
+    def parse_example(snippet: str) -> Any:
+        with lexing(snippet):
+            return parser.parse(snippet, start="start")
+
     try:
-        return err.match_examples(lambda s: parser.parse(s, start="start"), EXAMPLES, use_accepts=False)
+        return err.match_examples(parse_example, EXAMPLES, use_accepts=False)
     except Exception:  # never let the explanation hide the error
         return None
     finally:
@@ -272,6 +307,12 @@ def translate(err: Exception, text: str, file: str) -> DslError:
             return DslError("options are written 'name: value', not 'name = value'", pos,
                             hint="replace '=' with ':'")
         if label == "missing ','" and tok.type == "NAME":
+            # After a statement's value (`seed 0 promt "x"`) a misspelled keyword looks like a missing ','
+            # to the automaton; when a keyword is close and could come here, that is the likelier mistake.
+            close = did_you_mean(str(tok), _keyword_values(expected)) \
+                if len(str(tok)) <= 100 and not _inside_parentheses(text, tok.start_pos) else None
+            if close:
+                return DslError(f"unknown keyword {_show(tok)}", pos, hint=close)
             return DslError(f"missing ',' before {_show(tok)}", pos, hint="separate options with ','")
 
         if at_end:

@@ -110,3 +110,71 @@ def test_parsing_never_executes_code(fakes, tmp_path):
     with pytest.raises(DslError):
         compile_text(text, str(tmp_path / "x.curr"), registry=fakes)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_refused_unread(fakes, tmp_path, device):
+    """/dev/zero and /dev/urandom would be read without end before any size check."""
+    [r] = check_paths([device], registry=fakes)
+    assert r.diagnostics[0].message == f"{device} is not a regular file (a device, a named pipe or a socket), " \
+                                       "so it is not read"
+    (tmp_path / "main.curr").write_text(f'import "{device}"\n')
+    [r] = check_paths([tmp_path / "main.curr"], registry=fakes)
+    assert "is not a regular file" in r.diagnostics[0].message and r.diagnostics[0].pos.line == 1
+
+
+def test_a_named_pipe_is_refused_without_opening_it(fakes, tmp_path):
+    """Opening a FIFO for reading blocks until a writer comes: it must not be opened at all."""
+    import os
+
+    fifo = tmp_path / "pipe.curr"
+    os.mkfifo(fifo)
+    start = time.perf_counter()
+    [r] = check_paths([fifo], registry=fakes)
+    assert "is not a regular file" in r.diagnostics[0].message
+    assert time.perf_counter() - start < 10
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_read(fakes, tmp_path, monkeypatch):
+    from seethink_core.compiler import source
+
+    path = tmp_path / "big.curr"
+    path.write_text("# " + "x" * 2000 + "\n")
+    monkeypatch.setattr(source, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(type(path), "open", lambda *a, **k: pytest.fail("read a file over the limit"))
+    with pytest.raises(DslError) as e:
+        source.read(path)
+    [d] = e.value.diagnostics
+    assert d.message == "file is too large for a curriculum (0 MiB; the limit is 0 MiB)"
+    monkeypatch.undo()
+    # Quoting a line of a file too large for a curriculum does not load it either.
+    from seethink_core.errors import SourceCache
+
+    monkeypatch.setattr("seethink_core.errors._MAX_QUOTED_FILE", 1024)
+    assert SourceCache().line(str(path), 1) is None
+    assert SourceCache().line("/dev/zero", 1) is None
+
+
+def test_missing_value_after_a_long_word_is_fast(fakes):
+    """`_previous_word` scanned a regular expression from the text's start: quadratic in a long word."""
+    text = 'curriculum c { model "' + "a" * 100_000 + '" seed }'
+    start = time.perf_counter()
+    err = error_of(compile_text, text, "long.curr", registry=fakes)
+    assert time.perf_counter() - start < 2
+    assert err.diagnostics[0].message == "missing value after 'seed'"
+
+
+def test_previous_word_agrees_with_the_pattern_it_replaced():
+    import random
+    import re
+
+    from seethink_core.dsl.syntax_errors import _previous_word
+
+    pattern = re.compile(r"([A-Za-z_][A-Za-z0-9_]*|[:=,(])[ \t\r\n]*\Z")
+    rng = random.Random(0)
+    alphabet = "ab9_ :=,(\n\t.\"{}"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        offset = rng.randint(0, len(text))
+        m = pattern.search(text[:offset])
+        assert _previous_word(text, offset) == (m.group(1) if m else None), repr(text[:offset])
