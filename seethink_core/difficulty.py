@@ -29,6 +29,7 @@ from seethink_core.difficulty_cache import (
     settings_key,
 )
 from seethink_core.errors import BackendError, ConfigError, DataError, SeethinkError
+from seethink_core.images import ImageBounds
 from seethink_core.options import opt, validate
 from seethink_core.plan import Difficulty, Phase, RewardRef, TrainingPlan
 from seethink_core.prompting import render_prompt
@@ -113,7 +114,8 @@ def estimate_pass_rates(samples: Sequence[Sample], generator: Any, model: Checkp
                         component: str = "auto", reward_spec: Sequence[RewardRef] | None = None,
                         batch_items: int = BATCH_ITEMS, registry: Registry | None = None,
                         stats: EstimateStats | None = None, model_id: str | None = None,
-                        system_prompt: str | None = None) -> dict[str, float]:
+                        system_prompt: str | None = None, image_bounds: ImageBounds | None = None
+                        ) -> dict[str, float]:
     """Sample id -> pass rate in [0, 1] (mean correctness of ``samples_k`` completions).
 
     Items found in ``cache`` cost nothing; the rest go through ``generator.generate`` in batches of
@@ -121,6 +123,8 @@ def estimate_pass_rates(samples: Sequence[Sample], generator: Any, model: Checkp
     A repeated id is estimated once (the first sample with it). ``model_id``: the model's cache key
     when the caller computed it already (``model_key``); ``stats`` accumulates over calls.
     ``system_prompt``: the phase's system prompt template, sent with every item (part of its cache key).
+    ``image_bounds``: the phase's pixel bounds, so items are seen as the phase trains on them (part of
+    the cache key when set).
     """
     if samples_k < 1:
         raise ConfigError(f"difficulty pass_rate: samples must be at least 1, not {samples_k}")
@@ -135,7 +139,8 @@ def estimate_pass_rates(samples: Sequence[Sample], generator: Any, model: Checkp
     graded_by = grading_component(reward, component)
     stats.items += len(items)
     stats.graded_by = graded_by
-    keys = {s.id: item_key(s, prompt_template, system_prompt) for s in items}
+    bounds = image_bounds if image_bounds is not None and image_bounds.active else None
+    keys = {s.id: item_key(s, prompt_template, system_prompt, bounds) for s in items}
     rates: dict[str, float] = {}
     todo = items
     mkey = skey = ""
@@ -157,7 +162,7 @@ def estimate_pass_rates(samples: Sequence[Sample], generator: Any, model: Checkp
         chunk = todo[start:start + batch_items]
         completions = _generate(generator, model, chunk, samples_k=samples_k, temperature=temperature,
                                 top_p=top_p, max_new_tokens=max_new_tokens, prompt_template=prompt_template,
-                                system_prompt=system_prompt)
+                                system_prompt=system_prompt, image_bounds=bounds)
         stats.generator_calls += 1
         stats.completions += sum(len(c) for c in completions)
         correct = _grade(reward, chunk, completions, graded_by, correct_threshold, prompt_template,
@@ -176,11 +181,12 @@ def estimate_pass_rates(samples: Sequence[Sample], generator: Any, model: Checkp
 
 def _generate(generator: Any, model: Checkpoint, chunk: list[Sample], *, samples_k: int, temperature: float,
               top_p: float, max_new_tokens: int, prompt_template: str | None,
-              system_prompt: str | None = None) -> list[list[Completion]]:
+              system_prompt: str | None = None, image_bounds: ImageBounds | None = None
+              ) -> list[list[Completion]]:
     return checked_generate(generator, model, chunk, n=samples_k, temperature=temperature, top_p=top_p,
                             max_new_tokens=max_new_tokens, prompt_template=prompt_template, use_facts=False,
                             error=BackendError, what="completions to estimate pass rates",
-                            system_prompt=system_prompt)
+                            system_prompt=system_prompt, image_bounds=image_bounds)
 
 
 def _grade(reward: Any, chunk: list[Sample], completions: list[list[Completion]], graded_by: str,
@@ -291,7 +297,7 @@ def difficulty_for_phase(plan: TrainingPlan, phase: Phase, init: Checkpoint, gen
                 top_p=options.top_p, max_new_tokens=options.max_tokens, prompt_template=phase.prompt,
                 correct_threshold=options.threshold, cache=cache, progress=report, component=options.component,
                 reward_spec=phase.rewards, batch_items=batch_items, registry=registry, stats=stats,
-                model_id=model_id, system_prompt=phase.system))
+                model_id=model_id, system_prompt=phase.system, image_bounds=ImageBounds.of(phase.algorithm)))
     finally:
         reward.close()
         if cache is not None:

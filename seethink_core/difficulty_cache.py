@@ -113,13 +113,17 @@ def _image_key(image: Any) -> str:
     return f"object:{type(image).__name__}"
 
 
-def item_key(sample: Sample, prompt_template: str | None, system_prompt: str | None = None) -> str:
-    """Sample id plus a hash of what the model sees and what it is graded against."""
+def item_key(sample: Sample, prompt_template: str | None, system_prompt: str | None = None,
+             image_bounds: Any = None) -> str:
+    """Sample id plus a hash of what the model sees and what it is graded against (``image_bounds``: an
+    active ``ImageBounds``, or None)."""
     seen: dict[str, Any] = {"prompt": render_prompt(prompt_template, sample), "answer": sample.answer,
                             "images": [_image_key(im) for im in sample.images]}
     system = render_system(system_prompt, sample)
     if system is not None:  # only then: the keys of items asked without one stay what they were
         seen["system"] = system
+    if image_bounds is not None:  # likewise
+        seen["pixels"] = [image_bounds.min_pixels, image_bounds.max_pixels]
     content = canonical_json(seen)
     return f"{sample.id}\0{_sha(content)}"
 

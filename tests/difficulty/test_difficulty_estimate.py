@@ -257,3 +257,29 @@ def test_an_unreadable_cache_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DifficultyError, match="cannot be used|unreadable"):
         cache = PassRateCache(bad)
         run(make_items(2), ScriptedGenerator(), exact_reward(), cache)
+
+
+def test_pixel_bounds_reach_the_generator_and_key_the_cache(tmp_path: Path) -> None:
+    """Items are estimated as the phase trains on them: with its pixel bounds (a new cache key only then)."""
+    from seethink_core.images import ImageBounds
+
+    class Recording(ScriptedGenerator):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bounds: list[object] = []
+
+        def generate(self, model, samples, **kwargs):  # type: ignore[override]
+            self.bounds.append(kwargs.pop("image_bounds", None))
+            return super().generate(model, samples, **kwargs)
+
+    s = make_items(1)[0]
+    bounds = ImageBounds(262144, 4194304)
+    assert item_key(s, None, None, None) == item_key(s, None)
+    assert item_key(s, None, None, bounds) != item_key(s, None)
+    items, gen = make_items(4), Recording()
+    with PassRateCache.in_dir(tmp_path) as cache:
+        run(items, gen, exact_reward(), cache=cache, image_bounds=ImageBounds())  # no bounds: the plain keys
+        run(items, gen, exact_reward(), cache=cache)  # a hit
+        run(items, gen, exact_reward(), cache=cache, image_bounds=bounds)  # a miss: other pixels
+        run(items, gen, exact_reward(), cache=cache, image_bounds=bounds)  # a hit
+    assert gen.bounds == [None, bounds]
