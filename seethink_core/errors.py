@@ -105,7 +105,7 @@ class SourceCache:
                 # Only a regular file of a curriculum's size: quoting a line must not read /dev/zero without
                 # end, block on a named pipe, or load a file the reader refused as too large.
                 info = Path(name).stat()
-                if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_QUOTED_FILE:
+                if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SOURCE_BYTES:
                     return None
                 text = Path(name).read_text(encoding="utf-8", errors="replace")
             except OSError:
@@ -119,7 +119,7 @@ class SourceCache:
 
 SOURCES = SourceCache()
 
-_MAX_QUOTED_FILE = 16 * 1024 * 1024  # the reader's own limit (seethink_core.compiler.source.MAX_FILE_BYTES)
+MAX_SOURCE_BYTES = 16 * 1024 * 1024  # the largest curriculum file read (seethink_core.compiler.source)
 
 _MAX_QUOTED = 160  # a 3 MB line must not flood the terminal
 

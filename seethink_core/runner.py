@@ -234,19 +234,14 @@ class Runner:
             if self._backends.has(phase, "dry_run"):
                 from seethink_core.rewarding import build_reward
 
-                reward = build_reward(phase.rewards, self.plugins.registry)
-                ctx = PhaseContext(
-                    plan=self.plan, run_dir=self.run_dir.root, phase_dir=phase_dir,
-                    checkpoint_dir=phase_dir / PARTIAL, data=stream, reward=reward, total_steps=total_steps,
-                    reference=self._reference(phase, init), log=lambda step, metrics: None,
-                    should_stop=lambda step, metrics: None, dump_rollouts=lambda step, rows: None,
-                    resume_dir=phase_dir / "resume")
-                try:
+                with build_reward(phase.rewards, self.plugins.registry) as reward:
+                    ctx = PhaseContext(
+                        plan=self.plan, run_dir=self.run_dir.root, phase_dir=phase_dir,
+                        checkpoint_dir=phase_dir / PARTIAL, data=stream, reward=reward, total_steps=total_steps,
+                        reference=self._reference(phase, init), log=lambda step, metrics: None,
+                        should_stop=lambda step, metrics: None, dump_rollouts=lambda step, rows: None,
+                        resume_dir=phase_dir / "resume")
                     result = self._backends.get(phase).run_phase(phase, init, ctx)
-                finally:
-                    close = getattr(reward, "close", None)
-                    if close:
-                        close()
             checkpoint = result.checkpoint.path if result else str(self.run_dir.checkpoint_dir(phase))
             would_be[phase.name] = checkpoint
             if hasattr(stream, "close"):

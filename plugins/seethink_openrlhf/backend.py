@@ -124,7 +124,8 @@ class OpenRLHFBackend:
         """The job's own validation set (``eval ... every N steps``): the phase's eval sets exported as
         ``eval.jsonl``, with what ``command.json`` records of it. A dry run without the data still names the
         file (and says why it is missing); a real run without it stops here."""
-        if eval_every_rollouts(phase) is None:
+        every = eval_every_rollouts(phase)
+        if every is None:
             return None, 0, {}
         from seethink_core.evaluation import eval_seed, load_eval_samples
         from seethink_core.plugins import get_plugins
@@ -141,7 +142,7 @@ class OpenRLHFBackend:
             return work / "eval.jsonl", 1, {"eval": {"prompts": 0, "data_missing": str(e)}}
         summary = export_eval(phase, samples, work)
         return summary.path, summary.max_images, {"eval": {"prompts": summary.prompts, "sha256": summary.sha256,
-                                                           "every_rollouts": eval_every_rollouts(phase)}}
+                                                           "every_rollouts": every}}
 
     def _token_counter(self, phase: Phase, init: Checkpoint) -> tuple[Callable[[dict[str, Any]], int] | None, str]:
         """What measures prompts for ``overlong_prompts: drop`` (None when the phase does not drop), and

@@ -132,7 +132,7 @@ def _validation_warnings(phase: Phase, plan: TrainingPlan, algo: RLOptions) -> l
         return []
     out = []
     per = steps_per_rollout(phase)
-    if spec.every_steps and spec.every_steps != every * per:
+    if spec.every_steps != every * per:  # every_steps is set: eval_every_rollouts gave a cadence
         out.append(_warn(f"{where}: OpenRLHF validates every {every} rollout batches ({every * per} steps), "
                          f"the nearest to every {spec.every_steps} steps",
                          hint=f"give a multiple of {per} steps (rollout_batch_size ÷ batch_size)"))

@@ -171,6 +171,42 @@ def export_row(phase: Phase, sample: Sample, images_dir: Path, index: int) -> tu
     return row, len(paths)
 
 
+class _RowsFile:
+    """A JSONL file of exported rows, written under a temporary name and moved into place by ``commit``,
+    with its row count, the most images one row carries and the sha256 of its bytes."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.tmp = path.with_suffix(".jsonl.tmp")
+        self.rows = self.max_images = 0
+        self._digest = hashlib.sha256()
+        self._file: Any = None
+
+    def __enter__(self) -> _RowsFile:
+        self._file = self.tmp.open("w", encoding="utf-8")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._file.close()
+
+    def write(self, row: dict[str, Any], n_images: int) -> None:
+        line = json.dumps(row, ensure_ascii=False) + "\n"
+        self._file.write(line)
+        self._digest.update(line.encode("utf-8"))
+        self.rows += 1
+        self.max_images = max(self.max_images, n_images)
+
+    def commit(self) -> None:
+        self.tmp.replace(self.path)
+
+    def discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+
 def export_eval(phase: Phase, samples: Sequence[Sample], out_dir: Path) -> ExportSummary:
     """The phase's eval sets as OpenRLHF JSONL (``out_dir/eval.jsonl``, images under ``eval_images/``),
     for the job's own validation (``--eval.dataset``): each row as evaluation renders it, with the eval
@@ -181,19 +217,11 @@ def export_eval(phase: Phase, samples: Sequence[Sample], out_dir: Path) -> Expor
     shown = dataclasses.replace(phase, prompt=spec.prompt if spec.prompt is not None else phase.prompt,
                                 system=spec.system)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "eval.jsonl"
-    tmp = path.with_suffix(".jsonl.tmp")
-    digest = hashlib.sha256()
-    max_images = 0
-    with tmp.open("w", encoding="utf-8") as f:
+    with _RowsFile(out_dir / "eval.jsonl") as out:
         for i, sample in enumerate(samples):
-            row, n_images = export_row(shown, sample, out_dir / "eval_images", i)
-            line = json.dumps(row, ensure_ascii=False) + "\n"
-            f.write(line)
-            digest.update(line.encode("utf-8"))
-            max_images = max(max_images, n_images)
-    tmp.replace(path)
-    return ExportSummary(path, len(samples), max_images, digest.hexdigest())
+            out.write(*export_row(shown, sample, out_dir / "eval_images", i))
+    out.commit()
+    return ExportSummary(out.path, out.rows, out.max_images, out.sha256)
 
 
 def export_phase(phase: Phase, stream: SampleStream, *, n_prompts: int, out_dir: Path,
@@ -212,10 +240,7 @@ def export_phase(phase: Phase, stream: SampleStream, *, n_prompts: int, out_dir:
     measuring = count_tokens is not None and getattr(algo, "overlong_prompts", "truncate") == "drop" and limit > 0
     images_dir = out_dir / "images"
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "prompts.jsonl"
-    tmp = path.with_suffix(".jsonl.tmp")
-    digest = hashlib.sha256()
-    written = max_images = dropped = 0
+    dropped = 0
     drawn = 0  # samples exported so far, dropped ones included: names image files uniquely
 
     def fitting_rows(want: int, step: int) -> list[tuple[dict[str, Any], int]]:
@@ -241,27 +266,23 @@ def export_phase(phase: Phase, stream: SampleStream, *, n_prompts: int, out_dir:
         dropped += fill.dropped
         return fill.items
 
-    with tmp.open("w", encoding="utf-8") as f:
+    with _RowsFile(out_dir / "prompts.jsonl") as out:
         for step in range(math.ceil(n_prompts / batch)):
-            want = min(batch, n_prompts - written)
+            want = min(batch, n_prompts - out.rows)
             if measuring:
                 rows = fitting_rows(want, step)
             else:
                 samples = stream.next_batch(want, step)
-                rows = [export_row(phase, sample, images_dir, written + i) for i, sample in enumerate(samples[:want])]
+                rows = [export_row(phase, sample, images_dir, out.rows + i) for i, sample in enumerate(samples[:want])]
             if not rows:
                 break
             for row, n_images in rows:
-                line = json.dumps(row, ensure_ascii=False) + "\n"
-                f.write(line)
-                digest.update(line.encode())
-                written += 1
-                max_images = max(max_images, n_images)
-    if written == 0:
-        tmp.unlink(missing_ok=True)
+                out.write(row, n_images)
+    if out.rows == 0:
+        out.discard()
         raise DataError(f"phase '{phase.name}': its data stream gave no samples to export")
-    tmp.replace(path)
-    return ExportSummary(path, written, max_images, digest.hexdigest(), dropped, measuring)
+    out.commit()
+    return ExportSummary(out.path, out.rows, out.max_images, out.sha256, dropped, measuring)
 
 
 def _remove_written(paths: list[str], images_dir: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from seethink_core.errors import DslError, SourcePos
+from seethink_core.errors import MAX_SOURCE_BYTES, DslError, SourcePos
 
-MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_FILE_BYTES = MAX_SOURCE_BYTES
 
 
 def _pos_of_offset(data: bytes, offset: int, file: str) -> SourcePos:

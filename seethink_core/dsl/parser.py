@@ -69,7 +69,7 @@ def get_parser() -> Any:
 
 _current_file: list[str] = ["<text>"]
 _current_text: list[str] = [""]
-_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")  # of a NAME
 
 
 @contextlib.contextmanager
@@ -96,9 +96,9 @@ def _whole_keyword(tok: Any) -> Any:
     lexer would read ``seed3`` as ``seed`` ``3`` and ``stagewarmup`` as ``stage`` ``warmup``."""
     text = _current_text[-1]
     end = tok.end_pos
-    if end is not None and end < len(text) and text[end] in _WORD_CHARS:
+    if end is not None and end < len(text) and text[end] in WORD_CHARS:
         stop = end
-        while stop < len(text) and text[stop] in _WORD_CHARS and stop - tok.start_pos < 200:
+        while stop < len(text) and text[stop] in WORD_CHARS and stop - tok.start_pos < 200:
             stop += 1
         word, rest = text[tok.start_pos:stop], text[end:stop]
         pos = SourcePos(_current_file[-1], tok.line, tok.column, tok.column + len(word))

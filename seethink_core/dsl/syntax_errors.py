@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from seethink_core.dsl.parser import WORD_CHARS
 from seethink_core.errors import DslError, SourcePos, did_you_mean
 
 SETTING_KEYWORDS = (
@@ -176,9 +177,6 @@ def _innermost_open(text: str, offset: int) -> tuple[SourcePos, str] | None:
     return (_offset_pos(text, stack[-1], "?"), owner) if owner else None
 
 
-_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
-
-
 def _previous_word(text: str, offset: int) -> str | None:
     """The name (or one of ``: = , (``) that ends right before ``offset``, whitespace skipped.
 
@@ -194,7 +192,7 @@ def _previous_word(text: str, offset: int) -> str | None:
     if text[i - 1] in ":=,(":
         return text[i - 1]
     j = i
-    while j > 0 and text[j - 1] in _WORD_CHARS:
+    while j > 0 and text[j - 1] in WORD_CHARS:
         j -= 1
     word = text[j:i].lstrip("0123456789")  # a name starts with a letter or '_'
     return word or None

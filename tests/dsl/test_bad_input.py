@@ -150,7 +150,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(fakes, tmp_path, mon
     # Quoting a line of a file too large for a curriculum does not load it either.
     from seethink_core.errors import SourceCache
 
-    monkeypatch.setattr("seethink_core.errors._MAX_QUOTED_FILE", 1024)
+    monkeypatch.setattr("seethink_core.errors.MAX_SOURCE_BYTES", 1024)
     assert SourceCache().line(str(path), 1) is None
     assert SourceCache().line("/dev/zero", 1) is None
 
