@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from seethink_core.compiler.build import DEFAULT_BACKEND, compile_unit
+from seethink_core.compiler.build import DEFAULT_BACKEND, ChainCache, compile_unit
 from seethink_core.compiler.loader import Loader, Unit
 from seethink_core.errors import Diagnostic, DslError, SeethinkError
 from seethink_core.plan import TrainingPlan
@@ -85,10 +85,12 @@ def check_unit(unit: Unit, registry: Registry, *, backend: str | None = None) ->
                 result.diagnostics.append(d)
 
     add(unit.diags.items)
+    chains = ChainCache()  # every curriculum's extends layers built once, not once per descendant
     for name in unit.curricula:
         warnings: list[Diagnostic] = []
         try:
-            plan = compile_unit(unit, registry, curriculum=name, backend=backend, warnings=warnings)
+            plan = compile_unit(unit, registry, curriculum=name, backend=backend, warnings=warnings,
+                                cache=chains)
         except DslError as e:
             add(e.diagnostics)
         else:

@@ -62,6 +62,11 @@ class Block:
     eval_settings: dict[str, ast.Arg] = field(default_factory=dict)
     difficulty: dict[str, object] = field(default_factory=dict)  # "source" | "order" | "range" -> node
     lists: dict[str, list[ast.Setting]] = field(default_factory=dict)
+    # True when this block is itself a fold whose algorithm switched method on the way: a layer below
+    # it must then not merge options into it. With this flag ``layer`` is associative (``--set``'s
+    # ``algorithm_extra`` aside, which only the last layer carries), so an ``extends`` chain can be
+    # folded once per curriculum and reused by its children instead of re-folded by each.
+    algorithm_reset: bool = False
 
     def copy(self) -> "Block":
         return replace(self, single=dict(self.single), algorithm_extra=dict(self.algorithm_extra),
@@ -199,7 +204,8 @@ def layer(base: Block, top: Block) -> Block:
         out.single.pop("eval_every", None)  # new eval lines bring their own cadence
     out.single.update(top.single)
     if top.algorithm is not None:
-        if base.algorithm is not None and base.algorithm.method.value == top.algorithm.method.value:
+        same = base.algorithm is not None and base.algorithm.method.value == top.algorithm.method.value
+        if same and not top.algorithm_reset:
             out.algorithm = AlgoLayer(top.algorithm.method, top.algorithm.pos,
                                       {**base.algorithm.options, **top.algorithm.options})
             for key in top.algorithm.options:  # a more specific layer beats an earlier --set
@@ -207,6 +213,7 @@ def layer(base: Block, top: Block) -> Block:
         else:
             out.algorithm = top.algorithm
             out.algorithm_extra = {}
+            out.algorithm_reset = top.algorithm_reset or base.algorithm is not None
     out.algorithm_extra.update(top.algorithm_extra)
     out.handoff.update(top.handoff)
     out.eval_settings.update(top.eval_settings)

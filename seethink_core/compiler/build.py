@@ -2,7 +2,8 @@
 
 The steps, in order (docs/dsl.md has the rules table):
 
-1. the ``extends`` chain, root first; each curriculum's settings become a layer;
+1. the ``extends`` chain, root first; each curriculum's settings become a layer, folded once per
+   curriculum on its parent's fold (``chain_layers``; ``layer`` is associative);
 2. stages in order of first appearance (a child's new stages append), ``stages a, b`` selects and
    reorders, a child's ``stage X`` layers over the parent's;
 3. ``--set`` overrides, one more layer;
@@ -21,7 +22,7 @@ from typing import Any, Mapping
 from seethink_core import plan as P
 from seethink_core.compiler import merge as merging
 from seethink_core.compiler.bind import as_dict, bind_args, check_options
-from seethink_core.compiler.blocks import Block, build_block, fold
+from seethink_core.compiler.blocks import Block, build_block, layer
 from seethink_core.compiler.diagnostics import Diags, suggest
 from seethink_core.compiler.loader import Unit
 from seethink_core.compiler.overrides import parse_overrides
@@ -36,12 +37,18 @@ DEFAULT_BACKEND = "local"
 
 @dataclass
 class Layers:
-    """A curriculum with its ``extends`` chain flattened into layers."""
+    """A curriculum with its ``extends`` chain folded: the curriculum settings of the whole chain as one
+    block, and each stage's layers (over the chain, root first) as one block.
+
+    ``layer`` is associative (see ``Block.algorithm_reset``), so a stage's layers can be folded
+    before they are put over the curriculum block; a child's ``Layers`` is its parent's plus its own
+    body, and ``seethink check`` builds each curriculum's once however long the chain.
+    """
 
     name: str
     pos: SourcePos
-    curriculum: list[Block] = field(default_factory=list)
-    stages: dict[str, list[Block]] = field(default_factory=dict)  # in order of first appearance
+    curriculum: Block | None = None
+    stages: dict[str, Block] = field(default_factory=dict)  # in order of first appearance
     stage_pos: dict[str, SourcePos] = field(default_factory=dict)
     order: ast.StageOrder | None = None
     merges: dict[str, tuple[ast.Merge, Block]] = field(default_factory=dict)
@@ -49,6 +56,22 @@ class Layers:
     backend_stmt: ast.Backend | None = None
     # A stage's or merge's own backend (the top layer's wins); phases without one use backend_stmt.
     own_backends: dict[str, ast.Backend] = field(default_factory=dict)
+    # What building the chain's bodies reported (duplicate stages, bad settings), replayed on reuse.
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def child(self, curr: ast.Curriculum) -> Layers:
+        """A copy to put ``curr``'s body on (the blocks are shared: ``layer`` never changes its inputs)."""
+        return replace(self, name=curr.name.value, pos=curr.name.pos, stages=dict(self.stages),
+                       stage_pos=dict(self.stage_pos), merges=dict(self.merges), sources=dict(self.sources),
+                       own_backends=dict(self.own_backends))
+
+
+@dataclass
+class ChainCache:
+    """Each curriculum's ``Layers`` (or the error that breaks its chain), built once per loaded file."""
+
+    layers: dict[int, Layers] = field(default_factory=dict)
+    broken: dict[int, tuple[Diagnostic, ...]] = field(default_factory=dict)
 
 
 def find_curriculum(unit: Unit, name: str | None, diags: Diags) -> tuple[ast.Curriculum, Unit]:
@@ -99,52 +122,111 @@ def extends_chain(curr: ast.Curriculum, unit: Unit,
     return list(reversed(chain)), True
 
 
-def flatten(chain: list[tuple[ast.Curriculum, Unit]], diags: Diags) -> Layers:
-    top = chain[-1][0]
-    out = Layers(top.name.value, top.name.pos)
-    for curr, unit in chain:
-        for name, (definition, _) in unit.scope_sources.items():
-            out.sources[name] = definition  # a child's file wins over its parent's
-        owner = f"curriculum '{curr.name.value}'"
-        settings = [s for s in curr.body if isinstance(s, ast.Setting)]
-        block = build_block(owner, curr.pos, tuple(settings), diags)
-        if "backend" in block.single:
-            out.backend_stmt = block.single["backend"]  # type: ignore[assignment]
-        out.curriculum.append(block)
-        here: dict[str, SourcePos] = {}
-        merges_here: set[str] = set()
-        order_here: ast.StageOrder | None = None
-        for stmt in curr.body:
-            if isinstance(stmt, ast.Stage):
-                name = stmt.name.value
-                if name in here:
-                    diags.error(f"stage '{name}' is defined twice in {owner}", stmt.name.pos,
-                                hint=f"the first is at {here[name].file}:{here[name].line}; "
-                                     f"stage names are unique within a curriculum")
-                    continue
-                here[name] = stmt.name.pos
-                sblock = build_block(f"stage '{name}'", stmt.pos, stmt.body, diags)
-                _own_backend(sblock, name, out)
-                out.stages.setdefault(name, []).append(sblock)
-                out.stage_pos.setdefault(name, stmt.name.pos)
-            elif isinstance(stmt, ast.Merge):
-                name = stmt.name.value
-                if name in merges_here:
-                    diags.error(f"merge '{name}' is defined twice in {owner}", stmt.name.pos)
-                    continue
-                merges_here.add(name)
-                mblock = build_block(f"merge '{name}'", stmt.pos, stmt.body, diags)
-                _own_backend(mblock, name, out)
-                out.merges[name] = (stmt, mblock)
-            elif isinstance(stmt, ast.StageOrder):
-                if order_here is not None:
-                    diags.error(f"{owner} lists its stages twice", stmt.pos,
-                                hint=f"first at {order_here.pos.file}:{order_here.pos.line}")
-                    continue
-                order_here = stmt
-                out.order = stmt
-            elif isinstance(stmt, ast.SourceDef):
-                out.sources[stmt.name.value] = stmt
+def chain_layers(curr: ast.Curriculum, unit: Unit, diags: Diags, cache: ChainCache | None = None) -> Layers | None:
+    """``curr``'s ``Layers``, built on its parent's (taken from ``cache`` when there); ``None`` when
+    its chain is broken (an unknown parent or a cycle), with the errors added to ``diags``.
+
+    Each curriculum's body is built once per cache, so checking every curriculum of a file whose
+    ``extends`` chain is N deep costs N bodies, not N²/2.
+    """
+    cache = cache if cache is not None else ChainCache()
+    path: list[tuple[ast.Curriculum, Unit]] = []  # curr and its ancestors not built yet, child first
+    on_path: dict[int, int] = {}
+    node: tuple[ast.Curriculum, Unit] | None = (curr, unit)
+    while node is not None and id(node[0]) not in cache.layers:
+        if id(node[0]) in cache.broken:
+            _mark_broken(path, cache.broken[id(node[0])], len(path), cache)
+            break
+        if id(node[0]) in on_path:
+            _mark_broken(path, _chain_error(curr, unit), on_path[id(node[0])], cache)
+            break
+        on_path[id(node[0])] = len(path)
+        path.append(node)
+        c, u = node
+        if c.extends is None:
+            node = None
+        elif (node := u.scope_curricula.get(c.extends.value)) is None:
+            _mark_broken(path, _chain_error(curr, unit), len(path), cache)
+            break
+    if id(curr) in cache.broken:
+        diags.extend(cache.broken[id(curr)])
+        return None
+    base = cache.layers[id(node[0])] if node is not None else None
+    for c, u in reversed(path):
+        base = add_body(base, c, u)
+        cache.layers[id(c)] = base
+    found = cache.layers[id(curr)]
+    diags.extend(found.diagnostics)
+    return found
+
+
+def _chain_error(curr: ast.Curriculum, unit: Unit) -> tuple[Diagnostic, ...]:
+    """The one error of a broken chain (``extends_chain`` words it the same for every member)."""
+    err = Diags()
+    extends_chain(curr, unit, err)
+    return tuple(err.items)
+
+
+def _mark_broken(path: list[tuple[ast.Curriculum, Unit]], error: tuple[Diagnostic, ...], loop_start: int,
+                 cache: ChainCache) -> None:
+    """Every curriculum on ``path`` (child first) is broken: its errors are ``error`` and those of the
+    bodies on its chain. ``loop_start``: where a cycle begins on the path (``len(path)`` if none); a
+    member of a cycle has the whole cycle for ancestors."""
+    bodies = [add_body(None, c, u).diagnostics for c, u in path]
+    cycle = tuple(d for b in bodies[loop_start:] for d in b)
+    above: tuple[Diagnostic, ...] = ()
+    for i in range(len(path) - 1, -1, -1):
+        above = bodies[i] + above
+        cache.broken[id(path[i][0])] = error + (cycle if i >= loop_start else above)
+
+
+def add_body(base: Layers | None, curr: ast.Curriculum, unit: Unit) -> Layers:
+    """``curr``'s body over ``base`` (its parent's layers; ``None`` at the root of the chain)."""
+    diags = Diags()
+    out = Layers(curr.name.value, curr.name.pos) if base is None else base.child(curr)
+    for name, (definition, _) in unit.scope_sources.items():
+        out.sources[name] = definition  # a child's file wins over its parent's
+    owner = f"curriculum '{curr.name.value}'"
+    settings = [s for s in curr.body if isinstance(s, ast.Setting)]
+    block = build_block(owner, curr.pos, tuple(settings), diags)
+    if "backend" in block.single:
+        out.backend_stmt = block.single["backend"]  # type: ignore[assignment]
+    out.curriculum = block if out.curriculum is None else layer(out.curriculum, block)
+    here: dict[str, SourcePos] = {}
+    merges_here: set[str] = set()
+    order_here: ast.StageOrder | None = None
+    for stmt in curr.body:
+        if isinstance(stmt, ast.Stage):
+            name = stmt.name.value
+            if name in here:
+                diags.error(f"stage '{name}' is defined twice in {owner}", stmt.name.pos,
+                            hint=f"the first is at {here[name].file}:{here[name].line}; "
+                                 f"stage names are unique within a curriculum")
+                continue
+            here[name] = stmt.name.pos
+            sblock = build_block(f"stage '{name}'", stmt.pos, stmt.body, diags)
+            _own_backend(sblock, name, out)
+            out.stages[name] = layer(out.stages[name], sblock) if name in out.stages else sblock
+            out.stage_pos.setdefault(name, stmt.name.pos)
+        elif isinstance(stmt, ast.Merge):
+            name = stmt.name.value
+            if name in merges_here:
+                diags.error(f"merge '{name}' is defined twice in {owner}", stmt.name.pos)
+                continue
+            merges_here.add(name)
+            mblock = build_block(f"merge '{name}'", stmt.pos, stmt.body, diags)
+            _own_backend(mblock, name, out)
+            out.merges[name] = (stmt, mblock)
+        elif isinstance(stmt, ast.StageOrder):
+            if order_here is not None:
+                diags.error(f"{owner} lists its stages twice", stmt.pos,
+                            hint=f"first at {order_here.pos.file}:{order_here.pos.line}")
+                continue
+            order_here = stmt
+            out.order = stmt
+        elif isinstance(stmt, ast.SourceDef):
+            out.sources[stmt.name.value] = stmt
+    out.diagnostics = out.diagnostics + tuple(diags.items) if diags.items else out.diagnostics
     return out
 
 
@@ -173,36 +255,36 @@ def stage_order(layers: Layers, diags: Diags) -> list[str]:
 
 def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = None, backend: str | None = None,
                  overrides: Mapping[str, Any] | None = None,
-                 warnings: list[Diagnostic] | None = None) -> P.TrainingPlan:
+                 warnings: list[Diagnostic] | None = None, cache: ChainCache | None = None) -> P.TrainingPlan:
     """Compile one curriculum of a loaded file (the first one when ``curriculum`` is None).
+
+    ``cache``: the ``extends`` layers already built for this unit (``check_unit`` compiles every
+    curriculum of a file with one).
 
     ``warnings``: when given, the warnings of a plan that compiles are appended to it (what the
     backend cannot honour but can run anyway); with errors they come inside the ``DslError``.
     """
     diags = Diags()
     diags.extend(unit.diags.items)
-    chain, whole = extends_chain(*find_curriculum(unit, curriculum, diags), diags)
-    layers = flatten(chain, diags)
-    if not whole:  # what the missing parent would define is unknown: stop before follow-on errors
+    layers = chain_layers(*find_curriculum(unit, curriculum, diags), diags, cache)
+    if layers is None:  # what the missing parent would define is unknown: stop before follow-on errors
         diags.raise_if_any()
+    assert layers is not None and layers.curriculum is not None
 
     ov = parse_overrides(overrides or {}, diags)
-    layers.curriculum.append(ov.curriculum)
-    for name, (pos, block) in ov.stages.items():
+    for name, (pos, _) in ov.stages.items():
         if name not in layers.stages:
             diags.error(f"--set names an unknown stage '{name}'", pos,
                         hint=suggest(name, layers.stages) or f"stages: {', '.join(layers.stages)}")
-        else:
-            layers.stages[name].append(block)
 
-    curr_block = fold(layers.curriculum)
+    curr_block = layer(layers.curriculum, ov.curriculum)
     order = stage_order(layers, diags)
     if not layers.stages:
         diags.error(f"curriculum '{layers.name}' has no stages", layers.pos,
                     hint="add one: stage NAME { data ...  steps N }")
 
     resolver = Resolver(registry, diags, layers.sources)
-    specs = {name: resolver.stage(name, layers.stage_pos[name], fold([curr_block] + layers.stages[name]))
+    specs = {name: resolver.stage(name, layers.stage_pos[name], stage_block(curr_block, layers, ov, name))
              for name in order}
     units = merging.apply_merges(layers, order, specs, curr_block, resolver, diags)
     phase_specs = expand_levels(units, diags)
@@ -240,6 +322,14 @@ def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = Non
     if warnings is not None:
         warnings.extend(d for d in diags.items if d.severity == "warning")
     return plan
+
+
+def stage_block(curr_block: Block, layers: Layers, ov: Any, name: str) -> Block:
+    """A stage's settings: its layers over the curriculum's, then its ``--set`` (layered last, since only
+    ``--set`` carries method-independent ``algorithm.KEY`` options)."""
+    block = layer(curr_block, layers.stages[name])
+    override = ov.stages.get(name)
+    return layer(block, override[1]) if override is not None else block
 
 
 def expand_levels(specs: list[StageSpec], diags: Diags) -> list[StageSpec]:
