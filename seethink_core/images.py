@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from seethink_core.errors import DataError
+
 
 @dataclass(frozen=True)
 class ImageBounds:
@@ -63,7 +65,11 @@ def bounded_size(width: int, height: int, min_pixels: int = 0, max_pixels: int =
 def bound_image(image: Any, bounds: ImageBounds) -> Any:
     """``image`` (a PIL image) resized to ``bounds`` and converted to RGB; the same object when neither
     is needed. Resizing comes before the RGB conversion, as in EasyR1 (PIL picks its filter by mode)."""
-    image.load()  # as EasyR1 does: a lazily opened file is read (and its handle closed) now
+    try:
+        image.load()  # as EasyR1 does: a lazily opened file is read (and its handle closed) now
+    except Exception as e:  # a file cut short after the read-time check: a message, not a PIL traceback
+        name = getattr(image, "filename", "") or "an image"
+        raise DataError(f"{name} does not decode: {e or type(e).__name__}") from None
     size = bounds.size(image.width, image.height)
     if size != (image.width, image.height):
         image = image.resize(size)

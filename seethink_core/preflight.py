@@ -3,20 +3,39 @@
 For every phase: materialise a few samples of each source (fields present, images decode), show
 one sample per source, and check that every reward gives the gold answer its maximum and a wrong
 answer less. Every problem is one line; nothing trains.
+
+A source that can ``scan()`` (the record sources of ``seethink_data``) gives every record with
+its place (``FILE:LINE`` or ``FILE row N``) and either its sample or why it is bad, whatever its
+``on_error`` says, so a check reports every bad record of the records it reads (``per_source``
+of them, or all) instead of stopping at the first. A bad record is a problem when the source
+stops on bad records; with ``on_error: "skip"`` it is listed as skipped and is a problem only
+when no record of the source is good. Each source lists at most ``MAX_LISTED`` problems and
+counts the rest.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from seethink_core.errors import SeethinkError
 from seethink_core.plan import Phase, TrainingPlan
 from seethink_core.plugins import Plugins
 from seethink_core.sample import Sample
+
+MAX_LISTED = 20  # problems (and skipped records) listed per source; the rest are counted
+
+
+class ScanProgress(Protocol):
+    """What a long check reports its progress to (the CLI's rich progress bar)."""
+
+    def start(self, what: str, total: int | None) -> None: ...
+
+    def advance(self) -> None: ...
 
 
 @dataclass
@@ -25,8 +44,31 @@ class SourceReport:
     source: str
     checked: int = 0
     example: Sample | None = None
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the first MAX_LISTED
     unreachable: str | None = None
+    more_problems: int = 0  # problems found beyond the listed ones
+    skipped: list[str] = field(default_factory=list)  # bad records an on_error: "skip" source skips
+    more_skipped: int = 0
+
+    def problem(self, text: str) -> None:
+        if len(self.problems) < MAX_LISTED:
+            self.problems.append(text)
+        else:
+            self.more_problems += 1
+
+    def skip(self, text: str) -> None:
+        if len(self.skipped) < MAX_LISTED:
+            self.skipped.append(text)
+        else:
+            self.more_skipped += 1
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems) + self.more_problems + (1 if self.unreachable else 0)
+
+    @property
+    def skipped_count(self) -> int:
+        return len(self.skipped) + self.more_skipped
 
 
 @dataclass
@@ -37,16 +79,25 @@ class PhaseReport:
 
     @property
     def problems(self) -> list[str]:
-        out = [f"phase {self.phase.name}: source {s.source}: {p}" for s in self.sources for p in s.problems]
+        out = []
+        for s in self.sources:
+            out += [f"phase {self.phase.name}: source {s.source}: {p}" for p in s.problems]
+            if s.more_problems:
+                out.append(f"phase {self.phase.name}: source {s.source}: … and {s.more_problems} more")
         out += [f"phase {self.phase.name}: source {s.source}: could not be reached: {s.unreachable}"
                 for s in self.sources if s.unreachable]
         out += [f"phase {self.phase.name}: {p}" for p in self.reward_problems]
         return out
 
+    @property
+    def problem_count(self) -> int:
+        """Every problem found, the ones past a source's listing limit included."""
+        return sum(s.problem_count for s in self.sources) + len(self.reward_problems)
+
 
 def check_image(image: Any) -> str | None:
     """None if the image decodes, else why not."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         if isinstance(image, Image.Image):
@@ -62,8 +113,10 @@ def check_image(image: Any) -> str | None:
                 im.load()
         else:
             return f"an image of unsupported type {type(image).__name__}"
-    except (OSError, UnidentifiedImageError, ValueError) as e:
-        return f"an image does not decode ({e})"
+    except FileNotFoundError:
+        return f"image file not found: {image}"
+    except Exception as e:  # a damaged file makes PIL raise many types (struct.error, SyntaxError, ...)
+        return f"an image does not decode ({e or type(e).__name__})"
     return None
 
 
@@ -83,7 +136,56 @@ def check_sample(sample: Sample, needs: set[str]) -> list[str]:
     return problems
 
 
-def preflight(plan: TrainingPlan, plugins: Plugins, *, per_source: int = 4) -> list[PhaseReport]:
+def _records(source: Any) -> Iterator[tuple[str | None, Any]]:
+    """``(where, sample or why it is bad)`` for every record; a source without ``scan()`` gives its
+    samples with no place (it stops at its first bad record itself, or skips and counts it)."""
+    scan = getattr(source, "scan", None)
+    if callable(scan):
+        yield from scan()
+    else:
+        yield from ((None, sample) for sample in source)
+
+
+def _total(source: Any, per_source: int | None) -> int | None:
+    count = getattr(source, "records", None) or getattr(source, "size", None)
+    total = count() if callable(count) else None
+    return per_source if total is None else total if per_source is None else min(total, per_source)
+
+
+def check_source(rep: SourceReport, source: Any, needs: set[str], per_source: int | None,
+                 progress: ScanProgress | None = None) -> None:
+    """Check ``per_source`` records of ``source`` (None: all of them) into ``rep``."""
+    skipping = getattr(source, "on_error", "stop") == "skip"
+    scans = callable(getattr(source, "scan", None))
+    records = itertools.islice(_records(source), per_source)  # islice(..., None): all of them
+    if progress is not None:
+        progress.start(f"{rep.phase}: {rep.source}", _total(source, per_source))
+    good = 0
+    for where, result in records:
+        rep.checked += 1
+        if progress is not None:
+            progress.advance()
+        at = f"{where}: " if where else ""
+        if not isinstance(result, Sample):  # a bad record, with the reason the source gave
+            (rep.skip if skipping else rep.problem)(f"{at}{result}")
+            continue
+        good += 1
+        rep.example = rep.example or result
+        for p in check_sample(result, needs):
+            rep.problem(f"{at}{p}")
+    if not scans:  # what a source without scan() skipped (on_error: "skip") is worth seeing before a run
+        for p in getattr(source, "problems", [])[:MAX_LISTED]:
+            rep.skip(p)
+    if rep.checked == 0:
+        rep.problem("yields no samples")
+    elif good == 0:
+        rep.problem(f"yields no samples: {'every' if per_source is None else 'each'} record checked "
+                    f"({rep.checked}) is bad")
+
+
+def preflight(plan: TrainingPlan, plugins: Plugins, *, per_source: int | None = 4,
+              progress: ScanProgress | None = None) -> list[PhaseReport]:
+    """Check every phase; ``per_source``: records read per source (None: every record)."""
     from seethink_core.rewarding import build_reward, check_reward_maximum
     from seethink_core.stream import open_source
 
@@ -101,20 +203,13 @@ def preflight(plan: TrainingPlan, plugins: Plugins, *, per_source: int = 4) -> l
             try:
                 # Seeded as the runner's stream seeds source k, so the samples shown are the ones trained on.
                 source = open_source(ref, registry, seed=phase.seed + k)
-                for sample in itertools.islice(iter(source), per_source):
-                    rep.checked += 1
-                    rep.example = rep.example or sample
-                    rep.problems += check_sample(sample, needs)
-                # Records a source skipped (on_error: "skip") are problems worth seeing before a run.
-                rep.problems += [f"skipped: {p}" for p in getattr(source, "problems", [])[:per_source]]
-                if rep.checked == 0:
-                    rep.problems.append("yields no samples")
+                check_source(rep, source, needs, per_source, progress)
             except SeethinkError as e:
                 spec = registry.find("data_source", ref.source)
                 if spec is not None and spec.needs_network:
                     rep.unreachable = e.diagnostics[0].message
                 else:
-                    rep.problems.append(e.diagnostics[0].message)
+                    rep.problem(e.diagnostics[0].message)
         report = PhaseReport(phase, sources)
         reports.append(report)
         examples = [s.example for s in sources if s.example is not None and s.example.answer is not None]

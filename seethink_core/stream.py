@@ -27,6 +27,11 @@ and serves batches. The rules, in the order they apply:
    sample is left in it, and samples never admitted during it are dropped from it. The
    easiest difficulty present is always admitted, so a batch can always be filled.
 
+Bad records: a source that skips them (``on_error: "skip"``) reports, after the pass that
+reads it into the catalogue, ``skipped`` / ``skip_reasons`` / ``problems``; ``build_stream``
+prints one warning line per such source (counts by reason and the first bad record's place)
+and ``Stream.skipped_records()`` gives the counts, so no record is dropped unsaid.
+
 Batches cross epoch boundaries when needed. Position, epoch and the set of samples taken
 out of order are the whole state: every order is a pure function of (seed, epoch), so
 ``state_dict`` is small, JSON-able and resumes exactly.
@@ -38,6 +43,7 @@ import dataclasses
 import io
 import math
 import random
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,11 +70,28 @@ def open_source(ref: DataRef, registry: Registry, *, seed: int) -> Any:
                         f"({', '.join(sorted(ref.mapping))})")
     factory = spec.load()
     try:
-        return factory(options, seed=seed, mapping=dict(ref.mapping))
+        source = factory(options, seed=seed, mapping=dict(ref.mapping))
     except SeethinkError:
         raise
     except Exception as e:  # a plugin's bug must still name the source
         raise DataError(f"{what} failed to open: {type(e).__name__}: {e}") from None
+    if hasattr(source, "label"):
+        # A source's messages name it as the curriculum does (`source geo = jsonl(...)` is "geo"),
+        # which its factory cannot know: the factory contract passes options, not the definition.
+        source.label = ref.label
+    return source
+
+
+def skip_note(label: str, source: Any) -> str | None:
+    """One warning line for a source that skipped bad records in its latest pass, else None."""
+    skipped = int(getattr(source, "skipped", 0) or 0)
+    if not skipped:
+        return None
+    reasons = dict(getattr(source, "skip_reasons", {}) or {})
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    problems = list(getattr(source, "problems", []) or [])
+    first = f"; the first: {problems[0].removeprefix(label + ': ')}" if problems else ""
+    return f"warning: data source {label}: skipped {skipped} bad record(s)" + (f" ({counts})" if counts else "") + first
 
 
 class _Catalogue:
@@ -110,6 +133,12 @@ class _Catalogue:
         if self.items is not None:
             return self.items[i]
         return self._stamp(self.source.get(i))
+
+    def skipped(self) -> dict[str, int]:
+        """Bad records the source skipped while it was read, by reason (empty when none)."""
+        reasons = dict(getattr(self.source, "skip_reasons", {}) or {})
+        n = int(getattr(self.source, "skipped", 0) or 0)
+        return reasons or ({"bad record": n} if n else {})
 
 
 def admitted_share(pacing: Pacing | None, step: int, total_steps: int | None) -> float:
@@ -190,6 +219,15 @@ class Stream:
 
     # -- the protocol ---------------------------------------------------------------------------
 
+    def skipped_records(self) -> dict[str, dict[str, int]]:
+        """Bad records skipped per source (as the curriculum names it) and reason; {} when none."""
+        out: dict[str, dict[str, int]] = {}
+        for c in self.catalogues:
+            for kind, n in c.skipped().items():
+                counts = out.setdefault(c.ref.label, {})
+                counts[kind] = counts.get(kind, 0) + n
+        return out
+
     def set_total_steps(self, n: int) -> None:
         """The phase's length in steps; pacing needs it (without it everything is admitted)."""
         self.total_steps = n
@@ -212,7 +250,7 @@ class Stream:
                     self._new_epoch(self._cursor.epoch + 1)
                 continue
             s, i = self._order[place]
-            out.append(self._serve(self.catalogues[s].get(i)))
+            out.append(self._serve(self.catalogues[s].get(i), self.catalogues[s].ref.label))
         return out
 
     def state_dict(self) -> dict[str, Any]:
@@ -319,21 +357,27 @@ class Stream:
                 return place
         return None
 
-    def _serve(self, sample: Sample) -> Sample:
+    def _serve(self, sample: Sample, label: str) -> Sample:
         if not self.decode_images or not any(isinstance(im, (bytes, bytearray, dict)) for im in sample.images):
             return sample
-        return dataclasses.replace(sample, images=[_decode(im) for im in sample.images])
+        return dataclasses.replace(sample, images=[_decode(im, sample, label) for im in sample.images])
 
 
-def _decode(image: Any) -> Any:
+def _decode(image: Any, sample: Sample, label: str) -> Any:
     """Encoded image bytes become a PIL image for the model; paths, URLs and PIL pass through."""
     if isinstance(image, dict):
         image = image.get("bytes") or image.get("path")
     if isinstance(image, (bytes, bytearray)):
         from PIL import Image
 
-        im = Image.open(io.BytesIO(bytes(image)))
-        im.load()
+        try:
+            im = Image.open(io.BytesIO(bytes(image)))
+            im.load()
+        except Exception as e:  # a source that did not check its bytes: name the sample, not a PIL frame
+            # The read-time check (PIL's verify) reads structure and checksums, not the pixels: data that
+            # checks out but does not decompress is found only here.
+            raise DataError(f"data source {label}: sample {sample.id!r}: image bytes do not decode: "
+                            f"{e or type(e).__name__}") from None
         return im
     return image
 
@@ -370,6 +414,10 @@ def build_stream(phase: Phase, registry: Registry, *, seed: int, batch_hint: int
         raise DataError(f"phase '{phase.name}' has no data")
     catalogues = [_Catalogue(ref, open_source(ref, registry, seed=seed + k), difficulties)
                   for k, ref in enumerate(phase.data)]
+    for c in catalogues:
+        note = skip_note(c.ref.label, c.source)
+        if note:  # stderr: a live progress bar on stdout keeps it above the bar
+            print(f"phase {phase.name}: {note}", file=sys.stderr, flush=True)
     algo = phase.algorithm
     multiple = getattr(algo, "rollout_batch_size", 1) if getattr(algo, "drop_last", False) else 1
     return Stream(catalogues, phase.difficulty, seed, mixture=phase.mixture, epoch_multiple=multiple)

@@ -11,11 +11,11 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 from seethink_core.errors import DataError
 from seethink_data.options import HubOptions
+from seethink_data.readers import Item
 from seethink_data.records import RecordMapper, RecordSource
 
 PROBE_TIMEOUT_S = 3.0
@@ -45,6 +45,7 @@ class HubReader:
 
     def __init__(self, source: str, dataset: str, split: str, config: str | None = None,
                  revision: str | None = None):
+        self.where = f"{dataset} (split '{split}')"  # a record's location in messages: "... row N"
         reason = offline_reason()
         if reason is not None and not Path(dataset).exists():
             raise DataError(
@@ -62,17 +63,20 @@ class HubReader:
             raise DataError(f"{source}: loading '{dataset}' (split '{split}') failed: {type(e).__name__}: {e}",
                             hint="check the id and split, or use a local copy with `parquet`/`jsonl`") from None
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[Item]:
         # Arrow batches give image columns as their stored {"bytes", "path"} structs: checked, kept
         # encoded and decoded per served batch, instead of a PIL image per row held in memory.
+        row = 0
         for batch in self.ds.with_format("arrow").iter(batch_size=256):
-            yield from batch.to_pylist()
-
-    def size(self) -> int:
-        return len(self.ds)
+            for rec in batch.to_pylist():
+                yield f"{self.where} row {row}", rec
+                row += 1
 
     def fields(self) -> list[str]:
         return list(self.ds.column_names)
+
+    def size(self) -> int:
+        return len(self.ds)
 
 
 def open_hf(options: HubOptions, *, seed: int, mapping: dict[str, str] | None = None) -> RecordSource:

@@ -15,7 +15,11 @@ URL_PREFIXES = ("http://", "https://", "s3://", "gs://")
 
 
 class BadImage(ValueError):
-    """An image value that is not an image (the caller adds source and record index)."""
+    """An image value that is not an image (the caller adds source and record location)."""
+
+    def __init__(self, message: str, kind: str = "bad image"):
+        super().__init__(message)
+        self.kind = kind  # "missing image" or "bad image": the reason a skip summary counts
 
 
 def normalize(value: Any, base_dir: Path | None, *, decode: bool = False) -> Any:
@@ -30,7 +34,7 @@ def normalize(value: Any, base_dir: Path | None, *, decode: bool = False) -> Any
             return normalize(bytes(data), base_dir, decode=decode)
         if path:
             return normalize(str(path), base_dir, decode=decode)
-        raise BadImage("an image entry with neither bytes nor a path")
+        raise BadImage("an image entry with neither bytes nor a path", "missing image")
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
         _check(io.BytesIO(data), "image bytes")
@@ -42,20 +46,23 @@ def normalize(value: Any, base_dir: Path | None, *, decode: bool = False) -> Any
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         if not path.is_file():
-            raise BadImage(f"image file not found: {path}")
+            raise BadImage(f"image file not found: {path}", "missing image")
         _check(path, f"image file {path}")
         return _decode(path.read_bytes()) if decode else str(path)
     raise BadImage(f"an image must be a path, URL, bytes or PIL image, not {type(value).__name__}")
 
 
 def _check(fp: Any, what: str) -> None:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
+        # Image.open only reads the header, so a file cut short opens fine; verify() reads every chunk
+        # and its checksum (a truncated PNG fails it), still cheap next to a full decode.
         with Image.open(fp) as im:
-            im.verify()  # reads structure and checksums, cheap next to a full decode
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise BadImage(f"{what} do{'es' if what.startswith('image file') else ''} not decode: {e}") from None
+            im.verify()
+    except Exception as e:  # a damaged file makes PIL raise many types (OSError, SyntaxError, struct.error, ...)
+        raise BadImage(f"{what} do{'es' if what.startswith('image file') else ''} not decode: "
+                       f"{e or type(e).__name__}") from None
 
 
 def _decode(data: bytes) -> Any:
@@ -64,8 +71,8 @@ def _decode(data: bytes) -> Any:
     try:
         im = Image.open(io.BytesIO(data))
         im.load()
-    except (OSError, SyntaxError, ValueError) as e:
-        raise BadImage(f"image bytes do not decode: {e}") from None
+    except Exception as e:  # as in _check: PIL raises many types for damaged data
+        raise BadImage(f"image bytes do not decode: {e or type(e).__name__}") from None
     return im
 
 

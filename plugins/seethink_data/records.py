@@ -7,9 +7,12 @@ prompt, ``image``/``images`` for images, ...), which are optional. The extra
 key ``pass_rate`` maps a pass-rate column: difficulty = 1 - pass rate (docs/architecture.md
 §2); a record with a ``pass_rate`` field gets that by default.
 
-A bad record (missing field, wrong type, image that does not decode) is a
-``DataError`` naming the source and the record's index, or, with
-``on_error: "skip"``, it is skipped and counted in ``source.skipped``.
+A bad record (a line that is not UTF-8 or not JSON, a missing field, a wrong type, an
+image that is missing or does not decode) is one ``DataError`` line naming the source as
+the curriculum calls it, the file and the line or row (``geo: data/train.jsonl:7: missing
+field 'problem'``), or, with ``on_error: "skip"``, it is skipped and counted by reason in
+``source.skipped`` / ``source.skip_reasons``. A pass in which every record is bad is an
+error in either mode: an empty phase is never what was meant.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 from seethink_core.errors import DataError
 from seethink_core.sample import SAMPLE_FIELDS, Sample
 from seethink_data.images import BadImage, normalize
-from seethink_data.readers import Reader, RecordProblem
+from seethink_data.readers import Reader, ReadError, RecordProblem, a_kind
 
 DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
     "id": ("id", "index", "idx", "question_id", "pid"),
@@ -40,7 +43,14 @@ MAX_META_TEXT = 2000  # long text columns stay out of meta: it is logged and exp
 
 
 class BadRecord(ValueError):
-    pass
+    """Why one record cannot become a sample; ``kind`` is the reason a skip summary counts."""
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+SKIP_HINT = "fix the record, or set on_error: \"skip\" to skip and count bad records"
 
 
 PostProcess = Callable[[Sample, dict[str, Any]], Sample]
@@ -80,38 +90,39 @@ class RecordMapper:
         def get(name: str, required: bool = False) -> Any:
             col = self.column_for(name, rec)
             if col is None or col not in rec:
-                if required or name in self.mapping:
-                    raise BadRecord(f"missing field '{col or DEFAULT_FIELDS[name][0]}'")
+                if name in self.mapping:
+                    raise BadRecord(f"missing field '{col}'", "missing field")
+                if required:  # any of the usual names would have done: say so, and how to map another
+                    first, *others = DEFAULT_FIELDS[name]
+                    raise BadRecord(f"missing field '{first}' (or {', '.join(repr(o) for o in others)}; "
+                                    f"map another with {name}: \"FIELD\")", "missing field")
                 return None
             used.add(col)
             return rec[col]
 
         prompt = get("prompt", required=True)
         if not isinstance(prompt, str):
-            raise BadRecord(f"the prompt must be text, not {type(prompt).__name__}")
+            raise _wrong_type(self.column_for("prompt", rec), "the prompt", "a string", prompt)
         raw_id = get("id")
         sample_id = f"{self.source}-{raw_id if raw_id is not None else index}"
         answer = get("answer")
         if isinstance(answer, list) and len(answer) == 1:
             answer = answer[0]
         if isinstance(answer, bool) or (answer is not None and not isinstance(answer, (str, int, float))):
-            raise BadRecord(f"the answer must be text or a number, not {type(answer).__name__}")
+            raise _wrong_type(self.column_for("answer", rec), "the answer", "a string or a number", answer)
         images = get("images")
         if images is None:
             images = []
         elif not isinstance(images, (list, tuple)):
             images = [images]
-        try:
-            images = [normalize(im, self.base_dir, decode=self.decode_images) for im in images]
-        except BadImage as e:
-            raise BadRecord(str(e)) from None
-        difficulty = _difficulty(get("difficulty"), "difficulty")
+        images = [self._image(im, k, len(images)) for k, im in enumerate(images)]
+        difficulty = _difficulty(get("difficulty"), self.column_for("difficulty", rec) or "difficulty")
         pass_col = self.mapping.get(PASS_RATE, PASS_RATE)
         if PASS_RATE in self.mapping and pass_col not in rec:
-            raise BadRecord(f"missing field '{pass_col}'")
+            raise BadRecord(f"missing field '{pass_col}'", "missing field")
         if difficulty is None and pass_col in rec:
             used.add(pass_col)
-            p = _difficulty(rec[pass_col], PASS_RATE)
+            p = _difficulty(rec[pass_col], pass_col)
             difficulty = None if p is None else 1.0 - p
         capability = get("capability")
         facts = get("facts")
@@ -127,14 +138,27 @@ class RecordMapper:
                       source=self.source, meta=meta)
 
 
+    def _image(self, value: Any, k: int, count: int) -> Any:
+        try:
+            return normalize(value, self.base_dir, decode=self.decode_images)
+        except BadImage as e:
+            which = f"image {k + 1} of {count}: " if count > 1 else ""  # bytes carry no name to tell them apart
+            raise BadRecord(f"{which}{e}", e.kind) from None
+
+
 def _difficulty(value: Any, what: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadRecord(f"'{what}' must be a number in [0, 1], not {type(value).__name__}")
+        raise BadRecord(f"field '{what}' must be a number in [0, 1], not {a_kind(value)}", "wrong type")
     if not 0.0 <= float(value) <= 1.0:
-        raise BadRecord(f"'{what}' must be in [0, 1], not {value}")
+        raise BadRecord(f"field '{what}' must be in [0, 1], not {value}", "out of range")
     return float(value)
+
+
+def _wrong_type(column: str | None, role: str, expected: str, value: Any) -> BadRecord:
+    # The record's own field name, which the user can find in the file, and what seethink used it for.
+    return BadRecord(f"field '{column}' ({role}) must be {expected}, not {a_kind(value)}", "wrong type")
 
 
 def _small_scalar(v: Any) -> bool:
@@ -144,8 +168,10 @@ def _small_scalar(v: Any) -> bool:
 class RecordSource:
     """A data source over a ``Reader``: lazy, re-iterable, same order every pass.
 
-    ``skipped`` counts the bad records skipped in the latest complete pass;
-    ``problems`` keeps the first few messages so a summary can show them.
+    ``label`` is what messages call it: the factory sets the source's registered name and
+    ``seethink_core.stream.open_source`` replaces it with the curriculum's (``source geo = ...``).
+    ``skipped`` counts the bad records skipped in the latest complete pass, ``skip_reasons`` the
+    same by reason, and ``problems`` keeps the first few messages so a summary can show them.
     """
 
     MAX_PROBLEMS = 20
@@ -154,40 +180,82 @@ class RecordSource:
                  limit: int | None = None, post: PostProcess | None = None,
                  extra_columns: frozenset[str] = frozenset()):
         self.name = name
+        self.label = name
         self.reader = reader
         self.mapper = mapper
         self.on_error = on_error
         self.limit = limit
         self.post = post
-        self.columns = mapper.columns(reader.fields()) | extra_columns
+        try:
+            record_fields = reader.fields()
+        except ReadError:
+            # A JSON file that does not parse: reading it (scan) raises the error again, then under the
+            # name the curriculum gives the source, which is set only after this constructor returns.
+            record_fields = []
+        self.columns = mapper.columns(record_fields) | extra_columns
         self.skipped = 0
+        self.skip_reasons: dict[str, int] = {}
         self.problems: list[str] = []
 
     def size(self) -> int | None:
+        """Records (bad ones included until a pass has counted them) up to ``limit``."""
         n = self.reader.size()
         if n is None:
             return None
-        return min(n, self.limit) if self.limit is not None else n
+        return (min(n, self.limit) if self.limit is not None else n) - self.skipped
+
+    def records(self) -> int | None:
+        """How many records a full pass reads, bad ones included (a scan's progress total)."""
+        n = self.reader.size()
+        return None if n is None else min(n, self.limit) if self.limit is not None else n
+
+    def scan(self) -> Iterator[tuple[str, Sample | BadRecord]]:
+        """Every record in order, with its place: the sample, or why it is bad, whatever ``on_error``
+        says (preflight reports them all). A file that cannot be read at all is a ``DataError``."""
+        items = iter(self.reader)
+        index = 0
+        while self.limit is None or index < self.limit:
+            try:
+                where, rec = next(items)
+            except StopIteration:
+                return
+            except ReadError as e:
+                raise DataError(f"{self.label}: {e}") from None
+            yield where, self._sample(rec, index)
+            index += 1
+
+    def _sample(self, rec: dict[str, Any] | RecordProblem, index: int) -> Sample | BadRecord:
+        try:
+            if isinstance(rec, RecordProblem):
+                raise BadRecord(rec.message, rec.kind)
+            sample = self.mapper.to_sample(rec, index)
+            return sample if self.post is None else self.post(sample, rec)
+        except BadRecord as e:
+            return e
 
     def __iter__(self) -> Iterator[Sample]:
-        skipped, problems = 0, []
-        for index, rec in enumerate(self.reader):
-            if self.limit is not None and index >= self.limit:
-                break
-            try:
-                if isinstance(rec, RecordProblem):
-                    raise BadRecord(rec.message)
-                sample = self.mapper.to_sample(rec, index)
-                if self.post is not None:
-                    sample = self.post(sample, rec)
-            except BadRecord as e:
-                message = f"{self.name}: record {index}: {e}"
-                if self.on_error == "stop":
-                    raise DataError(message, hint="fix the record, or set on_error: \"skip\" to skip and "
-                                                  "count bad records") from None
-                skipped += 1
-                if len(problems) < self.MAX_PROBLEMS:
-                    problems.append(message)
+        skipped, good = 0, 0
+        reasons: dict[str, int] = {}
+        problems: list[str] = []
+        for where, result in self.scan():
+            if isinstance(result, Sample):
+                good += 1
+                yield result
                 continue
-            yield sample
-        self.skipped, self.problems = skipped, problems
+            if self.on_error == "stop":
+                raise DataError(f"{self.label}: {where}: {result}", hint=SKIP_HINT)
+            skipped += 1
+            reasons[result.kind] = reasons.get(result.kind, 0) + 1
+            if len(problems) < self.MAX_PROBLEMS:
+                problems.append(f"{self.label}: {where}: {result}")
+        if skipped and not good:
+            # Skipping is for the odd bad record: a source of nothing but bad ones is a wrong path,
+            # mapping or format, and training on the other sources alone would hide it.
+            first = problems[0].removeprefix(f"{self.label}: ")
+            raise DataError(f"{self.label}: every record is bad ({skipped} skipped: {_by_reason(reasons)}); "
+                            f"the first: {first}", hint="check the path, the format and the field mapping")
+        self.skipped, self.skip_reasons, self.problems = skipped, reasons, problems
+
+
+def _by_reason(reasons: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))

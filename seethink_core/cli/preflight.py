@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,8 +14,51 @@ from seethink_core.cli.common import add_compile_args, parse_overrides
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("preflight", help="materialise a few samples per source and check every reward")
     add_compile_args(p)
-    p.add_argument("--samples", type=int, default=4, help="samples checked per source (default 4)")
+    p.add_argument("--samples", type=_samples, default=4, metavar="N|all",
+                   help="records checked per source (default 4); `all` scans every record and lists every "
+                        "bad one")
     p.set_defaults(func=run)
+
+
+def _samples(text: str) -> int | None:
+    """``--samples``: a positive count, or ``all`` (None: no limit)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'all', got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {n}")
+    return n
+
+
+class _Bar:
+    """A rich progress bar per source scanned, on stderr and only on a terminal (logs stay clean)."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        self._progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                  TimeElapsedColumn(), console=console, transient=True,
+                                  disable=not console.is_terminal)
+        self._task: Any = None
+
+    def __enter__(self) -> "_Bar":
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def start(self, what: str, total: int | None) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(escape(what), total=total)
+
+    def advance(self) -> None:
+        self._progress.advance(self._task)
 
 
 def _short(text: str | None, n: int = 100) -> str:
@@ -30,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     plan = compile_path(args.file, curriculum=args.curriculum, backend=args.backend,
                         overrides=parse_overrides(args.overrides))
     console = Console(highlight=False)
-    reports = preflight(plan, get_plugins(), per_source=args.samples)
+    with _Bar() as bar:
+        reports = preflight(plan, get_plugins(), per_source=args.samples, progress=bar)
     problems: list[str] = []
     for rep in reports:
         console.print(f"[bold]phase {rep.phase.index}: {rep.phase.name}[/bold] ({rep.phase.method})")
@@ -39,8 +84,14 @@ def run(args: argparse.Namespace) -> int:
                 console.print(f"  {src.source}: [yellow]could not be reached[/yellow]: "
                               f"{escape(_short(src.unreachable, 160))}")
                 continue
-            status = "[green]ok[/green]" if not src.problems else f"[red]{len(src.problems)} problem(s)[/red]"
-            console.print(f"  {src.source}: {src.checked} samples checked, {status}")
+            status = "[green]ok[/green]" if not src.problems else f"[red]{src.problem_count} problem(s)[/red]"
+            skipped = f", [yellow]{src.skipped_count} bad record(s) skipped[/yellow] (on_error: skip)" \
+                if src.skipped_count else ""
+            console.print(f"  {src.source}: {src.checked} samples checked, {status}{skipped}")
+            for line in src.skipped:
+                console.print(f"    [yellow]skipped:[/yellow] {escape(line)}")
+            if src.more_skipped:
+                console.print(f"    [yellow]skipped:[/yellow] … and {src.more_skipped} more")
             if src.example is not None:
                 ex = src.example
                 difficulty = "-" if ex.difficulty is None else f"{ex.difficulty:.2f}"
@@ -50,8 +101,9 @@ def run(args: argparse.Namespace) -> int:
     for line in problems:
         console.print(f"[red]problem:[/red] {escape(line)}")
     unreachable = sum(1 for r in reports for s in r.sources if s.unreachable)
-    console.print(f"preflight: {len(problems)} problem(s)"
+    count = sum(r.problem_count for r in reports) - unreachable
+    console.print(f"preflight: {count} problem(s)"
                   + (f", {unreachable} source(s) could not be reached (offline?)" if unreachable else ""))
     # An unreachable source is a problem too: the run could not start. It is reported apart because
     # the fix differs (go online, or point a jsonl/parquet source at a local copy).
-    return 1 if problems or unreachable else 0
+    return 1 if count or unreachable else 0

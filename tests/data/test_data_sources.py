@@ -80,8 +80,10 @@ BAD_ROWS = [
 def test_bad_records_stop_with_source_and_index(tmp_path):
     write_jsonl(tmp_path / "d.jsonl", BAD_ROWS)
     src = open_jsonl(FileOptions(path=str(tmp_path / "d.jsonl")), seed=0)
-    with pytest.raises(DataError, match=r"jsonl: record 1: missing field 'prompt'") as e:
+    with pytest.raises(DataError) as e:
         list(src)
+    assert e.value.diagnostics[0].message == f"jsonl: {tmp_path / 'd.jsonl'}:2: missing field 'prompt' " \
+        "(or 'problem', 'question', 'query'; map another with prompt: \"FIELD\")"
     assert "on_error" in e.value.diagnostics[0].hint
 
 
@@ -92,23 +94,23 @@ def test_bad_records_skip_and_count(tmp_path):
     assert [s.prompt for s in src] == ["fine", "fine too"]
     assert src.skipped == 7
     joined = "\n".join(src.problems)
-    for needle in ("record 1: missing field 'prompt'", "record 2: d.jsonl line 3 is not JSON",
-                   "record 3: image file not found", "record 4: the answer must be text",
-                   "record 5: 'difficulty' must be in [0, 1]", "record 6: the prompt must be text",
-                   "record 8: image file", "not decode"):
+    for needle in ("d.jsonl:2: missing field 'prompt'", "d.jsonl:3: not JSON",
+                   "d.jsonl:4: image file not found", "d.jsonl:5: field 'answer' (the answer) must be",
+                   "d.jsonl:6: field 'difficulty' must be in [0, 1]", "d.jsonl:7: field 'prompt' (the prompt) must be",
+                   "d.jsonl:9: image file", "not decode"):
         assert needle in joined
 
 
 def test_parquet_image_bytes_that_do_not_decode(tmp_path, write_parquet):
     write_parquet(tmp_path / "x.parquet", [{"prompt": "p", "image": b"garbage"}])
-    with pytest.raises(DataError, match=r"parquet: record 0: image bytes do not decode"):
+    with pytest.raises(DataError, match=r"parquet: .*x\.parquet row 0: image bytes do not decode"):
         list(open_parquet(FileOptions(path=str(tmp_path / "x.parquet")), seed=0))
 
 
 def test_a_mapped_field_missing_from_a_record_is_bad(tmp_path):
     write_jsonl(tmp_path / "d.jsonl", [{"q": "x", "answer": "1"}])
     src = open_jsonl(FileOptions(path=str(tmp_path / "d.jsonl")), seed=0, mapping={"prompt": "q", "facts": "cap"})
-    with pytest.raises(DataError, match="record 0: missing field 'cap'"):
+    with pytest.raises(DataError, match="d.jsonl:1: missing field 'cap'"):
         list(src)
 
 
