@@ -1,15 +1,22 @@
 """Typed option schemas: every registered thing declares its options as a dataclass.
 
 A schema is a plain ``@dataclass`` whose fields carry types, defaults and (in
-``field(metadata=...)``) a ``doc`` string and optional ``min``/``max`` bounds.
+``field(metadata=...)``) a ``doc`` string, optional ``min``/``max`` (inclusive) and
+``gt``/``lt`` (exclusive) bounds, and a ``hint`` saying why the bounds are what they are.
 Validation needs no heavy library, so a ``.curr`` file can be checked on a
 machine without torch.
+
+An option named ``seed`` (or ``*_seed``) without bounds of its own takes the bounds of every
+seed, ``0..SEED_MAX``. A schema's ``__post_init__`` may raise ``OptionError`` to report a
+problem of one option at that option's place, with a hint.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import math
+import re
 import types
 import typing
 from dataclasses import MISSING, dataclass, fields
@@ -17,11 +24,35 @@ from typing import Any, Callable, Literal, Union
 
 from seethink_core.errors import Diagnostic, SourcePos, did_you_mean
 
+# Seeds are stored and handed to numpy, torch and random as signed 64-bit integers.
+SEED_MAX = 2**63 - 1
+SEED_HINT = "a seed is a whole number from 0 to 2^63-1 (it is stored as a signed 64-bit integer)"
+
+
+def seed_problem(value: int) -> str | None:
+    """Why ``value`` is no seed (the text after "seed"/"option 'seed'"), or None."""
+    if 0 <= value <= SEED_MAX:
+        return None
+    return f"must be between 0 and 2^63-1, not {value}"
+
+
+class OptionError(ValueError):
+    """Raised by a schema's ``__post_init__``: a problem of one option, reported at its value."""
+
+    def __init__(self, option: str, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.option = option
+        self.hint = hint
+
 
 def opt(default: Any = MISSING, *, doc: str = "", min: float | None = None, max: float | None = None,
+        gt: float | None = None, lt: float | None = None, hint: str | None = None,
         default_factory: Any = MISSING) -> Any:
-    """A schema field with documentation and bounds: ``lr: float = opt(1e-6, doc=..., min=0)``."""
-    meta = {"doc": doc, "min": min, "max": max}
+    """A schema field with documentation and bounds: ``lr: float = opt(1e-6, doc=..., gt=0, max=1)``.
+
+    ``min``/``max`` are inclusive, ``gt``/``lt`` exclusive (``top_p`` in (0, 1]: ``gt=0, max=1``);
+    ``hint`` is shown with a value out of bounds (say why the bound is there and what to write)."""
+    meta = {"doc": doc, "min": min, "max": max, "gt": gt, "lt": lt, "hint": hint}
     if default_factory is not MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -198,17 +229,11 @@ def validate(schema: type, values: dict[str, Any], *, what: str = "",
             problems.append(Diagnostic(
                 f"{label}option '{name}' must be {e}, not {_describe_value(value)}", where(name)))
             continue
-        lo, hi = f.metadata.get("min"), f.metadata.get("max")
         for item in (v if isinstance(v, list) else [v]):
-            if isinstance(item, (int, float)) and not isinstance(item, bool):
-                if lo is not None and item < lo:
-                    problems.append(Diagnostic(f"{label}option '{name}' must be at least {lo}, not {item}",
-                                               where(name)))
-                    break
-                if hi is not None and item > hi:
-                    problems.append(Diagnostic(f"{label}option '{name}' must be at most {hi}, not {item}",
-                                               where(name)))
-                    break
+            problem = bound_problem(name, f.metadata, item)
+            if problem is not None:
+                problems.append(Diagnostic(f"{label}option '{name}' {problem[0]}", where(name), problem[1]))
+                break
         bound[name] = v
     for name, f in known.items():
         if name not in values and f.default is MISSING and f.default_factory is MISSING:
@@ -217,8 +242,46 @@ def validate(schema: type, values: dict[str, Any], *, what: str = "",
         return None, problems
     try:
         return schema(**bound), []
+    except OptionError as e:
+        return None, [Diagnostic(f"{label}{e}", where(e.option if e.option in values else None), e.hint)]
     except (TypeError, ValueError) as e:  # a schema's own __post_init__ check
-        return None, [Diagnostic(f"{label}{e}", where(None))]
+        # "option 'x' ..." is about option x: point at its value when it is written.
+        named = re.match(r"option '(\w+)'", str(e))
+        at = named.group(1) if named and named.group(1) in values else None
+        return None, [Diagnostic(f"{label}{e}", where(at))]
+
+
+def _is_seed(name: str) -> bool:
+    return name == "seed" or name.endswith("_seed")
+
+
+def bound_problem(name: str, meta: Any, item: Any) -> tuple[str, str | None] | None:
+    """What is wrong with the number ``item`` for option ``name`` (text after "option 'name'", and a
+    hint), or None. Not a number: nothing to check here."""
+    if not isinstance(item, (int, float)) or isinstance(item, bool):
+        return None
+    hint = meta.get("hint")
+    if isinstance(item, float) and not math.isfinite(item):
+        return f"must be a finite number, not {item}", hint
+    lo, hi, gt, lt = meta.get("min"), meta.get("max"), meta.get("gt"), meta.get("lt")
+    if isinstance(item, int) and _is_seed(name) and (lo, hi, gt, lt) == (None, None, None, None):
+        problem = seed_problem(item)
+        return (problem, SEED_HINT) if problem else None
+    shown = _number(item)
+    if lo is not None and item < lo:
+        return f"must be at least {lo}, not {shown}", hint
+    if gt is not None and item <= gt:
+        return f"must be above {gt}, not {shown}", hint
+    if hi is not None and item > hi:
+        return f"must be at most {hi}, not {shown}", hint
+    if lt is not None and item >= lt:
+        return f"must be below {lt}, not {shown}", hint
+    return None
+
+
+def _number(x: int | float) -> str:
+    """A number as written: 0, not the 0.0 a float option coerces it to."""
+    return str(int(x)) if isinstance(x, float) and x.is_integer() and abs(x) < 1e16 else str(x)
 
 
 def to_dict(obj: Any) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from seethink_core.errors import did_you_mean
 from seethink_core.sample import Sample
 
 PLACEHOLDERS = ("question", "choices")
+# Sample fields a prompt must never show: the gold answer the rewards grade against.
+LEAKS = ("answer",)
 FILTERS: dict[str, Callable[[str], str]] = {"trim": str.strip}
 
 # Doubled braces first, so ``{{question}}`` is one escaped field rather than a field inside braces.
@@ -47,6 +49,11 @@ def template_problems(template: str) -> list[TemplateProblem]:
         if name is None:  # {{...}}: text
             continue
         field = m.group(0)
+        if name in LEAKS:
+            out.append(TemplateProblem(m.start(), field, f"{field} would put the gold answer in the prompt",
+                                       "the model would read the answer it is graded on, so every reward is "
+                                       "free; drop the field (placeholders: {question}, {choices})"))
+            continue
         if name not in PLACEHOLDERS:
             braced = [f"{{{p}}}" for p in PLACEHOLDERS]
             hint = did_you_mean(f"{{{name}}}", braced) or f"placeholders: {', '.join(braced)}."

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
-from seethink_core.options import opt
+from seethink_core.options import OptionError, opt
+from seethink_rewards.backtracking import backtracking_problem
 
 # The reference's format rule: the whole response is <think>…</think>…\boxed{…}… (dot matches newline).
 REFERENCE_FORMAT = r"<think>.*</think>.*\\boxed\{.*\}.*"
@@ -16,22 +17,36 @@ ToleranceMode = Literal["relative", "absolute"]
 
 _EXTRACT_DOC = "where the final answer is: the last \\boxed{}, the last <answer> tag, or the last line"
 _SPACES_DOC = "remove whitespace around <, > and / first, as the reference does"
+# The scores a reward gives (the compiler checks `until reward.NAME` thresholds and pass_rate thresholds
+# against it). Only rewards whose every score lies in it declare one.
+UNIT: tuple[float, float] = (0.0, 1.0)
 
 
 @dataclass(frozen=True)
 class FormatOptions:
     pattern: str = opt(REFERENCE_FORMAT, doc="regular expression the whole response must match (dot matches newline)")
     strip_tag_spaces: bool = opt(True, doc=_SPACES_DOC)
+    score_range: ClassVar[tuple[float, float]] = UNIT
 
     def __post_init__(self) -> None:
         try:
             re.compile(self.pattern, re.DOTALL)
         except re.error as e:
-            raise ValueError(f"option 'pattern' is not a valid regular expression: {e}") from None
+            raise OptionError("pattern", f"option 'pattern' is not a valid regular expression: {e}",
+                              hint="the pattern is a Python regular expression (the re module's syntax), "
+                                   "matched against the whole response") from None
+        problem = backtracking_problem(self.pattern, re.DOTALL)
+        if problem is not None:
+            # Every response of every step is matched: one long response would stall the whole run.
+            raise OptionError("pattern", f"option 'pattern' can backtrack without bound: {problem}",
+                              hint="rewrite it without the nested repeat or overlapping branches, or make the "
+                                   "inner part atomic, (?>...), or possessive, a++ (it never gives characters "
+                                   "back)")
 
 
 @dataclass(frozen=True)
 class AccuracyOptions:
+    score_range: ClassVar[tuple[float, float]] = UNIT
     extract: Extract = opt("boxed", doc=_EXTRACT_DOC)
     grader: Literal["mathruler", "math_verify", "any"] = opt(
         "mathruler", doc="math-equivalence grader: mathruler (the reference's), math_verify, or either")
@@ -51,12 +66,14 @@ class AccuracyOptions:
 
 @dataclass(frozen=True)
 class ChoiceOptions:
+    score_range: ClassVar[tuple[float, float]] = UNIT
     extract: Extract = opt("boxed", doc=_EXTRACT_DOC)
     strip_tag_spaces: bool = opt(True, doc=_SPACES_DOC)
 
 
 @dataclass(frozen=True)
 class NumericOptions:
+    score_range: ClassVar[tuple[float, float]] = UNIT
     extract: Extract = opt("boxed", doc=_EXTRACT_DOC)
     tolerance: float = opt(1e-6, min=0.0, doc="numbers within this tolerance count as equal")
     tolerance_mode: ToleranceMode = opt("relative", doc="whether the tolerance is relative or absolute")
@@ -65,6 +82,7 @@ class NumericOptions:
 
 @dataclass(frozen=True)
 class IouOptions:
+    score_range: ClassVar[tuple[float, float]] = UNIT
     extract: Extract = opt("boxed", doc=_EXTRACT_DOC)
     mode: Literal["threshold", "continuous"] = opt(
         "threshold", doc="1 when IoU reaches the threshold (else 0), or the IoU itself")
@@ -73,6 +91,7 @@ class IouOptions:
 
 @dataclass(frozen=True)
 class CountOptions:
+    score_range: ClassVar[tuple[float, float]] = UNIT
     extract: Extract = opt("boxed", doc=_EXTRACT_DOC)
     mode: Literal["exact", "relative"] = opt(
         "exact", doc="1 for the exact count, or 1 - |error| / gold (at least 0)")

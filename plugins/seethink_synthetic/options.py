@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seethink_core.options import opt
+from seethink_core.errors import did_you_mean
+from seethink_core.options import OptionError, opt
 
 LEVEL_COUNT = 4  # keep equal to len(levels.LEVELS); a test checks it
 
@@ -28,6 +29,19 @@ class SyntheticOptions:
             raise ValueError(f"option 'level' must be between 0 and {LEVEL_COUNT - 1}, not {self.level}")
         if not isinstance(self.mcq, bool) and not 0.0 <= self.mcq <= 1.0:
             raise ValueError(f"option 'mcq' must be true, false or a fraction in [0, 1], not {self.mcq}")
+        self._check_families()
         caps = ("perception", "visual_reasoning", "textual_reasoning")
         if self.capability is not None and self.capability not in caps:
             raise ValueError(f"option 'capability' must be one of {', '.join(caps)}, not {self.capability!r}")
+
+    def _check_families(self) -> None:
+        """Every family must exist: an unknown one fails at compile time, not when the data is first read."""
+        if not self.families:
+            return
+        from seethink_synthetic.families import families  # the registry (no PIL); imported only when named
+
+        known = sorted(families())
+        for name in self.families:
+            if name not in known:
+                raise OptionError("families", f"option 'families': unknown family '{name}'",
+                                  hint=did_you_mean(name, known) or f"families: {', '.join(known)}")

@@ -369,6 +369,8 @@ def make_phases(specs: list[StageSpec], plan_model: str | None, plan_seed: int, 
                         hint="add one: reward NAME weight W")
             ok = False
         check_columns(s, diags)
+        check_weights(s, diags)
+        check_lengths(s, what, diags)
         if s.eval is not None and not s.eval.sets and "eval_every" in s.where and "eval" not in s.where:
             diags.error(f"{what} sets an eval cadence but has no eval set", s.where["eval_every"],
                         hint="name the eval sets, here or at curriculum level: eval SET every N steps")
@@ -419,6 +421,57 @@ def check_columns(s: StageSpec, diags: Diags) -> None:
                             f"{item.label} does not provide", pos,
                             hint=f"{item.label} (at {item.pos.file}:{item.pos.line}) provides "
                                  f"{', '.join(sorted(item.columns))}")
+
+
+# A share of the total weight below this is lost: float32 (the reward's precision) keeps about 7 digits,
+# and a data line drawn once in a million samples is never drawn in a run of this size.
+NEGLIGIBLE_SHARE = 1e-6
+
+
+def check_weights(s: StageSpec, diags: Diags) -> None:
+    """Data and reward weights are relative: their sum must be finite, and no line a rounding error."""
+    data = [(d.ref.weight, d.pos, d.label) for d in s.data]
+    rewards = [(r.weight, pos, f"reward '{r.name}'") for r, _, pos in s.rewards]
+    for kind, items in (("data", data), ("reward", rewards)):
+        total = 0.0
+        for weight, pos, _ in items:
+            total += weight
+            if total == float("inf"):  # each weight is positive and finite (resolve.number)
+                diags.error(f"the {kind} weights add up to more than the largest number (about 1.8e308)", pos,
+                            hint="weights are relative (a line's share is its weight over their sum): scale them "
+                                 "all down, e.g. 1e308 and 1e308 to 1 and 1")
+                break
+        else:
+            for weight, pos, label in items:
+                if len(items) > 1 and weight / total < NEGLIGIBLE_SHARE:
+                    diags.add(Diagnostic(
+                        f"{label} has weight {weight:g}, {weight / total:.1g} of the {kind} weights: it has "
+                        "next to no effect", pos,
+                        "weights are relative: raise its weight or drop the line", severity="warning"))
+
+
+def check_lengths(s: StageSpec, what: str, diags: Diags) -> None:
+    """Settings counted in steps must fit in the phase, when its step count is known (``steps N``)."""
+    steps = s.budget.steps if s.budget is not None else None
+    if steps is None:
+        return
+    warmup = s.algorithm.warmup_steps if s.algorithm is not None else 0
+    if warmup >= steps:
+        diags.error(f"{what}: warmup_steps {warmup} is not shorter than the phase ({steps} steps)",
+                    s.where.get("algorithm.warmup_steps", s.where.get("algorithm", s.pos)),
+                    hint="the learning rate rises from 0 over warmup_steps, so it would never reach lr; lower "
+                         "warmup_steps or raise the budget")
+    t = s.transition
+    if t is not None and "until.window" in s.where and t.window > steps:
+        diags.error(f"{what}: until window {t.window} is longer than the phase ({steps} steps)",
+                    s.where["until.window"],
+                    hint="a condition is tested on the mean of the last window steps, so it could never be "
+                         "tested; lower window")
+    if t is not None and "until.min_steps" in s.where and t.min_steps >= steps:
+        diags.error(f"{what}: until min_steps {t.min_steps} is not below the phase's {steps} steps",
+                    s.where["until.min_steps"],
+                    hint="no condition is tested before min_steps, so the until could never end the phase early; "
+                         "lower min_steps")
 
 
 def phase_backends(layers: Layers, specs: list[StageSpec], registry: Registry, diags: Diags

@@ -82,6 +82,10 @@ def combine(members: list[StageSpec], node: ast.Merge, block: Block, block_spec:
     for kind in sets:
         if kind in block_spec.where:
             out.where[kind] = block_spec.where[kind]
+        # Positions of the written parts ("until.window", "algorithm.lr"): the block's, not the first member's.
+        for key in [k for k in out.where if k.startswith(f"{kind}.")]:
+            del out.where[key]
+        out.where.update({k: p for k, p in block_spec.where.items() if k.startswith(f"{kind}.")})
 
     out.capabilities = list(block_spec.capabilities) if "capability" in sets else \
         list(dict.fromkeys(c for m in members for c in m.capabilities))

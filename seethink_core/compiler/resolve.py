@@ -6,6 +6,7 @@ unknown names get did-you-mean. Problems are collected, never raised one by one.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -16,9 +17,9 @@ from seethink_core.compiler.blocks import Block
 from seethink_core.compiler.diagnostics import Diags, suggest
 from seethink_core.difficulty import PassRateOptions  # no torch: that module imports only the core
 from seethink_core.dsl import ast
-from seethink_core.errors import SOURCES, SourcePos
-from seethink_core.methods import METHODS, OptimizerOptions
-from seethink_core.options import NoOptions, opt
+from seethink_core.errors import SOURCES, Diagnostic, SourcePos
+from seethink_core.methods import METHODS, TOP_P_HINT, OptimizerOptions
+from seethink_core.options import SEED_HINT, NoOptions, opt, seed_problem
 from seethink_core.prompting import template_problems, uses_question
 from seethink_core.registry import Registry
 from seethink_core.sample import SAMPLE_FIELDS
@@ -31,8 +32,13 @@ PACING_KINDS = ("step", "linear", "root")
 
 @dataclass(frozen=True)
 class PacingOptions:
-    start: float = opt(0.3, doc="fraction of the difficulty range admitted at step 0", min=0, max=1)
-    full_at: float = opt(0.8, doc="fraction of the phase at which everything is admitted", min=0, max=1)
+    # start 1 or full_at 0 admit everything at step 0: a pacing that ends before it starts does nothing.
+    start: float = opt(0.3, doc="fraction of the difficulty range admitted at step 0, in [0, 1)", min=0, lt=1,
+                       hint="start 1 admits the whole range at step 0, so the pacing does nothing; "
+                            "for no pacing write pacing none")
+    full_at: float = opt(0.8, doc="fraction of the phase at which everything is admitted, in (0, 1]", gt=0, max=1,
+                         hint="full_at 0 admits the whole range at step 0, so the pacing ends before it "
+                              "starts; for no pacing write pacing none")
     stages: int = opt(3, doc="for 'step': how many jumps", min=1)
 
 
@@ -40,8 +46,8 @@ class PacingOptions:
 class EvalSettingsOptions:
     greedy: bool = opt(True, doc="greedy decoding; temperature, top_p or n above 1 without it mean false")
     n: int = opt(1, doc="completions per prompt (sampled)", min=1)
-    temperature: float = opt(1.0, doc="sampling temperature", min=0)
-    top_p: float = opt(1.0, doc="nucleus sampling", min=0, max=1)
+    temperature: float = opt(1.0, doc="sampling temperature (above 0; greedy: true for greedy decoding)", min=0)
+    top_p: float = opt(1.0, doc="nucleus sampling, in (0, 1]", gt=0, max=1, hint=TOP_P_HINT)
     max_samples: int | None = opt(None, doc="cap on samples per eval set", min=1)
     max_response_tokens: int | None = opt(None, doc="generation limit", min=1)
     before: bool = opt(True, doc="evaluate the base model before training (row 0)")
@@ -55,6 +61,19 @@ class HandOffOptions:
     reference: Literal["phase_init", "base"] = opt("phase_init", doc="KL reference")
     optimizer: Literal["reset", "carry"] = opt("reset", doc="optimizer state")
 
+
+# Metrics whose last name part is a share of something: always in [0, 1].
+UNIT_METRICS = frozenset({"accuracy", "pass_rate", "format_rate", "kept_fraction", "clip_frac", "dual_clip_frac",
+                          "clip_ratio", "truncated_rate"})
+# Reward metrics every phase's rewards give besides reward.NAME (std and group_std: OpenRLHF's).
+REWARD_METRICS = ("reward.total", "reward.std", "reward.group_std")
+# Training metrics the first-party backends log (local and OpenRLHF); an `until` on another is a warning.
+TRAIN_METRICS = ("loss", "policy_loss", "kl", "lr", "grad_norm", "entropy", "clip_frac", "dual_clip_frac",
+                 "clip_ratio", "samples_seen", "tokens_per_s", "rollout.tokens_per_s", "response_length.mean",
+                 "response_length.clip_ratio", "length.mean", "length.truncated_rate", "return.mean",
+                 "sampling.kept_percent", "dynamic_sampling.batch_fill", "dynamic_sampling.extra_prompts",
+                 "dynamic_sampling.kept_fraction", "data.dropped_overlong")
+FREE_METRIC_PREFIXES = ("time.", "openrlhf.")  # backend-specific families: any name is fine
 
 DIFFICULTY_SOURCES: dict[str, type] = {"none": NoOptions, "column": NoOptions, "pass_rate": PassRateOptions}
 
@@ -138,6 +157,14 @@ class Resolver:
         if not isinstance(x, int) or isinstance(x, bool):
             self.diags.error(f"{what} must be a whole number, not {_kind(v)}", v.pos)
             return None
+        if what == "seed":
+            # Every seed (this statement, the plan's, a source's `seed:` option) has the same bounds
+            # and message (options.seed_problem).
+            problem = seed_problem(x)
+            if problem is not None:
+                self.diags.error(f"seed {problem}", v.pos, hint=SEED_HINT)
+                return None
+            return x
         if x < minimum:
             rule = "positive" if minimum == 1 else f"at least {minimum}"
             self.diags.error(f"{what} must be {rule}, not {x}", v.pos)
@@ -149,6 +176,9 @@ class Resolver:
         x = v.value
         if not isinstance(x, (int, float)) or isinstance(x, bool):
             self.diags.error(f"{what} must be a number, not {_kind(v)}", v.pos)
+            return None
+        if not math.isfinite(x):
+            self.diags.error(f"{what} must be a finite number, not {x}", v.pos)
             return None
         if positive and x <= 0:
             self.diags.error(f"{what} must be positive, not {x}", v.pos)
@@ -254,7 +284,7 @@ class Resolver:
             s.where[kind] = stmt.pos
 
         if "capability" in single:
-            s.capabilities = [single["capability"].name.value]
+            s.capabilities = [self.capability(single["capability"].name)]
         capability = s.capabilities[0] if s.capabilities else None
         if "model" in single:
             s.model = self.model(single["model"].value)
@@ -270,16 +300,25 @@ class Resolver:
             s.budget = self.budget(single["budget"])
         if "until" in single:
             s.transition = self.until(single["until"])
+            for part in ("window", "min_steps"):  # build.check_lengths compares them with the phase's steps
+                value = getattr(single["until"], part)
+                if value is not None:
+                    s.where[f"until.{part}"] = value.pos
         if "mix" in single:
             s.mixture = self.mixture(single["mix"])
         s.method, s.algorithm = self.algorithm(block, name)
         if block.algorithm is not None:
             s.where["algorithm"] = block.algorithm.pos
+        for key, arg in self.algorithm_args(block).items():  # written options, for the whole-phase checks
+            s.where[f"algorithm.{key}"] = arg.value.pos
         s.handoff = self.handoff(block)
         s.difficulty, s.levels = self.difficulty(block)
         source = block.difficulty.get("source")
         if getattr(source, "pos", None) is not None:
             s.where["difficulty"] = source.pos
+        for arg in getattr(source, "args", ()):  # written estimator options, for grading_threshold
+            if arg.key is not None:
+                s.where[f"difficulty.{arg.key.value}"] = arg.value.pos
 
         for stmt in block.lists.get("data", []):
             weight = self.number(stmt.weight, "a weight", positive=True) if stmt.weight is not None else 1.0
@@ -295,18 +334,140 @@ class Resolver:
         if block.lists.get("eval"):
             s.where["eval"] = block.lists["eval"][0].pos
         self.grading_component(s)
+        self.pass_rate_sampling(s)
+        if isinstance(single.get("until"), ast.Until):
+            self.until_metrics(s, single["until"])
         return s
+
+    def capability(self, name: ast.Name) -> str:
+        """A capability: one of plan.CAPABILITIES, or a custom one. A near miss of a known one is a typo
+        (error); any other name is allowed but warned about, since reports and the synthetic world know
+        only the three."""
+        known = P.CAPABILITIES
+        if name.value in known:
+            return name.value
+        close = suggest(name.value, known)
+        if close:
+            self.diags.error(f"unknown capability '{name.value}'", name.pos, hint=close)
+        else:
+            self.diags.add(Diagnostic(
+                f"capability '{name.value}' is not one of the known capabilities ({', '.join(known)})", name.pos,
+                f"a custom capability is kept as written; check the spelling (reports list it after "
+                f"{', '.join(known)})", severity="warning"))
+        return name.value
+
+    def reward_range(self, name: str) -> tuple[float, float] | None:
+        """The scores a reward can give, when its options schema declares them (``score_range``)."""
+        spec = self.registry.find("reward", name)
+        found = getattr(spec.options, "score_range", None) if spec is not None else None
+        return (float(found[0]), float(found[1])) if found is not None else None
+
+    def total_range(self, rewards: list[P.RewardRef]) -> tuple[float, float] | None:
+        """``reward.total`` is Σ weight × score: its range, when every component's is known."""
+        ranges = [self.reward_range(r.name) for r in rewards]
+        if not rewards or any(r is None for r in ranges):
+            return None
+        return (sum(r.weight * lo for r, (lo, _) in zip(rewards, ranges)),  # type: ignore[misc]
+                sum(r.weight * hi for r, (_, hi) in zip(rewards, ranges)))  # type: ignore[misc]
+
+    def metric_range(self, metric: str, rewards: list[P.RewardRef]) -> tuple[float, float] | None:
+        """The values a training metric can take, where they are known."""
+        if metric == "reward.total":
+            return self.total_range(rewards)
+        if metric.startswith("reward."):
+            return self.reward_range(metric[len("reward."):])
+        return (0.0, 1.0) if metric.rsplit(".", 1)[-1] in UNIT_METRICS else None
+
+    def until_metrics(self, s: StageSpec, stmt: ast.Until) -> None:
+        """Each condition must name a metric that is logged, compared with a value it can take."""
+        rewards = [r for r, _, _ in s.rewards]
+        logged = [f"reward.{r.name}" for r in rewards] + list(REWARD_METRICS) + list(TRAIN_METRICS)
+        for c in stmt.conditions:
+            metric, value = c.metric.value, c.value.value
+            if metric == "steps" or not self.metric_logged(metric, rewards, logged, c.metric.pos):
+                continue
+            span = self.metric_range(metric, rewards)
+            if span is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            verdict = _decided(c.op, float(value), span)
+            if verdict is not None:
+                lo, hi = span
+                self.diags.error(f"until {metric} {c.op} {value:g} {verdict}: {metric} lies in [{lo:g}, {hi:g}]",
+                                 c.value.pos, hint=f"compare it with a value inside [{lo:g}, {hi:g}], e.g. "
+                                                   f"{metric} >= {lo + 0.8 * (hi - lo):g}")
+
+    def metric_logged(self, metric: str, rewards: list[P.RewardRef], logged: list[str], pos: SourcePos) -> bool:
+        """Report a metric nothing logs: an unknown reward component is an error; an eval metric (the stop
+        check sees training metrics only) and a metric no known backend logs are warnings."""
+        if metric.startswith("reward."):
+            if metric in logged:
+                return True
+            names = [f"reward.{r.name}" for r in rewards] + list(REWARD_METRICS)
+            self.diags.error(f"until: no reward of this phase logs '{metric}'", pos,
+                             hint=suggest(metric, names) or (f"its reward metrics: {', '.join(names)}" if rewards
+                                                             else "this phase has no rewards"))
+            return False
+        if metric.startswith("eval."):
+            self.diags.add(Diagnostic(
+                f"until {metric} never holds: the phase's stop check sees the metrics of each training step, "
+                "and evaluation metrics are not among them", pos,
+                "use a training metric such as reward.accuracy", severity="warning"))
+            return False
+        if metric in TRAIN_METRICS or metric.startswith(FREE_METRIC_PREFIXES):
+            return True
+        self.diags.add(Diagnostic(f"until: no backend seethink knows logs metric '{metric}'", pos,
+                                  suggest(metric, logged) or "metric names: reward.NAME, reward.total, loss, kl, "
+                                                             "response_length.mean, ...", severity="warning"))
+        return False
+
+    def pass_rate_sampling(self, s: StageSpec) -> None:
+        """``pass_rate(...)`` samples: temperature 0 gives identical completions, so every rate is 0 or 1."""
+        if s.difficulty.source != "pass_rate" or s.difficulty.estimator.get("temperature", 1.0) > 0:
+            return
+        self.diags.error("difficulty pass_rate: temperature 0 does not sample",
+                         s.where.get("difficulty.temperature", s.where.get("difficulty", s.pos)),
+                         hint="a pass rate is the share of sampled completions that are right; at temperature 0 "
+                              "they are all alike, so every rate is 0 or 1 (the reference samples at 0.7)")
+
+    def algorithm_args(self, block: Block) -> dict[str, ast.Arg]:
+        algo = block.algorithm
+        options = dict(algo.options) if algo is not None else {}
+        options.update(block.algorithm_extra)
+        return options
 
     def grading_component(self, s: StageSpec) -> None:
         """``pass_rate(component: NAME)`` must name one of the stage's rewards (or 'auto', 'total')."""
         component = s.difficulty.estimator.get("component", "auto")
         names = [r.name for r, _, _ in s.rewards]
-        if s.difficulty.source != "pass_rate" or component in ("auto", "total") or component in names:
+        if s.difficulty.source != "pass_rate":
+            return
+        if component in ("auto", "total") or component in names:
+            self.grading_threshold(s, component)
             return
         self.diags.error(f"difficulty pass_rate: component '{component}' is not a reward of stage '{s.name}'",
                          s.where.get("difficulty", s.pos),
                          hint=suggest(component, names) or f"its rewards: {', '.join(names) or 'none'}; "
                                                             "or 'auto' or 'total'")
+
+    def grading_threshold(self, s: StageSpec, component: str) -> None:
+        """``pass_rate(threshold: T)``: a completion is right when its component reaches T, so T must lie
+        above the component's lowest score and at most its highest (else every rate is 1, or 0)."""
+        rewards = [r for r, _, _ in s.rewards]
+        if component == "auto":  # as difficulty.grading_component picks it: accuracy, an answer grader, total
+            graders = ["accuracy"] * any(r.name == "accuracy" for r in rewards) + [
+                r.name for r, needs, _ in s.rewards if "answer" in needs]
+            component = graders[0] if graders else "total"
+        span = self.total_range(rewards) if component == "total" else self.reward_range(component)
+        threshold = s.difficulty.estimator.get("threshold", 0.5)
+        if span is None or span[0] < threshold <= span[1]:
+            return
+        lo, hi = span
+        rate = "0 (no completion reaches it)" if threshold > hi else "1 (every completion reaches it)"
+        self.diags.error(f"difficulty pass_rate: threshold {threshold:g} is outside ({lo:g}, {hi:g}], the scores "
+                         f"of {'the total reward' if component == 'total' else f'reward {component!r}'}",
+                         s.where.get("difficulty.threshold", s.where.get("difficulty", s.pos)),
+                         hint=f"every pass rate would be {rate}; a completion counts as right when its score "
+                              f"reaches the threshold (the default is 0.5)")
 
     def mixture(self, stmt: ast.Mix) -> str:
         word = stmt.name.value
@@ -377,6 +538,10 @@ class Resolver:
                 self.diags.error(f"cannot freeze '{p.value}'", p.pos, hint=hint)
             elif p.value not in out:
                 out.append(p.value)
+        if len(out) == len(FREEZABLE):
+            self.diags.error(f"freeze {', '.join(out)} leaves nothing to train", stmt.pos,
+                             hint="every tower is frozen, so no weight would change: keep one trainable (the "
+                                  "reference freezes vision only), or write freeze none")
         return out
 
     def budget(self, stmt: ast.Budget) -> P.Budget | None:
@@ -413,8 +578,7 @@ class Resolver:
             self.diags.error(f"unknown method '{method}'", algo.method.pos,
                              hint=suggest(method, METHODS) or f"methods: {', '.join(METHODS)}")
             return method, None
-        options = dict(algo.options) if algo is not None else {}
-        options.update(block.algorithm_extra)
+        options = self.algorithm_args(block)
         return method, self.check(schema, options, f"method '{method}'",
                           algo.pos if algo is not None else None)
 
@@ -564,13 +728,8 @@ class Resolver:
         if block.eval_settings:
             first = next(iter(block.eval_settings.values()))
             inst = self.check(EvalSettingsOptions, block.eval_settings, "eval settings", first.pos)
-            if inst is not None:
+            if inst is not None and self.sampling_temperature(inst, block.eval_settings):
                 settings = as_dict(inst)
-            top_p = block.eval_settings.get("top_p")
-            if inst is not None and top_p is not None and inst.top_p <= 0:  # a nucleus of no probability
-                self.diags.error(f"eval settings: top_p must be above 0, not {inst.top_p:g}", top_p.value.pos,
-                                 hint="top_p keeps the most likely tokens up to that probability; 1 keeps all")
-                settings = {}
             prompt = block.eval_settings.get("prompt")
             if prompt is not None and prompt.value.value is None:  # runtime reads None as "the phase's"
                 self.diags.error("eval settings: prompt cannot be none", prompt.value.pos,
@@ -580,6 +739,15 @@ class Resolver:
             if "system" in block.eval_settings:
                 text["system"] = self.system(block.eval_settings["system"].value, "eval system prompt")
         return P.EvalSpec(sets=sets, evaluators=evaluators, every_steps=every, **settings), text
+
+    def sampling_temperature(self, inst: EvalSettingsOptions, written: dict[str, ast.Arg]) -> bool:
+        """Sampled evaluation (greedy: false) at temperature 0 is greedy decoding in disguise."""
+        if inst.greedy or inst.temperature > 0:
+            return True
+        arg = written.get("temperature") or written.get("greedy") or next(iter(written.values()))
+        self.diags.error("eval settings: temperature 0 does not sample", arg.value.pos,
+                         hint="for greedy decoding write greedy: true; to sample, give a temperature above 0")
+        return False
 
 
 def _in_string(pos: SourcePos, needle: str, start: tuple[int, int]) -> tuple[SourcePos, tuple[int, int]]:
@@ -595,6 +763,16 @@ def _in_string(pos: SourcePos, needle: str, start: tuple[int, int]) -> tuple[Sou
         if at >= 0:
             return SourcePos(pos.file, ln, at + 1, at + 1 + len(needle)), (ln, at + 1 + len(needle))
     return pos, start
+
+
+def _decided(op: str, value: float, span: tuple[float, float]) -> str | None:
+    """``"can never hold"``/``"always holds"`` when ``metric OP value`` is decided by the range alone."""
+    lo, hi = span
+    if lo <= value <= hi:
+        return None
+    above = value > hi
+    holds = (op in ("<=", "<")) if above else (op in (">=", ">"))
+    return "always holds" if holds else "can never hold"
 
 
 def _kind(v: ast.Value) -> str:

@@ -36,7 +36,7 @@ def test_reports_every_problem_with_its_position():
                              where=where)
     assert obj is None
     messages = {p.message: p for p in problems}
-    assert "algorithm grpo: option 'lr' must be at least 0, not -1.0" in messages
+    assert "algorithm grpo: option 'lr' must be at least 0, not -1" in messages
     assert messages["algorithm grpo: unknown option 'grop'"].hint == "did you mean 'group'?"
     assert messages["algorithm grpo: unknown option 'grop'"].pos.col == 20
     assert "algorithm grpo: option 'mode' must be one of 'fast', 'slow', not a string" in messages

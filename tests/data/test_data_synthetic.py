@@ -137,7 +137,7 @@ def test_capabilities_have_the_right_shape():
 
 def test_family_filter_and_unknown_family():
     assert {s.meta["family"] for s in source(count=40, families=["count", "bar_value"])} == {"count", "bar_value"}
-    with pytest.raises(DataError, match="unknown family 'nope'"):
+    with pytest.raises(ValueError, match="unknown family 'nope'"):  # the options refuse it: `seethink check` does
         source(count=5, families=["nope"])
     with pytest.raises(DataError, match="capability"):
         source(count=5, families=["count"], capability="textual_reasoning")
