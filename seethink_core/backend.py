@@ -26,13 +26,34 @@ class Checkpoint:
     phase: str | None = None  # the phase that produced it; None for the base model
 
 
+@dataclass(frozen=True)
+class RewardFailure:
+    """One failed score of one reward component (docs/architecture.md §8): it raised, timed out, crashed
+    its worker, or returned something that is not a score (a wrong count, NaN, inf, a string, an object)."""
+
+    reward: str  # the component's name
+    message: str  # "RuntimeError: boom", "returned '1' (a str); expected a number or None"
+    origin: str  # where it came from: "file.py:12 in __call__" for an exception, else the reward's qualified name
+    sample: str | None = None  # the id of the first sample it failed on
+    traceback: str | None = None  # the formatted traceback of an exception, when one was kept
+
+    def line(self) -> str:
+        """The one line the run prints for a component's first failure."""
+        on = f" on sample '{self.sample}'" if self.sample is not None else ""
+        return f"reward '{self.reward}' failed{on}: {self.message} (at {self.origin})"
+
+
 @dataclass
 class RewardBatch:
     """Scores of a batch: the weighted total and every component on its own."""
 
     total: list[float]
     components: dict[str, list[float | None]]
-    failures: dict[str, int] = field(default_factory=dict)  # reward name -> samples that raised / timed out
+    failures: dict[str, int] = field(default_factory=dict)  # reward name -> samples that failed (any reason)
+    # reward name -> positions of the samples it failed on (for per-step metrics; only failing rewards)
+    failed: dict[str, list[int]] = field(default_factory=dict)
+    # reward name -> its first failure in this batch (the run says the first one of each reward once)
+    errors: dict[str, RewardFailure] = field(default_factory=dict)
 
 
 class RewardFunction(Protocol):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from seethink_core.options import opt
+from seethink_core.options import OptionError, opt
 
 KlEstimator = Literal["k1", "k2", "k3"]
 KlMode = Literal["loss", "reward", "none"]
@@ -20,10 +20,18 @@ LossAgg = Literal["seq_mean_token_mean", "token_mean", "seq_mean_token_sum_norm"
 Schedule = Literal["constant", "linear", "cosine"]
 OverlongPrompts = Literal["truncate", "drop"]
 
+# Why the bounds are what they are (shown with a value out of them).
+LR_HINT = "a learning rate of 0 trains nothing and one above 1 diverges; RL uses about 1e-6, SFT about 1e-5"
+TEMPERATURE_HINT = ("RL learns from the spread of sampled completions, so rollouts must sample: temperature "
+                    "must be above 0 (the reference uses 1.0)")
+TOP_P_HINT = "top_p keeps the most likely tokens up to that probability: it is in (0, 1], and 1 keeps all"
+CLIP_LOW_HINT = ("the ratio is clipped to [1 - clip_low, 1 + clip_high]; clip_low 1 or more makes the lower end "
+                 "0 or negative, so nothing is clipped below (the reference uses 0.2)")
+
 
 @dataclass(frozen=True)
 class OptimizerOptions:
-    lr: float = opt(1e-6, doc="peak learning rate (AdamW)", min=0)
+    lr: float = opt(1e-6, doc="peak learning rate (AdamW)", gt=0, max=1, hint=LR_HINT)
     weight_decay: float = opt(0.01, doc="AdamW weight decay", min=0)
     warmup_steps: int = opt(0, doc="linear warm-up steps", min=0)
     schedule: Schedule = opt("constant", doc="learning-rate schedule after warm-up")
@@ -53,8 +61,8 @@ class RLOptions(OptimizerOptions):
 
     rollout_batch_size: int = opt(512, doc="prompts sampled per rollout; split into optimizer steps", min=1)
     group: int = opt(5, doc="completions per prompt", min=1)
-    temperature: float = opt(1.0, doc="sampling temperature", min=0)
-    top_p: float = opt(1.0, doc="nucleus sampling", min=0, max=1)
+    temperature: float = opt(1.0, doc="sampling temperature (above 0: RL samples)", gt=0, hint=TEMPERATURE_HINT)
+    top_p: float = opt(1.0, doc="nucleus sampling, in (0, 1]", gt=0, max=1, hint=TOP_P_HINT)
     max_prompt_tokens: int = opt(2048, doc="prompt limit in tokens (chat template and image tokens included); "
                                            "see overlong_prompts", min=1)
     overlong_prompts: OverlongPrompts = opt(
@@ -65,7 +73,7 @@ class RLOptions(OptimizerOptions):
     kl: float = opt(0.01, doc="KL coefficient β (0 = no reference model)", min=0)
     kl_estimator: KlEstimator = opt("k3", doc="k1 (log-ratio), k2 (squared), k3 (low-variance, 'low_var_kl')")
     kl_mode: KlMode = opt("loss", doc="KL as a loss term, as a per-token reward penalty, or off")
-    clip_low: float = opt(0.2, doc="PPO ratio clip ε below 1", min=0)
+    clip_low: float = opt(0.2, doc="PPO ratio clip ε below 1, in [0, 1)", min=0, lt=1, hint=CLIP_LOW_HINT)
     clip_high: float = opt(0.2, doc="PPO ratio clip ε above 1 (DAPO clip-higher raises it)", min=0)
     dual_clip: float = opt(0.0, doc="dual-clip PPO constant c > 1: for negative advantages the loss is at most "
                                     "-c·A, so a huge ratio cannot blow up the update (0 = off; the reference "
@@ -79,6 +87,12 @@ class RLOptions(OptimizerOptions):
     dynamic_sampling: bool = opt(False, doc="drop groups whose rewards have no spread and refill")
     overlong_buffer: int = opt(0, doc="DAPO soft overlong penalty: buffer length in tokens (0 = off)", min=0)
     overlong_penalty: float = opt(1.0, doc="DAPO soft overlong penalty at the hard limit", min=0)
+    # A guard, not a training setting: a reward that fails (raises, times out, returns no number) on more
+    # than this share of the phase's graded samples stops the run (seethink_core.rewarding.FailureWatch).
+    max_reward_failures: float = opt(0.1, doc="stop the run when a reward fails (raises, times out, returns "
+                                              "a wrong count, NaN/inf or a non-number) on more than this share "
+                                              "of the samples graded so far in the phase, checked from the end "
+                                              "of the first rollout batch on (1 = never stop)", min=0, max=1)
 
     def __post_init__(self) -> None:
         parent = getattr(super(), "__post_init__", None)
@@ -87,6 +101,12 @@ class RLOptions(OptimizerOptions):
         if 0 < self.dual_clip <= 1:
             # c ≤ 1 would bound the loss of negative advantages below the ordinary clipped value.
             raise ValueError(f"option 'dual_clip' must be above 1 (or 0 = off), not {self.dual_clip}")
+        if self.batch_size > self.rollout_batch_size:
+            # A rollout batch is split into optimizer steps: a step cannot hold more prompts than were sampled.
+            raise OptionError("batch_size", f"option 'batch_size' ({self.batch_size}) must not be above "
+                              f"'rollout_batch_size' ({self.rollout_batch_size})",
+                              hint="each rollout of rollout_batch_size prompts is split into optimizer steps of "
+                                   "batch_size prompts; raise rollout_batch_size or lower batch_size")
 
 
 @dataclass(frozen=True)
@@ -137,7 +157,7 @@ class ReinforcePPBaselineOptions(ReinforcePPOptions):
 class SFTOptions(OptimizerOptions):
     """Teacher-forced cross-entropy on the answer, a caption (the facts) or a full target."""
 
-    lr: float = opt(1e-5, doc="learning rate", min=0)
+    lr: float = opt(1e-5, doc="learning rate", gt=0, max=1, hint=LR_HINT)
     batch_size: int = opt(16, doc="samples per optimizer step", min=1)
     target: Literal["answer", "facts", "reasoned"] = opt(
         "answer", doc="'answer': the prompt's answer; 'facts': describe the image (caption SFT); "

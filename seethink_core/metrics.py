@@ -10,7 +10,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 
 class MetricsLog:
@@ -73,6 +73,21 @@ def _open_tensorboard(logdir: Path) -> _TensorBoard | None:
         return None
     logdir.mkdir(parents=True, exist_ok=True)
     return _TensorBoard(EventFileWriter(str(logdir)), Summary, Event)
+
+
+FAILURES = "reward_failures"  # reward_failures.<name>: samples of the step the reward failed on
+FAILURE_RATE = "reward_failure_rate"  # reward_failure_rate.<name>: the same over the step's samples
+
+
+def failure_metrics(names: Iterable[str], failed: dict[str, Sequence[int]], lo: int, hi: int) -> dict[str, float]:
+    """Each reward's failures among samples ``lo:hi`` (one step), zeros included: a missing count would
+    read as "not measured", and a failure is exactly what must never go unseen."""
+    out: dict[str, float] = {}
+    for name in names:
+        bad = sum(1 for i in failed.get(name, ()) if lo <= i < hi)
+        out[f"{FAILURES}.{name}"] = bad
+        out[f"{FAILURE_RATE}.{name}"] = bad / max(hi - lo, 1)
+    return out
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:

@@ -15,6 +15,10 @@ that runs past ``timeout`` seconds gets the worker killed (a chunk is then retri
 sample), ``None`` and a failure, and the rest of the batch goes to a warm spare worker, so a hang
 costs the timeout and nothing else. Bounded rewards run first, so a grader that hangs rarely
 leaves other work behind.
+
+No failure is silent: a wrong number of scores, NaN, inf or a value that is not a number (a string,
+even "1") is a failure like an exception, and ``FailureWatch`` counts each component's failures over
+a phase, says the first of each once and stops the run past ``max_reward_failures``.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from __future__ import annotations
 import contextlib
 import math
 import mmap
+import numbers
 import os
 import pickle
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -32,12 +38,15 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
-from seethink_core.backend import RewardBatch
+from seethink_core.backend import RewardBatch, RewardFailure
 from seethink_core.errors import ConfigError, PluginError, SeethinkError
 from seethink_core.options import validate
 from seethink_core.plan import RewardRef
@@ -57,6 +66,10 @@ _CHUNK = 256  # samples per call of a bounded reward (one that is not ``risky``)
 
 class RewardError(SeethinkError):
     """A reward could not be built or its worker could not be started."""
+
+
+class RewardFailuresExceeded(RewardError):
+    """A reward failed on more of a phase's samples than the phase's ``max_reward_failures`` allows."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -123,6 +136,11 @@ def _one(fn: RewardCallable, i: int, prompts: Sequence[str], completions: Sequen
     return _check_value(result)
 
 
+class _BadScore(ValueError):
+    """A reward returned something that is not a score. Raised by seethink, not by the reward, so its
+    origin is the reward itself and not the line of this module that noticed."""
+
+
 def _extra_for(extra: dict[str, Any], i: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     tokens = extra.get("completion_tokens")
@@ -134,30 +152,82 @@ def _extra_for(extra: dict[str, Any], i: int) -> dict[str, Any]:
 
 
 def _check_value(result: Any) -> float | None:
+    """The score of a call on one sample (``result`` must be a list of one)."""
     if not isinstance(result, (list, tuple)) or len(result) != 1:
-        raise TypeError(f"returned {type(result).__name__} of length "
-                        f"{len(result) if hasattr(result, '__len__') else '?'}; expected a list of 1")
-    value = result[0]
+        raise _BadScore(_count_problem(result, 1))
+    return _score(result[0])
+
+
+def _count_problem(result: Any, n: int) -> str:
+    what = f"{len(result)} scores" if isinstance(result, (list, tuple)) else _show(result)
+    return f"returned {what} for {n} completion{'s' if n != 1 else ''}; expected a list of {n}"
+
+
+def _score(value: Any) -> float | None:
+    """One returned value as a score. ``None`` is "not applicable"; a bool counts as 0/1 (a predicate
+    reward); numbers, numpy scalars and 0-d tensors count. A string never does, not even "1":
+    ``float("1")`` would quietly accept a reward that returns its text or a label. NaN and inf are
+    failures too: one of them would poison the batch's advantages."""
     if value is None:
         return None
     if isinstance(value, bool):
         return float(value)
+    if not _numeric(value):
+        raise _BadScore(f"returned {_show(value)}; expected a number or None")
     try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"returned {value!r}; expected a number or None") from None
-    if not math.isfinite(value):
-        raise ValueError(f"returned {value}; expected a finite number")
-    return value
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise _BadScore(f"returned {_show(value)}; expected a number or None") from None
+    if not math.isfinite(x):
+        raise _BadScore(f"returned {x}; expected a finite number")
+    return x
+
+
+def _numeric(value: Any) -> bool:
+    if isinstance(value, numbers.Real):  # int, float, Fraction, numpy's integer and floating scalars
+        return True
+    # numpy.bool_ and 0-d numpy arrays or torch tensors: a single number that is not a Python one
+    return not isinstance(value, (str, bytes)) and getattr(value, "shape", None) == () and hasattr(value, "item")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return f"{text[:60]}{'...' if len(text) > 60 else ''} ({type(value).__name__})"
+
+
+def _qualname(fn: Any) -> str:
+    """Where a reward lives: ``module.Class`` for a callable object, ``module.function`` for a function."""
+    owner = fn if isinstance(fn, (types.FunctionType, types.MethodType, types.BuiltinFunctionType)) else type(fn)
+    return f"{getattr(owner, '__module__', '?')}.{getattr(owner, '__qualname__', type(fn).__name__)}"
+
+
+def _failure(c: Component, e: BaseException, sample: Any, tracebacks: set[str] | None) -> RewardFailure:
+    """``e`` as a failure of ``c`` on ``sample``; its traceback is kept only for the first failure of each
+    reward (``tracebacks`` names those already kept), so thousands of failures do not travel as text."""
+    if isinstance(e, _BadScore):
+        return RewardFailure(c.name, str(e), _qualname(c.fn), _sample_id(sample))
+    frames = traceback.extract_tb(e.__traceback__)
+    origin = f"{frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else _qualname(c.fn)
+    tb = None
+    if tracebacks is not None and c.name not in tracebacks:
+        tracebacks.add(c.name)
+        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__)).rstrip()
+    return RewardFailure(c.name, _one_line(f"{type(e).__name__}: {e}"), origin, _sample_id(sample), tb)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """A reward's own message as one bounded line: it is printed among the run's notes and in the error."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit] + "..."
+
+
+def _sample_id(sample: Any) -> str | None:
+    return None if sample is None else str(sample)
 
 
 def _risky(fn: RewardCallable) -> bool:
     """Whether a reward may run for long (third-party rewards are, unless they say otherwise)."""
     return bool(getattr(fn, "risky", True))
-
-
-def _error_text(name: str, e: BaseException) -> str:
-    return f"reward '{name}' raised {type(e).__name__}: {e}"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -204,6 +274,7 @@ _WORKER_CODE = "from seethink_core.rewarding import _worker_entry; _worker_entry
 
 def _worker_entry() -> None:
     """``python -c`` entry of a worker: ``argv = [-c, socket fd, counter path]``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # also when SIGINT is sent to it directly: the caller decides
     conn = Connection(int(sys.argv[1]))
     counter = _Counter(sys.argv[2])
     parent = os.getppid()
@@ -229,13 +300,14 @@ def _worker_loop(conn: Connection, counter: _Counter, components: list[Component
                 warm()
     conn.send(("ready",))
     seq = 0
+    tracebacks: set[str] = set()  # rewards whose first traceback this worker has sent
     while True:
         try:
             msg = conn.recv()
         except (EOFError, OSError):
             return
         _, job, tasks, prompts, completions, cols, extra = msg
-        done: list[tuple[int, int, float | None, str | None]] = []
+        done: list[tuple[int, int, float | None, RewardFailure | None]] = []
         last = time.monotonic()
         for t, (r, lo, hi) in enumerate(tasks):
             if done and done[-1][0] == t - 1 and tasks[t - 1][0] != r:
@@ -245,7 +317,7 @@ def _worker_loop(conn: Connection, counter: _Counter, components: list[Component
             seq += 1
             counter.value = seq
             done.extend((t, i, value, err) for i, value, err in _run_task(components[r], lo, hi, prompts,
-                                                                          completions, cols, extra))
+                                                                          completions, cols, extra, tracebacks))
             now = time.monotonic()
             if now - last >= _FLUSH_S:
                 conn.send(("part", job, done))
@@ -253,9 +325,17 @@ def _worker_loop(conn: Connection, counter: _Counter, components: list[Component
         conn.send(("done", job, done))
 
 
+TaskResult = tuple[int, float | None, RewardFailure | None]  # (sample position, score, its failure)
+
+
 def _run_task(c: Component, lo: int, hi: int, prompts: list[str], completions: list[str],
-              cols: dict[str, list[Any]], extra: dict[str, Any]) -> list[tuple[int, float | None, str | None]]:
-    """Samples ``lo:hi`` of one reward: one batched call, or sample by sample when that raises."""
+              cols: dict[str, list[Any]], extra: dict[str, Any], tracebacks: set[str] | None = None
+              ) -> list[TaskResult]:
+    """Samples ``lo:hi`` of one reward: one batched call, or sample by sample when that raises.
+
+    A batch that returns the wrong number of scores fails on all its samples: no score can be matched
+    to its sample. One that returns the right number has each value checked on its own."""
+    ids = cols.get("id") or [None] * len(completions)
     if hi - lo > 1:
         try:
             kwargs = {k: v[lo:hi] for k, v in cols.items()}
@@ -264,17 +344,27 @@ def _run_task(c: Component, lo: int, hi: int, prompts: list[str], completions: l
             if extra.get("max_response_tokens") is not None:
                 kwargs["max_response_tokens"] = extra["max_response_tokens"]
             result = c.fn(prompts[lo:hi], completions[lo:hi], **kwargs)
-            if isinstance(result, (list, tuple)) and len(result) == hi - lo:
-                return [(lo + k, _check_value([v]), None) for k, v in enumerate(result)]
-        except Exception:  # find the sample that raised
+        except Exception:  # find the sample that raised, below
             pass
-    out: list[tuple[int, float | None, str | None]] = []
+        else:
+            if isinstance(result, (list, tuple)) and len(result) == hi - lo:
+                return [_checked(c, lo + k, v, ids[lo + k]) for k, v in enumerate(result)]
+            bad = _failure(c, _BadScore(_count_problem(result, hi - lo)), ids[lo], None)
+            return [(i, None, bad) for i in range(lo, hi)]
+    out: list[TaskResult] = []
     for i in range(lo, hi):
         try:
             out.append((i, _one(c.fn, i, prompts, completions, cols, extra), None))
         except Exception as e:
-            out.append((i, None, _error_text(c.name, e)))
+            out.append((i, None, _failure(c, e, ids[i], tracebacks)))
     return out
+
+
+def _checked(c: Component, i: int, value: Any, sample: Any) -> TaskResult:
+    try:
+        return i, _score(value), None
+    except _BadScore as e:
+        return i, None, _failure(c, e, sample, None)
 
 
 @dataclass
@@ -308,13 +398,36 @@ def _spawn_worker(payload: bytes) -> _Worker:
     """Start a worker and hand it the pickled components; it says "ready" once they are imported."""
     mine, theirs = socket.socketpair()
     counter = _Counter()
+    # Its own session: a Ctrl-C at the terminal goes to the foreground process group, and a worker in
+    # it would die with a KeyboardInterrupt traceback; the caller stops it instead (close, or the
+    # orphan watch once the caller is gone).
     proc = subprocess.Popen([sys.executable, "-c", _WORKER_CODE, str(theirs.fileno()), counter.path],
-                            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True)
+                            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True,
+                            start_new_session=True)
     theirs.close()
     conn = Connection(mine.detach())
     conn.send(list(sys.path))
     conn.send_bytes(payload)
     return _Worker(proc, conn, counter, started=time.monotonic())
+
+
+@dataclass
+class _Tally:
+    """One call's scores and failures, component by component."""
+
+    values: list[list[float | None]]
+    failed: list[list[int]]
+    errors: dict[str, RewardFailure] = field(default_factory=dict)  # the first failure of each component
+
+    @classmethod
+    def empty(cls, k: int, n: int) -> _Tally:
+        return cls([[None] * n for _ in range(k)], [[] for _ in range(k)])
+
+    def put(self, r: int, name: str, i: int, value: float | None, failure: RewardFailure | None) -> None:
+        self.values[r][i] = value
+        if failure is not None:
+            self.failed[r].append(i)
+            self.errors.setdefault(name, failure)
 
 
 class CombinedReward:
@@ -330,6 +443,7 @@ class CombinedReward:
         self.timeout = timeout
         self.n_workers = workers
         self.last_errors: dict[str, str] = {}  # reward -> the latest failure message, for logs
+        self._tracebacks: set[str] = set()  # rewards whose first traceback the inline path has kept
         self._lock = threading.Lock()
         self._payload: bytes | None = None
         self._workers: list[_Worker] = []
@@ -359,22 +473,24 @@ class CombinedReward:
         extra = {"completion_tokens": list(completion_tokens) if completion_tokens is not None else None,
                  "max_response_tokens": max_response_tokens}
         cols = _columns(samples)
-        values: list[list[float | None]] = [[None] * n for _ in self.components]
-        failures = {c.name: 0 for c in self.components}
+        tally = _Tally.empty(len(self.components), n)
         with self._lock:
             if n and self.components:
                 if self.timeout is None:
-                    self._run_inline(list(prompts), list(completions), cols, extra, values, failures)
+                    self._run_inline(list(prompts), list(completions), cols, extra, tally)
                 else:
-                    self._run_isolated(list(prompts), list(completions), cols, extra, values, failures)
+                    self._run_isolated(list(prompts), list(completions), cols, extra, tally)
+            for name, failure in tally.errors.items():
+                self.last_errors[name] = failure.line()
         total = [0.0] * n
-        for c, vals in zip(self.components, values, strict=True):
+        for c, vals in zip(self.components, tally.values, strict=True):
             for i, v in enumerate(vals):
                 if v is not None:
                     total[i] += c.weight * v
-        components = {c.name: vals for c, vals in zip(self.components, values, strict=True)}
-        return RewardBatch(total=total, components=components,
-                           failures={k: v for k, v in failures.items() if v})
+        components = {c.name: vals for c, vals in zip(self.components, tally.values, strict=True)}
+        failed = {c.name: sorted(f) for c, f in zip(self.components, tally.failed, strict=True) if f}
+        return RewardBatch(total=total, components=components, failures={k: len(v) for k, v in failed.items()},
+                           failed=failed, errors=tally.errors)
 
     def close(self) -> None:
         """Stop the worker processes (a worker also exits when its caller does)."""
@@ -398,25 +514,12 @@ class CombinedReward:
     # -- inline ---------------------------------------------------------------------------------
 
     def _run_inline(self, prompts: list[str], completions: list[str], cols: dict[str, list[Any]],
-                    extra: dict[str, Any], values: list[list[float | None]], failures: dict[str, int]) -> None:
+                    extra: dict[str, Any], tally: _Tally) -> None:
         """Batched calls in this thread; a batch that raises is retried sample by sample to find the culprit."""
-        n = len(completions)
         for r, c in enumerate(self.components):
-            try:
-                result = c.fn(prompts, completions, **cols, **{k: v for k, v in extra.items() if v is not None})
-                if not isinstance(result, (list, tuple)) or len(result) != n:
-                    raise TypeError(f"returned {type(result).__name__}; expected a list of {n}")
-                values[r] = [_check_value([v]) for v in result]
-                continue
-            except Exception:
-                pass
-            for i in range(n):
-                try:
-                    values[r][i] = _one(c.fn, i, prompts, completions, cols, extra)
-                except Exception as e:
-                    values[r][i] = None
-                    failures[c.name] += 1
-                    self.last_errors[c.name] = _error_text(c.name, e)
+            for i, value, failure in _run_task(c, 0, len(completions), prompts, completions, cols, extra,
+                                               self._tracebacks):
+                tally.put(r, c.name, i, value, failure)
 
     # -- isolated -------------------------------------------------------------------------------
 
@@ -456,8 +559,9 @@ class CombinedReward:
                               hint="keep Sample.meta to plain data (numbers, strings, lists, dicts)") from None
 
     def _run_isolated(self, prompts: list[str], completions: list[str], cols: dict[str, list[Any]],
-                      extra: dict[str, Any], values: list[list[float | None]], failures: dict[str, int]) -> None:
+                      extra: dict[str, Any], tally: _Tally) -> None:
         n = len(completions)
+        ids = cols.get("id") or [None] * n
         payload = (prompts, completions, cols, extra)
         self._ensure_workers()
         # Reward-major order keeps each worker on one reward at a time. Rewards that say they run in
@@ -480,10 +584,7 @@ class CombinedReward:
             for t, i, value, err in results:
                 r = w.tasks[t][0]
                 w.finished.add(t)  # a task's results always travel together
-                values[r][i] = value
-                if err is not None:
-                    failures[self.components[r].name] += 1
-                    self.last_errors[self.components[r].name] = err
+                tally.put(r, self.components[r].name, i, value, err)
 
         def replace(w: _Worker, failed: int | None, why: str) -> None:
             """Kill ``w``; give task ``failed`` a failure; hand its unfinished tasks to a fresh worker."""
@@ -496,9 +597,8 @@ class CombinedReward:
                 if hi - lo > 1:  # a chunk: find the culprit sample by sample on the fresh worker
                     left[:0] = [(r, i, i + 1) for i in range(lo, hi)]
                 else:
-                    values[r][lo] = None
-                    failures[self.components[r].name] += 1
-                    self.last_errors[self.components[r].name] = why.format(name=self.components[r].name)
+                    c = self.components[r]
+                    tally.put(r, c.name, lo, None, RewardFailure(c.name, why, _qualname(c.fn), _sample_id(ids[lo])))
             w.kill()
             busy.pop(id(w), None)
             fresh = self._take_worker()
@@ -520,7 +620,7 @@ class CombinedReward:
                             w.kill()
                             raise RewardError("the reward worker process exited while importing the rewards "
                                               "(its error is printed above)") from None
-                        replace(w, self._current(w), "reward '{name}' crashed its worker process")
+                        replace(w, self._current(w), "crashed its worker process")
                         continue
                     if msg[0] == "ready":
                         w.ready, w.seen_seq, w.seen_at = True, w.counter.value, now
@@ -538,9 +638,9 @@ class CombinedReward:
                 if seq != w.seen_seq:
                     w.seen_seq, w.seen_at = seq, now
                 elif now - w.seen_at > self.timeout:
-                    replace(w, self._current(w), f"reward '{{name}}' ran past its {self.timeout:g} s timeout")
+                    replace(w, self._current(w), f"ran past its {self.timeout:g} s timeout")
                 elif not w.alive():
-                    replace(w, self._current(w), "reward '{name}' crashed its worker process")
+                    replace(w, self._current(w), "crashed its worker process")
         if self._spare is None or not self._spare.alive():
             # Warmed between calls (not at start, where it would compete with the first workers for
             # the CPU), so that the next hang costs the timeout and no start-up.
@@ -551,6 +651,119 @@ class CombinedReward:
         """The task position the worker is on (``None`` if it has not started the job)."""
         t = w.counter.value - w.base_seq - 1
         return t if 0 <= t < len(w.tasks) and t not in w.finished else None
+
+
+# ----------------------------------------------------------------------------------------------
+# Watching failures over a phase: no reward failure is silent (docs/architecture.md §8)
+
+def debug_enabled() -> bool:
+    """``seethink --debug`` (which sets ``SEETHINK_DEBUG=1``) or ``SEETHINK_DEBUG`` set by hand: tracebacks too."""
+    return os.environ.get("SEETHINK_DEBUG", "") not in ("", "0")
+
+
+def rollout_samples(algorithm: Any, total_steps: int) -> int:
+    """Completions graded in a phase's first rollout: ``group`` × its prompts (``rollout_batch_size``, or
+    fewer when the whole phase needs fewer). The failure limit waits for this many, so one unlucky
+    sample cannot stop a run, and a reward that fails on every sample stops right after the first batch."""
+    group = int(getattr(algorithm, "group", 1))
+    rollout = int(getattr(algorithm, "rollout_batch_size", 1))
+    per_step = int(getattr(algorithm, "batch_size", rollout))
+    epochs = max(1, int(getattr(algorithm, "update_epochs", 1)))
+    return max(1, group * min(rollout, per_step * max(1, math.ceil(total_steps / epochs))))
+
+
+def resume_note(resume_dir: Path | None) -> str:
+    """What re-running does after a stop: continue from the phase's last in-phase checkpoint, or start it again."""
+    from seethink_core.checkpointing import latest_checkpoint
+
+    found = latest_checkpoint(resume_dir) if resume_dir is not None and resume_dir.is_dir() else None
+    if found is not None:
+        return f"re-running the same command resumes this phase from its checkpoint at step {found.step}"
+    return "re-running the same command starts this phase again (it has no checkpoint yet)"
+
+
+class FailureWatch:
+    """Failures of each reward component, counted over a phase.
+
+    The first failure of each component is said once through ``note`` (the runner's console, or the
+    OpenRLHF bridge's stderr), with its traceback when debugging. Once ``min_samples`` samples are
+    graded, a component that has failed on more than ``limit`` of them stops the run with
+    ``RewardFailuresExceeded`` (``limit`` 1 never stops). ``resume`` says what re-running does then.
+    """
+
+    def __init__(self, phase: str, *, limit: float, min_samples: int, note: Callable[[str], None],
+                 resume: Callable[[], str] | None = None, debug: bool | None = None):
+        self.phase = phase
+        self.limit = limit
+        self.min_samples = max(1, min_samples)
+        self.note = note
+        self.resume = resume
+        self.debug = debug_enabled() if debug is None else debug
+        self.graded: dict[str, int] = {}
+        self.failed: dict[str, int] = {}
+        self.first: dict[str, RewardFailure] = {}
+
+    def record(self, batch: RewardBatch) -> None:
+        """Count ``batch`` (every component grades every sample), say new first failures, apply the limit."""
+        n = len(batch.total)
+        for name in batch.components:
+            self.graded[name] = self.graded.get(name, 0) + n
+            self.failed[name] = self.failed.get(name, 0) + int((batch.failures or {}).get(name, 0))
+        for name, failure in (getattr(batch, "errors", None) or {}).items():
+            if name not in self.first:
+                self.first[name] = failure
+                self._say(failure)
+        self.check()
+
+    def _say(self, failure: RewardFailure) -> None:
+        self.note(f"phase {self.phase}: {failure.line()}; its later failures are only counted "
+                  f"(metric reward_failures.{failure.reward})")
+        if self.debug and failure.traceback:
+            self.note(failure.traceback)
+
+    def check(self) -> None:
+        for name, bad in self.failed.items():
+            graded = self.graded[name]
+            if bad and graded >= self.min_samples and bad > self.limit * graded:
+                raise RewardFailuresExceeded(self.message(name), hint=self.hint())
+
+    def message(self, name: str) -> str:
+        bad, graded = self.failed[name], self.graded[name]
+        first = self.first.get(name)
+        said = f"; the first: {first.message} (at {first.origin})" if first else ""
+        return (f"phase '{self.phase}': reward '{name}' failed on {bad} of the {graded} samples graded so far "
+                f"({bad / graded:.0%}), more than max_reward_failures ({self.limit:g}) allows{said}")
+
+    def hint(self) -> str:
+        after = f"; {self.resume()}" if self.resume is not None else ""
+        debug = "" if self.debug else " (--debug shows its traceback)"
+        return (f"fix the reward{debug}, or allow more with `max_reward_failures: 0.5` in the phase's algorithm "
+                f"options (1 never stops; a changed plan needs a new --run-dir); finished phases are kept{after}")
+
+
+class WatchedReward:
+    """A phase's reward with its failures watched (``FailureWatch``); everything else is the reward's own."""
+
+    def __init__(self, reward: Any, watch: FailureWatch):
+        self.reward = reward
+        self.watch = watch
+
+    def __call__(self, *args: Any, **kwargs: Any) -> RewardBatch:
+        batch = self.reward(*args, **kwargs)
+        self.watch.record(batch)
+        return batch
+
+    def __getattr__(self, name: str) -> Any:  # names, weights, components, last_errors, close
+        return getattr(self.reward, name)
+
+
+def watch_reward(reward: Any, phase: Any, total_steps: int, *, note: Callable[[str], None],
+                 resume: Callable[[], str] | None = None) -> WatchedReward:
+    """``reward`` watched with the phase's ``max_reward_failures`` (an SFT phase, which has none, never stops)."""
+    limit = float(getattr(phase.algorithm, "max_reward_failures", 1.0))
+    watch = FailureWatch(phase.name, limit=limit, min_samples=rollout_samples(phase.algorithm, total_steps),
+                         note=note, resume=resume)
+    return WatchedReward(reward, watch)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -143,6 +143,27 @@ class Backends:
 
 
 @dataclass
+class RunPosition:
+    """Where a run is, kept up to date by the runner, so that a Ctrl-C can say it in one line."""
+
+    phases: int = 0  # how many the plan has
+    phase: Phase | None = None
+    step: int = 0  # the last optimizer step finished
+    activity: str = "starting"  # starting | training | evaluating | evaluating the base model
+
+    def at(self, phase: Phase | None, *, step: int = 0, activity: str = "training") -> None:
+        self.phase, self.step, self.activity = phase, step, activity
+
+    def describe(self) -> str:
+        """``at phase 2/4 (reasoning), step 37``: phases counted from 1, as "N of M" reads."""
+        if self.phase is None:
+            return "while evaluating the base model" if self.activity == "evaluating the base model" else \
+                "before the first phase started"
+        where = f"at phase {self.phase.index + 1}/{self.phases} ({self.phase.name}), step {self.step}"
+        return where + (" (evaluating)" if self.activity == "evaluating" else "")
+
+
+@dataclass
 class PhaseReport:
     phase: Phase
     state: PhaseState
@@ -161,9 +182,11 @@ class Runner:
     # Write what every phase would run (a backend with the `dry_run` feature writes its data, reward file
     # and command) and train nothing; phases whose data cannot be opened here are still described.
     dry_run: bool = False
+    position: RunPosition = field(default_factory=RunPosition, init=False)
 
     def run(self) -> list[PhaseReport]:
         plan = self.plan
+        self.position.phases = len(plan.phases)
         self._backends = Backends(plan, self.run_dir.root, self.plugins, dry_run=self.dry_run)
         self._backends.validate()
         state = self.run_dir.open_for(plan)
@@ -277,12 +300,16 @@ class Runner:
         registry = self.plugins.registry
         init = self._init_checkpoint(phase, state)
         fault_point("handoff", phase.index)
-        resume = self._resume_point(phase, state.phases[phase.name], progress)
+        prior = state.phases[phase.name]
+        # Counted before the logs are cut back, so a resume can say how much work it repeats.
+        done = self._steps_done(phase) if prior.status == "running" else 0
+        resume = self._resume_point(phase, prior, progress, done)
         if resume is None:
             # A backend that resumes inside a phase by its own means (OpenRLHF's --ckpt.load_enable)
             # keeps its resume/ folder when an interrupted phase starts again.
-            interrupted = state.phases[phase.name].status == "running" and \
-                self._backends.has(phase, "resume_in_phase")
+            interrupted = prior.status == "running" and self._backends.has(phase, "resume_in_phase")
+            if prior.status == "running":
+                progress.note(self._restart_note(phase, done, own_checkpoints=interrupted))
             phase_dir = self.run_dir.reset_phase_dir(phase, keep=("resume",) if interrupted else ())
             ps = PhaseState(status="running", started=time.time())
         else:
@@ -290,8 +317,9 @@ class Runner:
             ps = state.phases[phase.name]
         state.phases[phase.name] = ps
         self.run_dir.save_state(state)
+        self.position.at(phase, step=resume.step if resume else 0)
 
-        from seethink_core.rewarding import build_reward
+        from seethink_core.rewarding import build_reward, resume_note, watch_reward
         from seethink_core.stream import build_stream
 
         difficulties = self._estimated_difficulties(backend, phase, init, phase_dir, progress)
@@ -300,7 +328,10 @@ class Runner:
         total_steps = resolve_total_steps(phase, stream.total_samples())
         if hasattr(stream.inner, "set_total_steps"):
             stream.inner.set_total_steps(total_steps)
-        reward = build_reward(phase.rewards, registry)
+        # Failures are counted, the first of each reward said once, and too many stop the run (§8).
+        in_phase = phase_dir / "resume" if self._backends.has(phase, "resume_in_phase") else None
+        reward = watch_reward(build_reward(phase.rewards, registry), phase, total_steps, note=progress.note,
+                              resume=lambda: resume_note(in_phase))
         reference = self._reference(phase, init)
         carry = None
         if phase.handoff.optimizer == "carry" and phase.init_from != "base":
@@ -314,10 +345,12 @@ class Runner:
         task = progress.start(phase, total_steps)
 
         def log(step: int, metrics: dict[str, float]) -> None:
+            self.position.step = max(self.position.step, step)  # a Ctrl-C right after this row names its step
             metrics_log.write(step, metrics)
             hook.on_log(phase=phase, step=step, metrics=dict(metrics))
 
         def report_progress(step: int, metrics: dict[str, float]) -> None:
+            self.position.step = max(self.position.step, step)
             progress.update(task, step, metrics)
             if self.on_progress:
                 self.on_progress(phase, step, total_steps, metrics)
@@ -375,8 +408,32 @@ class Runner:
         hook.on_phase_end(plan=plan, phase=phase, run_dir=str(self.run_dir.root), result=result)
         return ps
 
-    def _resume_point(self, phase: Phase, ps: PhaseState, progress: "_Progress") -> Found | None:
-        """The in-phase checkpoint to continue an interrupted phase from, with the logs cut back to it."""
+    def _steps_done(self, phase: Phase) -> int:
+        """How far an interrupted phase got: its last training row in metrics.jsonl (every step with the
+        default ``log_every: 1``), or its newest in-phase checkpoint if that is further."""
+        from seethink_core.checkpointing import checkpoint_steps
+        from seethink_core.metrics import read_metrics
+
+        phase_dir = self.run_dir.phase_dir(phase)
+        steps = [int(r["step"]) for r in read_metrics(phase_dir / "metrics.jsonl")
+                 if r.get("kind", "train") == "train" and isinstance(r.get("step"), int)]
+        return max([0, *steps, *checkpoint_steps(phase_dir / "resume")])
+
+    def _restart_note(self, phase: Phase, done: int, *, own_checkpoints: bool) -> str:
+        """What a re-run says about an interrupted phase it cannot continue from a seethink checkpoint."""
+        from seethink_core.checkpointing import foreign_entries
+
+        name = f"phase {phase.index + 1} ({phase.name})"
+        resume_dir = self.run_dir.phase_dir(phase) / "resume"
+        if own_checkpoints and foreign_entries(resume_dir):  # e.g. OpenRLHF's --ckpt.load_enable
+            return f"resuming {name} from the backend's own checkpoints in {resume_dir} ({_steps(done)} done before)"
+        if done == 0:
+            return f"restarting {name} from step 0: it had not finished a step"
+        return f"restarting {name} from step 0: no checkpoint inside it; {_steps(done)} will be redone"
+
+    def _resume_point(self, phase: Phase, ps: PhaseState, progress: "_Progress", done: int = 0) -> Found | None:
+        """The in-phase checkpoint to continue an interrupted phase from, with the logs cut back to it;
+        ``done`` is how many steps the interrupted attempt had finished (for the note)."""
         if ps.status != "running" or not self._backends.has(phase, "resume_in_phase"):
             return None
         phase_dir = self.run_dir.phase_dir(phase)
@@ -398,7 +455,9 @@ class Runner:
         _truncate_jsonl(phase_dir / "metrics.jsonl", found.step, inclusive=True)
         _truncate_jsonl(phase_dir / "data_order.jsonl", found.step, inclusive=False)
         _truncate_jsonl(phase_dir / "rollouts.jsonl", found.step, inclusive=True)
-        progress.note(f"phase {phase.name}: resuming from step {found.step}")
+        redo = done - found.step
+        progress.note(f"resuming phase {phase.index + 1} ({phase.name}) from step {found.step} (checkpoint at step "
+                      f"{found.step}); " + (f"redoing {_steps(redo)} done after it" if redo > 0 else "nothing to redo"))
         return found
 
     def _try_reuse(self, phase: Phase, state: RunState, progress: "_Progress") -> PhaseState:
@@ -424,8 +483,9 @@ class Runner:
                 shutil.rmtree(dst)
             _link_tree(src, dst)
             ps = PhaseState(**{**theirs.__dict__})
-            ps.checkpoint = str(dst / Path(theirs.checkpoint).relative_to(src)) \
-                if Path(theirs.checkpoint).is_relative_to(src) else theirs.checkpoint
+            # Point at the linked copy, not the other run's files (which may be moved or deleted later).
+            ps.checkpoint = _rebase(theirs.checkpoint, src, dst)
+            ps.optimizer_state = _rebase(theirs.optimizer_state, src, dst)
             ps.stopped_by = f"reused from {other.root}"
             state.phases[phase.name] = ps
             self.run_dir.save_state(state)
@@ -455,8 +515,9 @@ class Runner:
             return
         backend = self._backends.get(first_phase)
         progress.note("evaluating the base model (row 0)")
+        self.position.at(None, activity="evaluating the base model")
         run_eval(self.plan, first, Checkpoint(first.model), backend, self.plugins.registry, path, label="base",
-                 step=0)
+                 step=0, run_root=self.run_dir.root)
 
     def _evaluate_phase(self, phase: Phase, ps: PhaseState, progress: "_Progress") -> None:
         from seethink_core.evaluation import run_eval
@@ -467,10 +528,12 @@ class Runner:
             return
         backend = self._backends.get(phase)
         progress.note(f"phase {phase.name}: evaluating")
+        self.position.at(phase, step=ps.steps, activity="evaluating")
         log = MetricsLog(phase_dir, tensorboard=False)
         try:
             run_eval(self.plan, phase, Checkpoint(str(ps.checkpoint), phase.name), backend, self.plugins.registry,
-                     out, label=phase.name, step=ps.steps, log=self._eval_rows(phase, log))
+                     out, label=phase.name, step=ps.steps, log=self._eval_rows(phase, log),
+                     run_root=self.run_dir.root)
         finally:
             log.close()
 
@@ -493,7 +556,7 @@ class Runner:
         from seethink_core.evaluation import eval_due, step_evaluator
 
         score = step_evaluator(self.plan, phase, backend, self.plugins.registry, phase_dir,
-                               log=self._eval_rows(phase, metrics_log))
+                               log=self._eval_rows(phase, metrics_log), run_root=self.run_dir.root)
         snapshot = phase_dir / "eval-model"
 
         def evaluate(step: int, save: Callable[[Path], None]) -> None:
@@ -551,6 +614,18 @@ class Runner:
         for phase in self.plan.phases[names.index(name):]:
             state.phases[phase.name] = PhaseState()
         self.run_dir.save_state(state)
+
+
+def _rebase(path: str | None, src: Path, dst: Path) -> str | None:
+    """``path`` inside ``src`` as the same file inside ``dst``; any other path unchanged."""
+    if not path:
+        return path
+    target, base = Path(os.path.abspath(path)), Path(os.path.abspath(src))
+    return str(dst / target.relative_to(base)) if target.is_relative_to(base) else path
+
+
+def _steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
 
 
 def _truncate_jsonl(path: Path, step: int, *, inclusive: bool) -> None:

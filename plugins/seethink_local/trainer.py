@@ -19,6 +19,7 @@ from seethink_core.errors import BackendError
 from seethink_core.faults import fault_point
 from seethink_core.images import ImageBounds
 from seethink_core.methods import RLOptions, SFTOptions
+from seethink_core.metrics import failure_metrics
 from seethink_core.overlong import DROPPED_METRIC, dropped_note, fill_fitting
 from seethink_core.plan import Phase
 from seethink_core.sample import Sample
@@ -224,6 +225,7 @@ class RolloutBatch:
     old_logp: torch.Tensor | None  # None: one update per rollout, so the ratio is 1 (detached current)
     ref_logp: torch.Tensor | None
     gen_s: float
+    failed: dict[str, list[int]] = field(default_factory=dict)  # reward -> rows it failed on
 
 
 def _reference_logprobs(session: Session, batch: PromptBatch, tokens: torch.Tensor, mask: torch.Tensor,
@@ -265,6 +267,7 @@ class Scored:
     rewards: list[float]
     components: dict[str, list[float | None]]
     gen_s: float
+    failed: dict[str, list[int]] = field(default_factory=dict)  # reward -> rows it failed on (RewardBatch.failed)
 
 
 def _encode_rl(session: Session, phase: Phase, samples: list[Sample]) -> PromptBatch:
@@ -326,7 +329,8 @@ def generate_and_score(session: Session, phase: Phase, ctx: PhaseContext, sample
     prompts_rep = [t for t in batch.texts for _ in range(group)]
     scored = ctx.reward(prompts_rep, texts, repeated, completion_tokens=ro.lengths.tolist(),
                         max_response_tokens=algo.max_response_tokens)
-    return Scored(samples, batch, ro.tokens, ro.mask, texts, list(scored.total), scored.components, gen_s)
+    return Scored(samples, batch, ro.tokens, ro.mask, texts, list(scored.total), scored.components, gen_s,
+                  dict(getattr(scored, "failed", None) or {}))  # a RewardFunction of a plugin may not count
 
 
 def finish_rollout(session: Session, phase: Phase, scored: Scored, steps_per_rollout: int) -> RolloutBatch:
@@ -346,7 +350,7 @@ def finish_rollout(session: Session, phase: Phase, scored: Scored, steps_per_rol
         kl_for_reward = alg.kl_estimate(behaviour, ref_logp, algo.kl_estimator) * mask
     adv = alg.advantages_for(phase.method, algo, rewards, mask, kl_for_reward)
     return RolloutBatch(scored.samples, batch, tokens, mask, scored.texts, adv, rewards, scored.components,
-                        old_logp, ref_logp if algo.kl_mode == "loss" else None, scored.gen_s)
+                        old_logp, ref_logp if algo.kl_mode == "loss" else None, scored.gen_s, scored.failed)
 
 
 def collect_rollout(session: Session, phase: Phase, ctx: PhaseContext, samples: list[Sample],
@@ -370,9 +374,11 @@ def _keep_groups(session: Session, phase: Phase, filled: ds.Filled[Scored]) -> S
         tokens[r, :p.tokens.shape[1]] = p.tokens[i]
         mask[r, :p.mask.shape[1]] = p.mask[i]
     components = {name: [p.components[name][i] for p, i in rows] for name in parts[0].components}
+    bad = {(id(p), name, i) for p in parts for name, rows_failed in p.failed.items() for i in rows_failed}
+    failed = {name: [r for r, (p, i) in enumerate(rows) if (id(p), name, i) in bad] for name in parts[0].components}
     batch = _encode_rl(session, phase, samples)
     return Scored(samples, batch, tokens, mask, [p.texts[i] for p, i in rows], [p.rewards[i] for p, i in rows],
-                  components, sum(p.gen_s for p in parts))
+                  components, sum(p.gen_s for p in parts), {k: v for k, v in failed.items() if v})
 
 
 def _filter_groups(session: Session, phase: Phase, ctx: PhaseContext, first: Scored,
@@ -538,6 +544,7 @@ def _rl_metrics(ro: RolloutBatch, mb: int, algo: RLOptions, parts: dict[str, flo
         v = _mean(values[lo:hi])
         if v is not None:
             m[f"reward.{name}"] = v
+    m.update(failure_metrics(ro.components, ro.failed, lo, hi))
     lengths = ro.mask[lo:hi].sum(1).float()
     m["response_length.mean"] = float(lengths.mean())
     m["response_length.clip_ratio"] = float((lengths >= algo.max_response_tokens).float().mean())

@@ -33,7 +33,7 @@ from seethink_openrlhf.commands import (
 from seethink_openrlhf.export import ExportSummary, export_eval, export_phase
 from seethink_openrlhf.launcher import RayCluster, connect_ray, run_job
 from seethink_openrlhf.options import OpenRLHFOptions
-from seethink_openrlhf.reward_bridge import write_reward_file
+from seethink_openrlhf.reward_bridge import STOP_FILE, write_reward_file
 from seethink_openrlhf.tokens import load_processor, prompt_token_counter
 
 WORK = "openrlhf"
@@ -101,7 +101,7 @@ class OpenRLHFBackend:
                                              **({"not_measured_because": unmeasured} if unmeasured else {})}}
             if summary.dropped_overlong:
                 print(f"[seethink] {dropped_total_note(phase, summary.dropped_overlong)}", file=sys.stderr)
-        write_reward_file(phase, files.reward, marker=o.assistant_marker, timeout=o.reward_timeout)
+        write_reward_file(phase, files.reward, marker=o.assistant_marker, timeout=o.reward_timeout, engines=o.engines())
         plan = self.plan or ctx.plan
         eval_path, eval_images, eval_record = self._write_eval(phase, plan, work)
         max_images = max(summary.max_images, eval_images)  # vLLM's image slots serve both
@@ -200,6 +200,7 @@ class OpenRLHFBackend:
                           tensorboard_dir=files.tensorboard_dir, on_metrics=on_metrics,
                           poll_seconds=self.options.poll_seconds, echo=sys.stdout, cwd=ctx.phase_dir)
         if outcome.returncode != 0:
+            stopped_by_reward(files.reward.with_name(STOP_FILE))  # the reward bridge ended the job: its message
             tail = "\n    ".join(outcome.tail[-15:]) or "(no output)"
             raise BackendError(
                 f"phase '{phase.name}': the OpenRLHF job failed (exit status {outcome.returncode}); "
@@ -216,6 +217,19 @@ class OpenRLHFBackend:
         if self.cluster is not None:
             self.cluster.stop()
             self.cluster = None
+
+
+def stopped_by_reward(stop_file: Path) -> None:
+    """Raise the reward bridge's ``RewardFailuresExceeded`` when it is what ended the job (reward_bridge.py)."""
+    if not stop_file.is_file():
+        return
+    from seethink_core.rewarding import RewardFailuresExceeded
+
+    try:
+        said = json.loads(stop_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # torn or unreadable: the job's failure is reported as it is
+    raise RewardFailuresExceeded(str(said.get("message")), hint=said.get("hint"))
 
 
 def dropped_total_note(phase: Phase, dropped: int) -> str:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TextIO
 
 from seethink_core.errors import BackendError
-from seethink_openrlhf.reward_bridge import LOG_PREFIX
+from seethink_core.metrics import FAILURE_RATE
+from seethink_openrlhf.reward_bridge import FAILURE_PREFIX, LOG_PREFIX
 from seethink_openrlhf.tb_events import EventTail
 
 # OpenRLHF status key (after "train/") → seethink metric name (docs/architecture.md §12: dotted, reward.<component>).
@@ -58,6 +59,8 @@ def seethink_metrics(scalars: dict[str, float]) -> dict[str, float]:
             continue
         if key in METRIC_NAMES:
             out[METRIC_NAMES[key]] = value
+        elif key.startswith(FAILURE_PREFIX):  # before LOG_PREFIX, which it starts with
+            out[f"{FAILURE_RATE}.{key[len(FAILURE_PREFIX):]}"] = value
         elif key.startswith(LOG_PREFIX):
             out["reward." + key[len(LOG_PREFIX):]] = value
         elif key.startswith("timing/"):

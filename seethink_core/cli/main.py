@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -52,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.debug:  # read where no args reach: a reward's first failure is shown with its traceback
+        os.environ["SEETHINK_DEBUG"] = "1"
     try:
         return int(args.func(args) or 0)
     except SeethinkError as e:

@@ -66,7 +66,8 @@ def test_vlm_query_with_expanded_image_tokens(reward_func, orl):
     assert values(out["rewards"]) == pytest.approx([1.0])
     assert values(out["scores"]) == pytest.approx([1.0])
     logs = {k: values(v) for k, v in out["extra_logs"].items()}
-    assert logs == {"reward_fake_boxed": [1.0], "reward_fake_think": [1.0], "reward_malformed": [0.0]}
+    assert logs == {"reward_fake_boxed": [1.0], "reward_fake_think": [1.0], "reward_malformed": [0.0],
+                    "reward_failure_rate/fake_boxed": [0.0], "reward_failure_rate/fake_think": [0.0]}
 
 
 def test_components_are_weighted(reward_func, orl):
@@ -109,6 +110,51 @@ def test_a_reward_that_raises_scores_zero_for_it_only(reward_func, orl):
     # seethink_core.rewarding turns the raising component into None (→ 0 in the logs); the rest still counts
     assert values(out["rewards"]) == pytest.approx([0.9])
     assert values(out["extra_logs"]["reward_fake_think"]) == [0.0]
+    assert values(out["extra_logs"]["reward_failure_rate/fake_think"]) == [1.0]  # OpenRLHF's mean: the rate
+    assert values(out["extra_logs"]["reward_failure_rate/fake_boxed"]) == [0.0]
+
+
+def test_the_first_failure_is_said_once_and_too_many_end_the_job(fake_rewards, orl, tmp_path, capsys, monkeypatch):
+    """OpenRLHF swallows an exception from reward_func, so past max_reward_failures the bridge writes its
+    message beside the reward file and ends its process; the backend raises that message (below)."""
+    from seethink_openrlhf import reward_bridge
+
+    ended: list[bool] = []
+    monkeypatch.setattr(reward_bridge, "_end_job", lambda: ended.append(True))
+    phase = orl.make_phase("grpo", group=2, batch_size=2, rollout_batch_size=2, max_reward_failures=0.5)
+    path = write_reward_file(phase, tmp_path / "r.py", marker=QWEN_ASSISTANT_MARKER, timeout=None)
+    func = load_reward_func(path)
+    good = chat_prompt("q", 2) + "<think>a</think>\\boxed{3}<|im_end|>"
+    bad = chat_prompt("q", 2) + "<think>RAISE</think>\\boxed{3}<|im_end|>"
+    for query in (bad, good, good):  # one rollout per call, as OpenRLHF calls it; 1 of 3 is under the limit
+        func([query], [chat_prompt("q", 1)], [label(orl)])
+    err = capsys.readouterr().err
+    assert err.count("failed on sample") == 1 and not ended
+    assert ("[seethink reward bridge, phase perception] phase perception: reward 'fake_think' failed on sample "
+            "'s3': RuntimeError: a reward that raises (at ") in err
+    with pytest.raises(reward_bridge.RewardFailuresExceeded):
+        for _ in range(2):  # 2 of 4: at the limit; 3 of 5: past it
+            func([bad], [chat_prompt("q", 1)], [label(orl)])
+    assert ended == [True]
+    message = ("phase 'perception': reward 'fake_think' failed on 3 of the 5 samples graded so far (60%), more than "
+               "max_reward_failures (0.5) allows; the first: RuntimeError: a reward that raises (at ")
+    assert message in capsys.readouterr().err
+    said = json.loads((tmp_path / reward_bridge.STOP_FILE).read_text())
+    assert said["message"].startswith(message)
+    assert said["hint"].endswith("re-running the same command resumes from the job's last in-phase checkpoint")
+    from seethink_openrlhf.backend import stopped_by_reward
+
+    with pytest.raises(reward_bridge.RewardFailuresExceeded, match="reward 'fake_think' failed on 3 of the 5"):
+        stopped_by_reward(tmp_path / reward_bridge.STOP_FILE)
+    write_reward_file(phase, path, marker=QWEN_ASSISTANT_MARKER, timeout=None)  # the next job starts clean
+    assert not (tmp_path / reward_bridge.STOP_FILE).exists()
+
+
+def test_the_failure_rate_reaches_the_metrics_under_its_own_name():
+    from seethink_openrlhf.launcher import seethink_metrics
+
+    assert seethink_metrics({"train/reward_failure_rate/fake_think": 0.25, "train/reward_fake_think": 0.5}) == \
+        {"reward_failure_rate.fake_think": 0.25, "reward.fake_think": 0.5}
 
 
 def test_unknown_reward_never_raises_into_openrlhf(fake_rewards, orl, tmp_path, capsys):

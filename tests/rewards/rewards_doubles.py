@@ -83,3 +83,37 @@ class EchoColumns:
                  **_: Any) -> list[float | None]:
         assert max_response_tokens == 100
         return [float(t) + (0.5 if a == "x" else 0.0) for t, a in zip(completion_tokens or [], answer, strict=True)]
+
+
+class AlwaysRaises:
+    """Raises on every sample: a grader broken from the start."""
+
+    __name__ = "always_raises"
+
+    def __call__(self, prompts: list[str], completions: list[str], **_: Any) -> list[float | None]:
+        raise RuntimeError("the grader is broken")
+
+
+class FailsFromCall:
+    """Scores 1.0 on its first ``ok_calls`` calls, then raises: a grader that breaks in the middle of a
+    run. ``risky=False`` makes each batch one call (the worker keeps its state between batches)."""
+
+    __name__ = "fails_from_call"
+    risky = False
+
+    def __init__(self, ok_calls: int):
+        self.ok_calls = ok_calls
+        self.calls = 0
+
+    def __call__(self, prompts: list[str], completions: list[str], **_: Any) -> list[float | None]:
+        self.calls += 1
+        if self.calls > self.ok_calls:
+            raise RuntimeError("the grader broke mid-run")
+        return [1.0] * len(completions)
+
+
+class Opaque:
+    """Not a number: what a reward returns when it forgets to unpack its grader's result."""
+
+    def __repr__(self) -> str:
+        return "<Opaque>"
