@@ -80,6 +80,11 @@ def save_checkpoint(resume_dir: Path, step: int, write: Callable[[Path], None], 
                            hint="free space, then run the same command again") from None
         raise RunError(f"could not write the checkpoint of step {step} in {resume_dir}: {e}; "
                        f"the phase is resumable from {where}") from None
+    except BaseException:
+        # Ctrl-C mid-write: the folder has no marker, so it could never pass for complete; removed so
+        # that the run directory holds nothing half-written (a resume would remove it anyway).
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     prune(resume_dir, keep)
     return final
 
@@ -124,6 +129,20 @@ def latest_checkpoint(resume_dir: Path) -> Found | None:
             continue
         return Found(cand, int(info["step"]), info.get("meta", {}), skipped)
     return None
+
+
+def checkpoint_steps(resume_dir: Path) -> list[int]:
+    """The steps of the checkpoint folders in ``resume_dir``, valid or not (a folder only gets its
+    name once complete, so its step was reached)."""
+    return [int(c.name[len(PREFIX):]) for c in _candidates(resume_dir) if c.name[len(PREFIX):].isdigit()]
+
+
+def foreign_entries(resume_dir: Path) -> list[Path]:
+    """What a backend keeps in ``resume_dir`` by its own means (OpenRLHF's DeepSpeed checkpoints),
+    as opposed to this module's folders and their temporary ones."""
+    if not resume_dir.is_dir():
+        return []
+    return [p for p in resume_dir.iterdir() if not p.name.startswith((PREFIX, f".{PREFIX}"))]
 
 
 def discard_after(resume_dir: Path, step: int) -> None:

@@ -25,7 +25,7 @@ from seethink_core.options import validate
 from seethink_core.plan import DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
 from seethink_core.prompting import render_prompt
 from seethink_core.registry import Registry
-from seethink_core.rundir import write_json_atomic
+from seethink_core.rundir import stored_path, write_json_atomic
 from seethink_core.sample import Sample
 
 if TYPE_CHECKING:  # rewarding starts worker processes; import it only when grading
@@ -265,9 +265,12 @@ def run_eval(plan: TrainingPlan | None, phase: Phase | None, checkpoint: Checkpo
              registry: Registry, out_path: Path, *, label: str, spec: EvalSpec | None = None,
              rewards: Sequence[RewardRef] | None = None, template: str | None = None, step: int | None = None,
              settings: EvalSettings = EvalSettings(), log: Callable[[int, dict[str, float]], None] | None = None,
-             progress: Callable[[str, int], None] | None = None) -> dict[str, float]:
+             progress: Callable[[str, int], None] | None = None, run_root: Path | None = None) -> dict[str, float]:
     """Evaluate ``checkpoint`` on the eval spec of ``phase`` (or ``spec``), write ``out_path`` (eval.json)
     and return its metrics. Returns ``{}`` and writes nothing when there is nothing to evaluate.
+
+    ``run_root``: the run directory ``out_path`` belongs to; a checkpoint inside it is recorded relative
+    to it, so the run directory can be moved (``seethink_core.rundir.stored_path``).
 
     ``rewards`` default to the phase's, ``template`` to the spec's eval prompt (the compiler puts the
     phase's there unless ``eval settings prompt:`` names one), else the phase's; the system prompt is
@@ -308,7 +311,7 @@ def run_eval(plan: TrainingPlan | None, phase: Phase | None, checkpoint: Checkpo
         "label": label,
         "phase": checkpoint.phase,  # None for the base model (row 0 of the matrix)
         "phase_index": _phase_index(plan, checkpoint.phase),
-        "checkpoint": checkpoint.path,
+        "checkpoint": stored_path(run_root, checkpoint.path) if run_root is not None else checkpoint.path,
         "step": step,
         # What generation really used (greedy: one completion, temperature 0, top_p 1), not the spec as written.
         "settings": {"greedy": spec.greedy, "n": used_n, "temperature": used_temperature, "top_p": used_top_p,
@@ -368,7 +371,8 @@ def eval_due(spec: EvalSpec | None, step: int) -> bool:
 
 def step_evaluator(plan: TrainingPlan, phase: Phase, generator: Generator, registry: Registry, phase_dir: Path,
                    *, log: Callable[[int, dict[str, float]], None] | None = None,
-                   settings: EvalSettings = EvalSettings()) -> Callable[[int, Checkpoint], dict[str, float]]:
+                   settings: EvalSettings = EvalSettings(), run_root: Path | None = None
+                   ) -> Callable[[int, Checkpoint], dict[str, float]]:
     """A callback for backends that can hand over an intermediate checkpoint: ``fn(step, checkpoint)``
     evaluates when ``eval_due`` says so, writes ``phase_dir/eval/step-NNNNNN.json`` and logs."""
 
@@ -376,7 +380,7 @@ def step_evaluator(plan: TrainingPlan, phase: Phase, generator: Generator, regis
         if not eval_due(phase.eval, step):
             return {}
         return run_eval(plan, phase, checkpoint, generator, registry, phase_dir / "eval" / f"step-{step:06d}.json",
-                        label=f"{phase.name}@{step}", step=step, settings=settings, log=log)
+                        label=f"{phase.name}@{step}", step=step, settings=settings, log=log, run_root=run_root)
 
     return fn
 

@@ -22,12 +22,16 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from seethink_core.errors import RunError
 from seethink_core.plan import Phase, TrainingPlan
 
-STATE_FORMAT = 1
+# 2: checkpoint paths inside the run directory are stored relative to it (format 1 stored them
+# absolute; such files are still read, see ``read_stored_path``).
+STATE_FORMAT = 2
+# The fields of a phase's state that hold paths, converted when state.json is written and read.
+_PATH_FIELDS = ("checkpoint", "optimizer_state")
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -73,6 +77,48 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
+# -- paths in run-directory files (docs/resume.md, "Moving a run directory") ---------------------
+
+
+def stored_path(root: Path, path: str | None) -> str | None:
+    """How a path is written into state.json or eval.json: relative to the run directory when it is
+    an existing file or folder inside it, so a moved or copied run directory stays valid; anything
+    else (an external checkpoint, a model name or hub id) as given."""
+    if not path:
+        return path
+    p = Path(path)
+    if not p.exists():  # a model name such as "tiny-vlm" is no path, even if cwd is the run directory
+        return path
+    for base, target in ((Path(os.path.abspath(root)), Path(os.path.abspath(p))), (root.resolve(), p.resolve())):
+        if target.is_relative_to(base):
+            return target.relative_to(base).as_posix() or "."
+    return str(p.absolute())  # a relative path outside the run directory would break with another cwd
+
+
+def read_stored_path(root: Path, text: str | None) -> str | None:
+    """The path a run-directory file means, as a usable path on this machine.
+
+    A relative path is relative to the run directory. An absolute path (state.json of format 1, or a
+    path outside the run directory) is kept, except when it names a run directory's own file by way
+    of a ``phases/`` component and that tail exists under ``root``: the directory was moved or
+    copied, and its own files win over the original's (which may be gone, or another run's).
+    """
+    if not text:
+        return text
+    p = Path(text)
+    if not p.is_absolute():
+        return str(root / p)
+    if p.is_relative_to(Path(os.path.abspath(root))):
+        return text
+    parts = p.parts
+    if "phases" in parts:
+        at = len(parts) - 1 - parts[::-1].index("phases")
+        tail = root.joinpath(*parts[at:])
+        if tail.exists():
+            return str(tail)
+    return text
+
+
 @dataclass
 class PhaseState:
     status: str = "pending"  # pending | running | done
@@ -92,13 +138,23 @@ class RunState:
     plan_hash: str
     phases: dict[str, PhaseState]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, root: Path | None = None) -> dict[str, Any]:
+        """As written to state.json; with ``root``, paths inside it become relative to it."""
         return {"format": STATE_FORMAT, "plan_hash": self.plan_hash,
-                "phases": {k: v.__dict__ for k, v in self.phases.items()}}
+                "phases": {k: _convert_paths(v.__dict__, root, stored_path) for k, v in self.phases.items()}}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunState":
-        return cls(data["plan_hash"], {k: PhaseState(**v) for k, v in data["phases"].items()})
+    def from_dict(cls, data: dict[str, Any], root: Path | None = None) -> "RunState":
+        """From state.json; with ``root``, stored paths become usable ones (``read_stored_path``)."""
+        return cls(data["plan_hash"], {k: PhaseState(**_convert_paths(v, root, read_stored_path))
+                                       for k, v in data["phases"].items()})
+
+
+def _convert_paths(fields: dict[str, Any], root: Path | None,
+                   convert: Callable[[Path, str | None], str | None]) -> dict[str, Any]:
+    if root is None:
+        return dict(fields)
+    return {k: convert(root, v) if k in _PATH_FIELDS else v for k, v in fields.items()}
 
 
 class RunDir:
@@ -160,12 +216,12 @@ class RunDir:
         if not self.state_path.exists():
             return None
         try:
-            return RunState.from_dict(json.loads(self.state_path.read_text(encoding="utf-8")))
+            return RunState.from_dict(json.loads(self.state_path.read_text(encoding="utf-8")), self.root)
         except (ValueError, KeyError, TypeError) as e:
             raise RunError(f"{self.state_path} is unreadable ({e})") from None
 
     def save_state(self, state: RunState) -> None:
-        write_json_atomic(self.state_path, state.to_dict())
+        write_json_atomic(self.state_path, state.to_dict(self.root))
 
     def load_plan(self) -> TrainingPlan:
         if not self.plan_path.exists():

@@ -165,6 +165,15 @@ def open_generator(name: str, options: dict[str, Any], plan: TrainingPlan | None
     return spec.load()(bound)
 
 
+def run_root_for(checkpoint: str, out: Path) -> Path | None:
+    """The run directory ``checkpoint`` sits in, when ``out`` is written inside it too: eval.json then
+    records the checkpoint relative to it and the run directory stays movable (docs/resume.md)."""
+    if run_phase_of(checkpoint) is None:
+        return None
+    root = Path(checkpoint).parent.parent.parent
+    return root if out.resolve().is_relative_to(root.resolve()) else None
+
+
 def default_out(checkpoint: str) -> Path:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(checkpoint.rstrip("/")).name or checkpoint).strip("_") or "model"
     return Path("eval") / f"{name}.json"
@@ -183,10 +192,13 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=args.json)
     console.print(f"[bold]seethink eval[/bold] {args.checkpoint} on "
                   f"{', '.join(r.name or r.source for r in spec.sets)} ({args.backend})")
+    # A folder is recorded absolute (eval.json is read from other working directories), or relative to
+    # the run directory when eval.json goes into the one the checkpoint sits in; a model name as given.
+    target = str(Path(args.checkpoint).absolute()) if Path(args.checkpoint).exists() else args.checkpoint
     try:
-        metrics = run_eval(plan, phase, Checkpoint(args.checkpoint), generator, get_plugins().registry, out,
+        metrics = run_eval(plan, phase, Checkpoint(target), generator, get_plugins().registry, out,
                            label=Path(args.checkpoint).name or args.checkpoint, spec=spec, rewards=rewards,
-                           template=args.prompt, settings=settings,
+                           template=args.prompt, settings=settings, run_root=run_root_for(args.checkpoint, out),
                            progress=lambda name, n: console.print(f"  {name}: {n} samples scored"))
     finally:
         close = getattr(generator, "close", None)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import signal
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, Callable
 
 from rich.console import Console
 from rich.table import Table
@@ -41,8 +46,17 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"[bold]seethink run[/bold] {plan.curriculum}: {len(plan.phases)} phases on backend "
                   f"{backends or repr(plan.backend.name)} → {run_dir.root}  (plan {plan.hash()[:12]})"
                   + ("  [dry run]" if args.dry_run else ""))
-    reports = Runner(plan, run_dir, from_phase=args.from_phase, reuse=[Path(r) for r in args.reuse],
-                     show_progress=not args.no_progress, dry_run=args.dry_run).run()
+    runner = Runner(plan, run_dir, from_phase=args.from_phase, reuse=[Path(r) for r in args.reuse],
+                    show_progress=not args.no_progress, dry_run=args.dry_run)
+    resume = resume_command(args, run_dir.root)
+    with Interrupts(lambda: f"interrupted {runner.position.describe()}; resume with: {resume}") as interrupts:
+        try:
+            reports = runner.run()
+        except KeyboardInterrupt:
+            if getattr(args, "debug", False):
+                raise
+            interrupts.say()
+            return 130
     if args.dry_run:
         return _dry_run_summary(console, reports, run_dir)
     table = Table(title=f"{plan.curriculum}: summary (first 20% → last 20% of each phase's steps)")
@@ -56,6 +70,73 @@ def run(args: argparse.Namespace) -> int:
     console.print(table)
     console.print(f"run directory: {run_dir.root}")
     return 0
+
+
+def resume_command(args: argparse.Namespace, run_dir: Path) -> str:
+    """The command that continues this run: the same file and compile flags (the plan must be identical),
+    the run directory spelled out, ``--reuse`` kept (a phase not reached yet may still come from there),
+    and no ``--from-phase`` (it would reset those phases again)."""
+    words = ["seethink", "run", args.file]
+    if args.curriculum:
+        words += ["--curriculum", args.curriculum]
+    if args.backend:
+        words += ["--backend", args.backend]
+    for item in args.overrides:
+        words += ["--set", item]
+    words += ["--run-dir", str(run_dir)]
+    for other in args.reuse:
+        words += ["--reuse", other]
+    if args.dry_run:
+        words.append("--dry-run")
+    return shlex.join(words)
+
+
+class Interrupts:
+    """Ctrl-C during ``seethink run``: one line that says where the run stopped and how to resume it,
+    exit status 130, never a traceback.
+
+    The first Ctrl-C raises KeyboardInterrupt, so the runner's ``finally`` blocks close the logs and stop
+    the reward workers (state.json and checkpoints are written atomically, so nothing is left
+    half-written). A second one during that shutdown ends the process at once: a KeyboardInterrupt
+    raised inside the cleanup, or in the interpreter's exit, would print a traceback instead.
+    """
+
+    def __init__(self, line: Callable[[], str]):
+        self._line = line
+        self.hit = False
+        self._said = False
+        self._installed = False
+        self._previous: Any = None
+
+    def __enter__(self) -> "Interrupts":
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        # After an interrupt the handler stays: a Ctrl-C while the interpreter exits stays quiet too.
+        if self._installed and not self.hit:
+            # None: the previous handler was not set from Python; Python's own is the usual one.
+            signal.signal(signal.SIGINT, self._previous if self._previous is not None else signal.default_int_handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if not self.hit:
+            self.hit = True
+            raise KeyboardInterrupt
+        self.say()
+        os._exit(130)
+
+    def say(self) -> None:
+        """Print the line, once."""
+        if self._said:
+            return
+        self._said = True
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        print(self._line(), file=sys.stderr, flush=True)
 
 
 def _dry_run_summary(console: Console, reports: list, run_dir: Any) -> int:

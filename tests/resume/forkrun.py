@@ -43,6 +43,8 @@ for line in sys.stdin:
     if pid == 0:
         code = 1
         try:
+            if req.get("group"):  # lead a process group, as a terminal's foreground job does (Ctrl-C tests)
+                os.setpgid(0, 0)
             os.environ.update(req["env"])
             for k in req["unset"]:
                 os.environ.pop(k, None)
@@ -58,6 +60,12 @@ for line in sys.stdin:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
+    if req.get("group"):
+        try:  # set here too, as shells do: the group exists before anyone signals it
+            os.setpgid(pid, pid)
+        except OSError:
+            pass  # the child has set it already, or is gone
+        print(json.dumps({"pid": pid}), flush=True)
     _, status = os.waitpid(pid, 0)
     rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
     print(json.dumps({"rc": rc}), flush=True)
@@ -85,6 +93,28 @@ class ForkRunner:
         if not reply:
             raise RuntimeError(f"the fork server died (exit {self.proc.wait()})")
         return int(json.loads(reply)["rc"]), log.read_text()
+
+    def start(self, argv: list[str], log: Path) -> int:
+        """``seethink ARGV`` in a forked child that leads its own process group, output to ``log``; its
+        pid (signal it with ``os.killpg``). Collect its exit status with ``wait``."""
+        req = {"argv": argv, "env": {}, "unset": ["SEETHINK_FAULT"], "log": str(log), "group": True}
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        return int(json.loads(self.proc.stdout.readline())["pid"])
+
+    def wait(self) -> int:
+        """The exit status of the child ``start`` began (``-N`` for death by signal N)."""
+        assert self.proc.stdout is not None
+        reply = self.proc.stdout.readline()
+        if not reply:
+            raise RuntimeError(f"the fork server died (exit {self.proc.wait()})")
+        return int(json.loads(reply)["rc"])
+
+    def main(self, argv: list[str], log: Path) -> tuple[int, str]:
+        """``seethink ARGV`` in a fresh process, to the end: (returncode, output)."""
+        self.start(argv, log)
+        return self.wait(), log.read_text()
 
     def close(self) -> None:
         if self.proc.stdin is not None:

@@ -119,9 +119,9 @@ def _finished_files(run: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, ps in state["phases"].items():
         if ps["status"] == "done":
-            for rel, h in _hashes(Path(ps["checkpoint"])).items():
+            for rel, h in _hashes(run / ps["checkpoint"]).items():  # stored relative to the run directory
                 out[f"{name}/checkpoint/{rel}"] = h
-            out[f"{name}/optimizer.pt"] = hashlib.sha256(Path(ps["optimizer_state"]).read_bytes()).hexdigest()
+            out[f"{name}/optimizer.pt"] = hashlib.sha256((run / ps["optimizer_state"]).read_bytes()).hexdigest()
     return out
 
 
@@ -161,9 +161,7 @@ def killed_after_rollout(world: World) -> tuple[Path, dict[str, str]]:
 
 def _copy_of(world: World, killed: Path, name: str) -> Path:
     dst = world.root / name
-    shutil.copytree(killed, dst)
-    state = (dst / "state.json").read_text().replace(str(killed), str(dst))
-    (dst / "state.json").write_text(state)
+    shutil.copytree(killed, dst)  # state.json names the run's own files relative to it: a copy just works
     return dst
 
 
@@ -172,7 +170,7 @@ def test_killed_after_a_rollout_resumes_to_the_same_result(world, reference, kil
     run = _copy_of(world, killed, "after_rollout")
     assert {k.split("/")[0] for k in before} == {"warm"}
     out = _resume(world, run.name, before)
-    assert "resuming from step 4" in out
+    assert "resuming phase 2 (rl) from step 4 (checkpoint at step 4); nothing to redo" in out
     _assert_same_run(run, reference)
 
 
@@ -189,7 +187,9 @@ def test_a_killed_run_resumes_to_the_same_result(world, reference, fault, finish
     assert {k.split("/")[0] for k in before} == finished
     out = _resume(world, name, before)
     if fault.startswith(("mid_update", "checkpoint_write")):
-        assert "resuming from step 2" in out
+        assert "from step 2 (checkpoint at step 2)" in out
+    if fault == "checkpoint_write@4":  # steps 3 and 4 were done, the checkpoint of step 4 never completed
+        assert "resuming phase 2 (rl) from step 2 (checkpoint at step 2); redoing 2 steps done after it" in out
     _assert_same_run(world.root / name, reference)
 
 
@@ -202,7 +202,7 @@ def test_a_corrupt_newest_checkpoint_falls_back_to_the_previous_one(world, refer
     weights.write_bytes(weights.read_bytes()[:100])
     text = _resume(world, run.name, before)
     assert "step-00000004: trainable.safetensors has 100 bytes" in text and "falling back" in text
-    assert "resuming from step 2" in text
+    assert "resuming phase 2 (rl) from step 2 (checkpoint at step 2); redoing 2 steps done after it" in text
     _assert_same_run(world.root / "corrupt", reference)
 
 
@@ -215,7 +215,7 @@ def test_a_checkpoint_of_another_plan_is_not_used(world, reference, killed_after
     marker.write_text(json.dumps(info))
     text = _resume(world, run.name, before)
     assert "step-00000004 belongs to a different plan or phase; not used" in text
-    assert "resuming from step 2" in text
+    assert "resuming phase 2 (rl) from step 2 (checkpoint at step 2)" in text
     rewritten = json.loads((world.root / "foreign/phases/01-rl/resume/step-00000004/COMPLETE.json").read_text())
     assert rewritten["meta"]["plan_hash"] != "0" * 64  # the resumed run wrote its own step 4
     _assert_same_run(world.root / "foreign", reference)
