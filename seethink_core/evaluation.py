@@ -12,6 +12,7 @@ each phase's own spec; ``seethink eval`` calls it alone.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -123,6 +124,13 @@ def load_eval_samples(ref: DataRef, registry: Registry, *, seed: int, max_sample
         raise
     except Exception as e:
         raise EvalError(f"eval set '{set_label(ref)}' failed while reading: {type(e).__name__}: {e}") from None
+    else:
+        from seethink_core.stream import skip_note
+
+        # A skipped eval record changes what the accuracy is out of: say so (known after a whole pass).
+        note = skip_note(set_label(ref), source)
+        if note:
+            print(f"eval set '{set_label(ref)}': {note}", file=sys.stderr, flush=True)
     if not out:
         raise EvalError(f"eval set '{set_label(ref)}' has no samples")
     return out

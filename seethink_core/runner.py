@@ -402,6 +402,8 @@ class Runner:
             "samples_drawn": stream.count,
             "order_sha256": stream.order_hash,
             "steps": result.steps,
+            # Bad records skipped under on_error: "skip", per source and reason (dsl.md, Bad records).
+            "skipped_records": stream.inner.skipped_records() if hasattr(stream.inner, "skipped_records") else {},
         })
         self.run_dir.save_state(state)
         progress.finish(task, phase, ps)

@@ -225,3 +225,14 @@ def test_bounding_a_truncated_image_file_is_a_data_error(tmp_path):
     with pytest.raises(DataError) as e:
         bound_image(Image.open(tmp_path / "cut.png"), ImageBounds())
     assert e.value.diagnostics[0].message == f"{tmp_path / 'cut.png'} does not decode: image file is truncated"
+
+
+def test_an_eval_set_that_skips_records_says_so(tmp_path, registry, capsys):
+    from seethink_core.evaluation import load_eval_samples
+
+    f = write_lines(tmp_path / "d.jsonl", {"prompt": "a", "answer": "1"}, "{oops", {"prompt": "b", "answer": "2"})
+    ref = DataRef("jsonl", {"path": str(f), "on_error": "skip"}, name="geo")
+    assert len(load_eval_samples(ref, registry, seed=0, max_samples=None)) == 2
+    assert capsys.readouterr().err == (
+        f"eval set 'geo': warning: data source geo: skipped 1 bad record(s) (1 not JSON); "
+        f"the first: {f}:2: not JSON: Expecting property name enclosed in double quotes (column 2)\n")

@@ -190,3 +190,15 @@ def test_unknown_backend_option_is_refused_before_anything_runs(tmp_path, plugin
     with pytest.raises(RunError, match="unknown option 'fail_in_phse'"):
         run(make_plan(backend_options={"fail_in_phse": "x"}), tmp_path / "r", plugins)
     assert not (tmp_path / "r").exists()
+
+
+def test_data_json_counts_the_bad_records_a_phase_skipped(tmp_path, plugins):
+    data = tmp_path / "d.jsonl"
+    rows = [json.dumps({"prompt": f"q{i}", "answer": "1"}) for i in range(12)] + ['{"answer": "2"}', "{oops"]
+    data.write_text("\n".join(rows) + "\n")
+    plan = make_plan(steps=(2, 2))
+    for p in plan.phases:
+        p.data[0] = DataRef("jsonl", {"path": str(data), "on_error": "skip"}, name="geo")
+    run(plan, tmp_path / "r", plugins)
+    written = json.loads((tmp_path / "r" / "phases" / "00-warmup" / "data.json").read_text())
+    assert written["skipped_records"] == {"geo": {"missing field": 1, "not JSON": 1}}
