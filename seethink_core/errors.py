@@ -8,6 +8,7 @@ semantic errors can be reported together.
 from __future__ import annotations
 
 import difflib
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +35,45 @@ class Diagnostic:
     hint: str | None = None
     severity: str = "error"  # "error" or "warning"
 
+    def __post_init__(self) -> None:
+        # A positioned message is about a source text and quotes it (a name, a string, an import path):
+        # made one printable line of bounded length here, so that no place that quotes input can print a
+        # control character, a line break or 200,000 characters of it. An unpositioned one may span lines
+        # on purpose (a run directory's plan diff, the tail of a failed command's output).
+        if self.pos is None:
+            return
+        object.__setattr__(self, "message", printable(self.message))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", printable(self.hint))
+
     def with_pos(self, pos: SourcePos | None) -> "Diagnostic":
         return Diagnostic(self.message, pos, self.hint, self.severity)
+
+
+MAX_MESSAGE_WORD = 120  # a longer run of non-spaces is quoted input (a path is shorter)
+MAX_MESSAGE = 400
+
+_LONG_WORD = re.compile(rf"\S{{{MAX_MESSAGE_WORD + 1},}}")
+_ESCAPED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _printable_char(ch: str) -> str:
+    if ch.isprintable():
+        return ch
+    return _ESCAPED.get(ch, f"<U+{ord(ch):04X}>")
+
+
+def printable(text: str) -> str:
+    """``text`` as one line a terminal shows as written: line breaks and tabs as ``\\n`` and ``\\t``,
+    other invisible characters as ``<U+200B>``; a word over ``MAX_MESSAGE_WORD`` characters and a text
+    over ``MAX_MESSAGE`` are cut with ``...``."""
+    if not text.isprintable():
+        text = "".join(_printable_char(ch) for ch in text)
+    if len(text) > MAX_MESSAGE_WORD:
+        text = _LONG_WORD.sub(lambda m: m.group()[:MAX_MESSAGE_WORD - 3] + "...", text)
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE - 3] + "..."
+    return text
 
 
 class SeethinkError(Exception):
@@ -94,9 +132,11 @@ class SourceCache:
     """Source texts by file name, so errors can quote the offending line."""
 
     texts: dict[str, str] = field(default_factory=dict)
+    _lines: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, name: str, text: str) -> None:
         self.texts[name] = text
+        self._lines.pop(name, None)
 
     def line(self, name: str, line: int) -> str | None:
         text = self.texts.get(name)
@@ -111,7 +151,12 @@ class SourceCache:
             except OSError:
                 return None
             self.texts[name] = text
-        lines = text.splitlines()
+        lines = self._lines.get(name)
+        if lines is None:
+            # Lines as the parser counts them, at '\n' only: str.splitlines() also splits at form feeds,
+            # U+2028 and U+0085, and would quote a line above the error. Split once per file, not per
+            # diagnostic: a file with a thousand errors would be split a thousand times.
+            lines = self._lines[name] = [ln.removesuffix("\r") for ln in text.split("\n")]
         if 1 <= line <= len(lines):
             return lines[line - 1]
         return None
@@ -143,6 +188,9 @@ def render(diag: Diagnostic, sources: SourceCache | Mapping[str, str] | None = N
             if len(text) > _MAX_QUOTED:
                 start = max(0, col - _MAX_QUOTED // 2)
                 text = text[start:start + _MAX_QUOTED]
+            # One '?' per invisible character keeps the caret under its column and keeps escape sequences
+            # and bidi controls of the file from reaching the terminal.
+            text = "".join(ch if ch.isprintable() else "?" for ch in text)
             width = max(1, (diag.pos.end_col or col + 1) - col)
             width = min(width, max(1, len(text) - (col - 1 - start)))
             out.append(f"    {text}")
@@ -160,7 +208,17 @@ def render_all(err: SeethinkError, sources: SourceCache | None = None) -> str:
     return "\n".join(parts)
 
 
+# Above this many candidates, only those that keep the first letter and about the length are compared:
+# difflib costs microseconds per candidate, and a file that names thousands of curricula, each with a
+# mistake, would spend seconds in did-you-means. A typo rarely changes the first letter.
+_MANY_CANDIDATES = 200
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate, or ``None``."""
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    pool = candidates if isinstance(candidates, (list, tuple, set, frozenset, dict)) else list(candidates)
+    if len(pool) > _MANY_CANDIDATES:
+        first, lo, hi = name[:1], len(name) - 2 - len(name) // 3, len(name) + 2 + len(name) // 3
+        pool = [c for c in pool if c[:1] == first and lo <= len(c) <= hi]
+    close = difflib.get_close_matches(name, sorted(set(pool)), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None

@@ -33,6 +33,9 @@ from seethink_core.methods import is_rl
 from seethink_core.registry import Registry, load_factory
 
 DEFAULT_BACKEND = "local"
+# Errors reported for one curriculum before the compiler stops (clang stops at 20): past that, more are
+# rarely news, and a file of 25,000 wrong lines must not take seconds of did-you-means.
+MAX_ERRORS = 50
 
 
 @dataclass
@@ -72,6 +75,9 @@ class ChainCache:
 
     layers: dict[int, Layers] = field(default_factory=dict)
     broken: dict[int, tuple[Diagnostic, ...]] = field(default_factory=dict)
+    # Option lists already validated (``Resolver.check``): a stage that N curricula inherit is the same
+    # syntax nodes N times, validated once.
+    options: dict[tuple, tuple[Any, list]] = field(default_factory=dict)
 
 
 def find_curriculum(unit: Unit, name: str | None, diags: Diags) -> tuple[ast.Curriculum, Unit]:
@@ -100,9 +106,10 @@ def extends_chain(curr: ast.Curriculum, unit: Unit,
         found = unit.scope_curricula.get(curr.extends.value)
         if found is None:
             names = [n for n in unit.scope_curricula if n != curr.name.value]
+            shown = ", ".join(names[:5]) + (f", ... ({len(names)} in all)" if len(names) > 5 else "")
             diags.error(f"curriculum '{curr.name.value}' extends an unknown curriculum '{curr.extends.value}'",
                         curr.extends.pos, hint=suggest(curr.extends.value, names)
-                        or (f"known here: {', '.join(names)}" if names else "no other curriculum is in scope"))
+                        or (f"known here: {shown}" if names else "no other curriculum is in scope"))
             return list(reversed(chain)), False
         parent, parent_unit = found
         if id(parent) in seen:
@@ -264,7 +271,7 @@ def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = Non
     ``warnings``: when given, the warnings of a plan that compiles are appended to it (what the
     backend cannot honour but can run anyway); with errors they come inside the ``DslError``.
     """
-    diags = Diags()
+    diags = Diags(limit=MAX_ERRORS)
     diags.extend(unit.diags.items)
     layers = chain_layers(*find_curriculum(unit, curriculum, diags), diags, cache)
     if layers is None:  # what the missing parent would define is unknown: stop before follow-on errors
@@ -283,7 +290,7 @@ def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = Non
         diags.error(f"curriculum '{layers.name}' has no stages", layers.pos,
                     hint="add one: stage NAME { data ...  steps N }")
 
-    resolver = Resolver(registry, diags, layers.sources)
+    resolver = Resolver(registry, diags, layers.sources, checked=cache.options if cache is not None else None)
     specs = {name: resolver.stage(name, layers.stage_pos[name], stage_block(curr_block, layers, ov, name))
              for name in order}
     units = merging.apply_merges(layers, order, specs, curr_block, resolver, diags)

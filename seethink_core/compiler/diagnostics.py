@@ -11,9 +11,11 @@ from seethink_core.errors import Diagnostic, DslError, SourcePos
 class Diags:
     """An ordered set of diagnostics (a curriculum-level mistake seen from many stages counts once)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self.items: list[Diagnostic] = []
         self._seen: set[tuple] = set()
+        self.limit = limit  # errors kept before ``add`` stops the compile (None: no limit)
+        self._errors = 0
 
     def add(self, diag: Diagnostic) -> None:
         if diag.pos is not None and diag.pos.end_col is None:
@@ -24,6 +26,18 @@ class Diags:
         if key not in self._seen:
             self._seen.add(key)
             self.items.append(diag)
+            if diag.severity == "error":
+                self._errors += 1
+                if self.limit is not None and self._errors >= self.limit:
+                    self._stop()
+
+    def _stop(self) -> None:
+        """Stop at ``limit`` errors: what was found, and a last line saying the rest was not looked at."""
+        last = self.items[-1]
+        # Placed at the last error looked at, so the message has a position like every other.
+        self.items.append(Diagnostic(f"too many errors: stopped after {self.limit}", last.pos,
+                                     hint="fix these and check again"))
+        raise DslError(self.items)
 
     def error(self, message: str, pos: SourcePos | None, hint: str | None = None) -> None:
         self.add(Diagnostic(message, pos, hint))

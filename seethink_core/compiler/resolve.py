@@ -129,12 +129,14 @@ class NamedSource:
 class Resolver:
     """Resolves settings against the registry; one per compiled curriculum."""
 
-    def __init__(self, registry: Registry, diags: Diags, sources: dict[str, ast.SourceDef]):
+    def __init__(self, registry: Registry, diags: Diags, sources: dict[str, ast.SourceDef],
+                 checked: dict[tuple, tuple[Any, list]] | None = None):
         self.registry = registry
         self.diags = diags
         self.sources = sources  # named sources in scope
         self._named: dict[str, NamedSource | None] = {}
-        self._checked: dict[tuple, tuple[Any, list]] = {}
+        # Shared by the curricula of one ``seethink check`` (the keys are syntax nodes of one file).
+        self._checked: dict[tuple, tuple[Any, list]] = {} if checked is None else checked
 
     def check(self, schema: type, args: dict[str, ast.Arg], what: str, pos: SourcePos | None) -> Any | None:
         """``check_options``, once per distinct set of argument nodes: a curriculum-level reward or

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import math
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
@@ -86,8 +87,6 @@ def lexing(text: str) -> Iterator[None]:
 def _keywords(grammar: str) -> list[str]:
     """The grammar's quoted words (``"stage"``, ``"seed"``, ...): Lark names each one's terminal by its
     upper-cased text."""
-    import re
-
     return sorted(set(re.findall(r'"([a-z_]+)"', grammar)))
 
 
@@ -129,8 +128,9 @@ def _pos_of(item: Any) -> SourcePos | None:
 
 def _span(children: list) -> SourcePos:
     """From the first child to the end of the last one, when both are on one line."""
-    positions = [p for p in (_pos_of(c) for c in children) if p is not None]
-    first, last = positions[0], positions[-1]
+    # Only the two ends: a string of 100,000 parts or a long list need not position every child.
+    first = next(p for p in map(_pos_of, children) if p is not None)
+    last = next(p for p in map(_pos_of, reversed(children)) if p is not None)
     end = last.end_col if last.line == first.line else None
     return SourcePos(first.file, first.line, first.col, end)
 
@@ -151,21 +151,15 @@ def _name(tok: Any) -> ast.Name:
 _ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "t": "\t"}
 
 
+_ESCAPE = re.compile(r'\\([\\"nt])')
+
+
 def unescape(body: str) -> str:
     """``\\\\``, ``\\"``, ``\\n`` and ``\\t`` are escapes; any other backslash stays (LaTeX: ``\\boxed``)."""
     if "\\" not in body:
         return body
-    out = []
-    i = 0
-    while i < len(body):
-        c = body[i]
-        if c == "\\" and i + 1 < len(body) and body[i + 1] in _ESCAPES:
-            out.append(_ESCAPES[body[i + 1]])
-            i += 2
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+    # One regular-expression pass: a loop over the characters took a second per 200,000 of them.
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], body)
 
 
 def _list_depth(value: list) -> int:
@@ -406,10 +400,39 @@ class _Builder:
         return tuple(c)
 
 
+# Lark parses 30,000 to 60,000 tokens a second here (a two-core machine, busy or not), so 16 MiB of
+# `a,a,a,` took minutes; scripts/fuzz found 90,000-token files taking 2.5 s. The benchmark's curriculum
+# of a thousand stages has 43,000 tokens. The limit keeps any parse near a second.
+MAX_TOKENS = 60_000
+# The grammar's tokens as Lark splits them (a string, a comment, a number, a name, `..`, one other
+# character; `>=` counts two; comments are skipped), without parsing. The string pattern is the grammar's unrolled form:
+# twice as fast as an alternation per character on a 2 MB line.
+_TOKEN = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|#[^\n]*|[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?'
+                    r"|[A-Za-z_][A-Za-z0-9_]*|\.\.|\S")
+
+
+def _check_tokens(text: str, file: str) -> None:
+    """Refuse a file of more than ``MAX_TOKENS`` tokens, at the first token past the limit."""
+    if len(text) <= MAX_TOKENS:  # every token has a character
+        return
+    count = 0
+    for m in _TOKEN.finditer(text):
+        if text[m.start()] == "#":  # a comment is no token to the parser
+            continue
+        count += 1
+        if count > MAX_TOKENS:
+            line = text.count("\n", 0, m.start()) + 1
+            col = m.start() - text.rfind("\n", 0, m.start())
+            raise DslError(f"this file has more than {MAX_TOKENS:,} names, numbers, strings and symbols, too many "
+                           "for a curriculum", SourcePos(file, line, col, col + 1),
+                           hint="split it into files that import each other")
+
+
 def parse(text: str, file: str) -> ast.Module:
     """Parse ``text`` (the contents of ``file``) into a ``Module``; raises ``DslError`` on bad syntax."""
     from seethink_core.dsl.syntax_errors import translate
 
+    _check_tokens(text, file)
     _current_file.append(file)
     _current_text.append(text)
     try:
@@ -441,4 +464,4 @@ def parse_literal(text: str, file: str = "<value>") -> ast.Value:
         _current_text.pop()
 
 
-__all__ = ["parse", "parse_literal", "get_parser", "grammar_text", "unescape", "MAX_LIST_DEPTH"]
+__all__ = ["parse", "parse_literal", "get_parser", "grammar_text", "unescape", "MAX_LIST_DEPTH", "MAX_TOKENS"]

@@ -21,6 +21,8 @@ SETTING_KEYWORDS = (
     "mix",
 )
 
+MAX_LISTED_KEYWORDS = 8
+
 _DESCRIBED = {
     "NAME": "a name",
     "NUMBER": "a number",
@@ -117,6 +119,11 @@ def expected_words(names: set[str]) -> str:
     keywords = [w for w in words if w.startswith("'") and w[1:-1].isidentifier()]
     symbols = [w for w in words if w.startswith("'") and not w[1:-1].isidentifier()]
     others = [w for w in words if not w.startswith("'")]
+    if len(keywords) > MAX_LISTED_KEYWORDS:
+        # After a complete statement the parser accepts any of some thirty keywords; listing them all makes
+        # a hint of 350 characters that hides the symbols (',', '}') that are the likely fix.
+        shown = ", ".join(keywords[:3])
+        keywords = [f"a keyword ({shown}, ... {len(keywords)} in all)"]
     ordered = symbols + others + keywords
     if len(ordered) == 1:
         return ordered[0]
@@ -258,6 +265,48 @@ def _refine(err: Any) -> Any:
     return err
 
 
+def _takes(state: Any, terminal: str) -> bool:
+    """Whether the parser in ``state`` would shift ``terminal`` (or accept, for the end of the file).
+
+    Runs the LALR actions on a copy of the state stack alone: feeding a token to a copy of the parser
+    state would also run the tree builder on every pending reduction, and a pending 40,000-character
+    string would be unescaped once per candidate terminal.
+    """
+    from lark.parsers.lalr_analysis import Shift
+
+    conf = state.parse_conf
+    stack = list(state.state_stack)
+    while True:
+        if terminal == "$END" and stack[-1] == conf.end_state:
+            return True
+        action = conf.states[stack[-1]].get(terminal)
+        if action is None:
+            return False
+        kind, arg = action
+        if kind is Shift:
+            return terminal != "$END"
+        if arg.expansion:
+            del stack[-len(arg.expansion):]
+        stack.append(conf.states[stack[-1]][arg.origin.name][1])
+
+
+def _viable(err: Any, names: set[str]) -> set[str]:
+    """The expected terminals that the parser would really take here.
+
+    LALR merges the lookaheads of every context a rule is used in: after a call in a stage it lists the
+    end of the file and 'curriculum' too, because a call also ends a top-level ``source``. Running each
+    candidate through the pending reductions keeps only those that are shifted.
+    """
+    state = getattr(err, "state", None)
+    if len(names) <= 1 or not hasattr(state, "parse_conf") or not hasattr(state, "state_stack"):
+        return names
+    try:
+        viable = {name for name in names if _takes(state, name)}
+    except Exception:  # another Lark's table layout: keep what Lark said
+        return names
+    return viable or names
+
+
 def translate(err: Exception, text: str, file: str) -> DslError:
     """One ``DslError`` for a Lark exception raised while parsing ``text``."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
@@ -276,7 +325,7 @@ def translate(err: Exception, text: str, file: str) -> DslError:
     if isinstance(err, UnexpectedToken):
         err = _refine(err)
         tok = err.token
-        expected = set(err.expected or ())
+        expected = _viable(err, set(err.expected or ()))
         at_end = tok.type == "$END"
         if at_end:
             pos = _end_pos(text, file)

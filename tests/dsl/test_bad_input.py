@@ -53,8 +53,9 @@ def test_twenty_thousand_nested_lists(fakes):
     assert "nested" in d.message and d.pos.line == 1
 
 
-def test_twenty_thousand_unclosed_braces(fakes):
-    text = "curriculum c {\n" + "stage s {\n" * 20000
+def test_fifteen_thousand_unclosed_braces(fakes):
+    # 15,000 rather than 20,000: three tokens a line, and 60,000 tokens are refused before parsing.
+    text = "curriculum c {\n" + "stage s {\n" * 15000
     [d] = error_of(compile_text, text, "open.curr", registry=fakes).diagnostics
     assert d.pos.line == 3 and "cannot contain another stage" in d.message
 
@@ -178,3 +179,54 @@ def test_previous_word_agrees_with_the_pattern_it_replaced():
         offset = rng.randint(0, len(text))
         m = pattern.search(text[:offset])
         assert _previous_word(text, offset) == (m.group(1) if m else None), repr(text[:offset])
+
+
+def test_too_many_tokens_is_refused_before_parsing(fakes):
+    """Lark parses some 50,000 tokens a second: 16 MiB of `a,a,a,` took minutes. Found by scripts/fuzz."""
+    from seethink_core.dsl.parser import MAX_TOKENS
+
+    text = "# a comment is no token\n" * 10 + "curriculum c { freeze " + "a," * MAX_TOKENS + "a }"
+    start = time.perf_counter()
+    [d] = error_of(compile_text, text, "many.curr", registry=fakes).diagnostics
+    assert time.perf_counter() - start < 2
+    assert f"more than {MAX_TOKENS:,}" in d.message and (d.pos.line, d.pos.col) == (11, MAX_TOKENS + 19)
+
+
+def test_a_quoted_value_is_shown_on_one_printable_line(fakes, tmp_path):
+    """Found by scripts/fuzz: an import path with a tab, a zero-width space or 50,000 letters was echoed raw."""
+    path = tmp_path / "odd.curr"
+    path.write_text('import "a\\tb\\n\u200bc"\nimport "' + "x" * 50_000 + '"\n', encoding="utf-8")
+    [result] = check_paths([path], registry=fakes)
+    first, second = (d.message for d in result.errors)
+    assert first == "imported file not found: a\\tb\\n<U+200B>c"
+    assert len(second) < 200 and second.endswith("...")
+
+
+def test_expected_words_are_those_this_place_takes(fakes):
+    """LALR lists the end of the file and 'curriculum' after a call in a stage: a call also ends a `source`."""
+    text = 'curriculum c {\n  stage a { data synthetic(n: 1) ) }\n}\n'
+    [d] = error_of(compile_text, text, "x.curr", registry=fakes).diagnostics
+    assert d.message == "unexpected ')'"
+    assert "end of the file" not in d.hint and "'curriculum'" not in d.hint and "'}'" in d.hint
+
+
+def test_quoted_line_is_the_line_the_parser_counted(fakes, tmp_path):
+    """A form feed is whitespace to the grammar but a line break to str.splitlines(); a control character
+    of the quoted line must not reach the terminal."""
+    from seethink_core.errors import render
+
+    path = tmp_path / "ff.curr"
+    path.write_text("curriculum c {\x0c seed }\n", encoding="utf-8")
+    [d] = check_paths([path], registry=fakes)[0].errors
+    quoted = render(d).splitlines()[1]
+    assert d.pos.line == 1 and quoted.strip() == "curriculum c {? seed }"
+
+
+def test_an_error_after_a_long_escaped_string_is_fast(fakes):
+    """Found by scripts/fuzz: checking which keywords could come next ran the tree builder once per
+    candidate, unescaping a pending 40,000-backslash string each time (5 s)."""
+    text = 'curriculum c {\n  model "tiny_vlm"\n  "' + "\\\\" * 20_000 + '" { data }\n}\n'
+    start = time.perf_counter()
+    [d] = error_of(compile_text, text, "slash.curr", registry=fakes).diagnostics
+    assert time.perf_counter() - start < 1
+    assert d.message == "unexpected '{'" and d.pos.line == 3

@@ -110,3 +110,31 @@ def test_every_member_of_a_broken_chain_reports_it(fakes, tmp_path):
         with pytest.raises(DslError) as err:
             compile_text(path.read_text(), str(path), curriculum=name, registry=fakes)
         assert any(m in str(err.value) for m in ("extends cycle", "unknown curriculum 'nowhere'")), name
+
+
+def test_many_curricula_with_unknown_parents_each_get_a_short_hint(fakes, tmp_path):
+    path = tmp_path / "orphans.curr"
+    path.write_text(" ".join(f"curriculum c{i} extends x{i} {{ }}" for i in range(600)))
+    [result] = check_paths([path], registry=fakes)
+    assert len(result.errors) == 600
+    first = result.errors[0]
+    assert first.message == "curriculum 'c0' extends an unknown curriculum 'x0'"
+    assert first.hint == "known here: c1, c2, c3, c4, c5, ... (599 in all)"
+
+
+def test_did_you_mean_among_many_names_still_finds_a_typo():
+    from seethink_core.errors import did_you_mean
+
+    names = [f"stage_{i}" for i in range(5000)] + ["perception"]
+    assert did_you_mean("perceptoin", names) == "did you mean 'perception'?"
+    assert did_you_mean("stage_4999x", names) == "did you mean 'stage_4999'?"
+
+
+def test_a_curriculum_stops_at_fifty_errors(fakes):
+    body = " ".join(f"eval nowhere_{i}" for i in range(80))
+    text = f'curriculum c {{ model "m" algorithm grpo stage s {{ data capcurriculum_perception steps 2 {body} }} }}'
+    with pytest.raises(DslError) as err:
+        compile_text(text, registry=fakes)
+    messages = [d.message for d in err.value.diagnostics]
+    assert len(messages) == 51 and messages.count("too many errors: stopped after 50") == 1
+    assert all(d.pos is not None for d in err.value.diagnostics)
