@@ -15,7 +15,7 @@ from seethink_core.compiler import source as source_io
 from seethink_core.compiler.diagnostics import Diags
 from seethink_core.dsl import ast
 from seethink_core.dsl.parser import parse
-from seethink_core.errors import SOURCES, DslError, SourcePos
+from seethink_core.errors import SOURCES, Diagnostic, DslError, SourcePos
 
 
 @dataclass
@@ -43,6 +43,9 @@ class Loader:
 
     def __init__(self) -> None:
         self.units: dict[str, Unit] = {}
+        # Files that could not be read or parsed, by real path: a file imported a thousand times is
+        # read once, its error said at each import (a syntax error costs milliseconds to word).
+        self.failed: dict[str, tuple[Diagnostic, ...]] = {}
 
     def load_path(self, path: str | Path) -> Unit:
         display = str(path)
@@ -113,6 +116,9 @@ class Loader:
             unit.diags.error(f"import cycle: {' -> '.join(chain)}", item.pos,
                              hint="two files cannot import each other; move what both need to a third file")
             return None
+        if real in self.failed:
+            unit.diags.extend(d if d.pos is not None else d.with_pos(item.path.pos) for d in self.failed[real])
+            return None
         if real in self.units:
             imported = self.units[real]
         else:
@@ -124,6 +130,7 @@ class Loader:
                 text = source_io.read(path, display)
                 imported = self._load(text, display, real, stack)
             except DslError as e:  # a folder, an unreadable or a binary file: say which import
+                self.failed[real] = tuple(e.diagnostics)
                 unit.diags.extend(d if d.pos is not None else d.with_pos(item.path.pos) for d in e.diagnostics)
                 return None
         unit.diags.extend(imported.diags.items)

@@ -93,6 +93,19 @@ def test_import_of_a_binary_file(fakes, tmp_path):
     assert "binary file" in r.diagnostics[0].message and r.diagnostics[0].pos.file.endswith("bin.curr")
 
 
+def test_a_broken_file_imported_many_times_is_read_once(fakes, tmp_path, monkeypatch):
+    from seethink_core.compiler import loader
+
+    (tmp_path / "bad.curr").write_text("vm-host\n")  # what /etc/hostname holds: not a curriculum
+    (tmp_path / "main.curr").write_text('import "bad.curr"\n' * 500)
+    reads = []
+    real_read = loader.source_io.read
+    monkeypatch.setattr(loader.source_io, "read", lambda path, display: reads.append(path) or real_read(path, display))
+    [r] = check_paths([tmp_path / "main.curr"], registry=fakes)
+    assert len(reads) == 2  # main.curr and bad.curr, once each
+    assert [d.message for d in r.errors] == ["unexpected name 'vm'"]  # the same error, said once
+
+
 def test_self_import(fakes, tmp_path):
     (tmp_path / "me.curr").write_text('import "me.curr"\n')
     [r] = check_paths([tmp_path / "me.curr"], registry=fakes)
