@@ -221,6 +221,21 @@ class TrainingPlan:
 
 NOT_HASHED = {"source"}
 
+# Options that change how a run executes, never what it trains (docs/decisions.md): where logs and
+# checkpoints go and how often, how many threads, a guard that only stops a run. They stay in the plan
+# (plan.json records what a run used) but not in its hash, so changing one on a re-run resumes the
+# same run (and keeps its in-phase checkpoints, whose meta names the hash) instead of refusing it.
+# Keyed by backend name: a backend's option names are its own. Thread counts and micro-batch splits
+# only reorder floating-point sums, so a resume after changing them is equivalent, not bit-exact.
+EXECUTION_ONLY_BACKEND_OPTIONS: dict[str, frozenset[str]] = {
+    "local": frozenset({"threads", "log_every", "rollout_dump_every", "rollout_dump_rows", "memory_estimate",
+                        "cache_dir", "checkpoint_every", "keep_checkpoints", "gradient_checkpointing",
+                        "micro_batch_size"}),
+    "openrlhf": frozenset({"ray_address", "wandb_project", "wandb_org", "python", "dry_run", "poll_seconds",
+                           "save_steps"}),
+}
+EXECUTION_ONLY_ALGORITHM_OPTIONS = frozenset({"max_reward_failures"})
+
 
 def to_data(obj: Any) -> Any:
     """Dataclasses → dicts (keeping field order), lists and scalars as they are."""
@@ -263,17 +278,36 @@ def from_data(tp: Any, data: Any) -> Any:
 
 
 def plan_hash(plan: TrainingPlan) -> str:
-    """sha256 of the canonical JSON of every training field (provenance excluded)."""
+    """sha256 of the canonical JSON of every training field (provenance and execution-only options excluded)."""
+    return hashlib.sha256(canonical_json(hashed_data(plan)).encode()).hexdigest()
+
+
+def hashed_data(plan: TrainingPlan) -> dict[str, Any]:
+    """The plan as its hash sees it: no provenance, no execution-only option (``EXECUTION_ONLY_*``)."""
     data = {k: v for k, v in plan.to_dict().items() if k not in NOT_HASHED}
-    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+    data["backend"] = _training_backend(data["backend"])
+    data["phases"] = [_training_phase(p) for p in data["phases"]]
+    return data
+
+
+def _training_backend(ref: dict[str, Any] | None) -> dict[str, Any] | None:
+    if ref is None:
+        return None
+    skip = EXECUTION_ONLY_BACKEND_OPTIONS.get(ref["name"], frozenset())
+    return {**ref, "options": {k: v for k, v in ref["options"].items() if k not in skip}}
+
+
+def _training_phase(phase: dict[str, Any]) -> dict[str, Any]:
+    algorithm = {k: v for k, v in phase["algorithm"].items() if k not in EXECUTION_ONLY_ALGORITHM_OPTIONS}
+    return {**phase, "algorithm": algorithm, "backend": _training_backend(phase.get("backend"))}
 
 
 def phase_prefix_hash(plan: TrainingPlan, upto: int) -> str:
     """Identifies phases ``0..upto`` together with the backend and model, for reusing a prefix."""
     data = {
         "model": plan.model,
-        "backend": to_data(plan.backend),
-        "phases": [to_data(p) for p in plan.phases[: upto + 1]],
+        "backend": _training_backend(to_data(plan.backend)),
+        "phases": [_training_phase(to_data(p)) for p in plan.phases[: upto + 1]],
     }
     return hashlib.sha256(canonical_json(data).encode()).hexdigest()
 

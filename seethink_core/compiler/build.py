@@ -25,7 +25,7 @@ from seethink_core.compiler.bind import as_dict, bind_args, check_options
 from seethink_core.compiler.blocks import Block, build_block, layer
 from seethink_core.compiler.diagnostics import Diags, suggest
 from seethink_core.compiler.loader import Unit
-from seethink_core.compiler.overrides import parse_overrides
+from seethink_core.compiler.overrides import parse_overrides, spread_budget
 from seethink_core.compiler.resolve import Resolver, StageSpec
 from seethink_core.dsl import ast
 from seethink_core.errors import Diagnostic, DslError, SourcePos
@@ -289,10 +289,13 @@ def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = Non
     if not layers.stages:
         diags.error(f"curriculum '{layers.name}' has no stages", layers.pos,
                     hint="add one: stage NAME { data ...  steps N }")
+    # A copy: the cached layers stay as the file wrote them.
+    layers = replace(layers, merges=spread_budget(ov, layers.stages, order, layers.merges, diags))
 
     resolver = Resolver(registry, diags, layers.sources, checked=cache.options if cache is not None else None)
     specs = {name: resolver.stage(name, layers.stage_pos[name], stage_block(curr_block, layers, ov, name))
              for name in order}
+    check_unselected(layers, order, curr_block, ov, resolver)
     units = merging.apply_merges(layers, order, specs, curr_block, resolver, diags)
     phase_specs = expand_levels(units, diags)
 
@@ -329,6 +332,16 @@ def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = Non
     if warnings is not None:
         warnings.extend(d for d in diags.items if d.severity == "warning")
     return plan
+
+
+def check_unselected(layers: Layers, order: list[str], curr_block: Block, ov: Any, resolver: Resolver) -> None:
+    """Resolve the stages ``stages a, b`` leaves out, for their errors only (no phase is made of them):
+    a typo in a stage the ablation skips is still a typo in the file, and would otherwise surface only
+    in the curriculum that runs it. Checks of whole phases (budget, data, columns) stay with the
+    selected stages."""
+    for name in layers.stages:
+        if name not in order:
+            resolver.stage(name, layers.stage_pos[name], stage_block(curr_block, layers, ov, name))
 
 
 def stage_block(curr_block: Block, layers: Layers, ov: Any, name: str) -> Block:

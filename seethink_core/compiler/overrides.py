@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from seethink_core.compiler.blocks import AlgoLayer, Block, imply_sampling
+from seethink_core.compiler.blocks import AlgoLayer, Block, imply_sampling, layer
 from seethink_core.compiler.diagnostics import Diags
 from seethink_core.dsl import ast
 from seethink_core.errors import SOURCES, DslError, SourcePos
@@ -125,3 +125,55 @@ def _apply(out: Overrides, block: Block, parts: list[str], value: ast.Value, key
     else:
         return False
     return True
+
+
+def spread_budget(ov: Overrides, stages: Mapping[str, Block], selected: list[str],
+                  merges: Mapping[str, tuple[ast.Merge, Block]], diags: Diags) -> dict[str, tuple[ast.Merge, Block]]:
+    """``--set steps=N`` (``epochs``, ``samples``) at curriculum level sets every budget of that kind.
+
+    A stage's own budget beats a curriculum default, so without this a curriculum-level budget would
+    reach only stages that write none: silently ignored on the usual file, where every stage has one.
+    The budget is copied onto each selected stage (and merge block) that writes one of the same kind,
+    unless ``stage.NAME.KIND`` sets that stage itself. One written in another kind is an error: counting
+    it in the other unit is a guess (epochs of how much data?), so the user says per stage.
+    Returns the merges with the budget layered onto their blocks (``layers`` is shared: never changed).
+    """
+    budget = ov.curriculum.single.get("budget")
+    if not isinstance(budget, ast.Budget):
+        return dict(merges)
+    other: list[str] = []
+    other_stages: list[str] = []
+    for name in selected:
+        own = stages[name].single.get("budget")
+        pinned = name in ov.stages and "budget" in ov.stages[name][1].single
+        if not isinstance(own, ast.Budget) or pinned:
+            continue
+        if own.kind != budget.kind:
+            other.append(f"stage '{name}' ({own.kind} {_shown(own.value)})")
+            other_stages.append(name)
+            continue
+        ov.stages.setdefault(name, (budget.pos, Block(f"stage '{name}' (--set)")))[1].single["budget"] = budget
+    out = dict(merges)
+    for name, (node, block) in merges.items():
+        own = block.single.get("budget")
+        if not isinstance(own, ast.Budget):
+            continue
+        if own.kind != budget.kind:
+            other.append(f"merge '{name}' ({own.kind} {_shown(own.value)})")
+            continue
+        top = Block(f"merge '{name}' (--set)")
+        top.single["budget"] = budget
+        out[name] = (node, layer(block, top))
+    if other:
+        value = _shown(budget.value)
+        example = " ".join(f"--set stage.{n}.{budget.kind}={value}" for n in other_stages[:2]) or \
+            "the merge's block in the file"
+        diags.error(f"--set {budget.kind}={value} sets the budget of every stage, but "
+                    f"{', '.join(other)} count{'s' if len(other) == 1 else ''} it in another unit",
+                    budget.pos, hint=f"set those per stage, in their own unit or in {budget.kind}: {example}")
+    return out
+
+
+def _shown(value: ast.Value) -> str:
+    x = value.value
+    return f"{x:g}" if isinstance(x, float) else str(x)

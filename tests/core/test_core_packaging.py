@@ -19,7 +19,8 @@ def test_every_package_is_listed_in_pyproject():
     listed = set(cfg["packages"])
     dirs = cfg["package-dir"]
     found = set()
-    for top in ["seethink_core", *[p.name for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists()]]:
+    plugins = [p.name for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists()]
+    for top in ["seethink", "seethink_core", *plugins]:
         base = ROOT / dirs.get(top, top)
         for init in base.rglob("__init__.py"):
             rel = init.parent.relative_to(base)
