@@ -738,7 +738,8 @@ class FailureWatch:
         after = f"; {self.resume()}" if self.resume is not None else ""
         debug = "" if self.debug else " (--debug shows its traceback)"
         return (f"fix the reward{debug}, or allow more with `max_reward_failures: 0.5` in the phase's algorithm "
-                f"options (1 never stops; a changed plan needs a new --run-dir); finished phases are kept{after}")
+                f"options (1 never stops; changing it resumes the same run); finished phases "
+                f"are kept{after}")
 
 
 class WatchedReward:

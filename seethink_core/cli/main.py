@@ -25,6 +25,7 @@ SUBCOMMANDS = (
     "sweep",
     "doctor",
     "plugins_cmd",
+    "completion",
 )
 
 
@@ -67,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("interrupted; finished phases and saved checkpoints are kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `seethink plugins --options | head`: the reader is gone, nothing to say to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush fails quietly
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -127,7 +127,7 @@ def test_the_limit_waits_for_a_rollout_batch_then_stops_naming_the_reward() -> N
                             "max_reward_failures (0.5) allows; the first: RuntimeError: boom "
                             "(at grader.py:3 in __call__)")
     assert diag.hint == ("fix the reward (--debug shows its traceback), or allow more with `max_reward_failures: 0.5` "
-                         "in the phase's algorithm options (1 never stops; a changed plan needs a new --run-dir); "
+                         "in the phase's algorithm options (1 never stops; changing it resumes the same run); "
                          "finished phases are kept; re-running the same command resumes this phase from its "
                          "checkpoint at step 2")
 
@@ -223,7 +223,7 @@ def test_a_reward_that_breaks_mid_run_stops_it_and_keeps_the_checkpoint(run, dou
         "max_reward_failures (0.1) allows; the first: RuntimeError: the grader broke mid-run (at "
         f"{doubles.__file__}:{_line(doubles.FailsFromCall.__call__, 'raise RuntimeError')} in __call__)\n"
         "    hint: fix the reward (--debug shows its traceback), or allow more with `max_reward_failures: 0.5` in the "
-        "phase's algorithm options (1 never stops; a changed plan needs a new --run-dir); finished phases are kept; "
+        "phase's algorithm options (1 never stops; changing it resumes the same run); finished phases are kept; "
         "re-running the same command resumes this phase from its checkpoint at step 1\n")
     assert [r["step"] for r in rows(phase_dir)] == [1] and rows(phase_dir)[0]["reward_failures.breaks_later"] == 0
     from seethink_core.checkpointing import latest_checkpoint
