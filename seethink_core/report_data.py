@@ -3,11 +3,13 @@
 Each plot of ``seethink report`` is drawn from one of these dicts, and the same dict is written
 as JSON next to the PNG, so the numbers can be tested and reused without reading pixels:
 
-- ``curves``: training reward and response length per step, phases laid end to end;
+- ``curves``: training reward, response length and (SFT phases) loss per step, phases laid end to end;
 - ``eval``: eval accuracy, length and format rate after each phase (row 0 = the base model);
+- ``sets``: accuracy on each eval set, by its name, after each phase;
 - ``matrix``: the phase × capability accuracy matrix, with each cell's change from the row
   above (gains) and each capability's drop from its best earlier value (forgetting);
-- ``split``: perception vs reasoning errors after each phase.
+- ``split``: perception vs reasoning errors after each phase;
+- ``rollouts`` (a table, no plot): the best and worst dumped training rollouts of each phase by reward.
 
 Several runs (staged vs merged) become several entries of the same dicts, side by side.
 """
@@ -29,6 +31,12 @@ REWARD_KEY = "reward.total"
 # The local backend logs response_length.mean, the OpenRLHF bridge length.mean.
 LENGTH_KEYS = ("response_length.mean", "length.mean")
 CAP_PREFIX = "accuracy.capability."
+SET_PREFIX = "accuracy.set."
+LOSS_KEY = "loss"
+# Only SFT's loss is a curve worth reading: an RL phase's loss is a policy-gradient surrogate whose
+# level says nothing about progress (TRL and torchtune plot SFT loss and RL reward the same way).
+LOSS_METHODS = ("sft",)
+ROLLOUT_EXAMPLES = 3  # best and worst rollouts shown per phase
 
 
 @dataclass
@@ -37,6 +45,7 @@ class EvalRow:
     phase: str | None
     metrics: dict[str, float]
     path: str
+    title: str = ""  # what plots and tables show: "base" or "2 perception" (phases counted from 1)
 
 
 @dataclass
@@ -46,6 +55,12 @@ class PhaseInfo:
     capabilities: list[str]
     status: str
     steps: int
+    method: str = ""
+
+    @property
+    def title(self) -> str:
+        """``2 perception``: counted from 1, as `seethink run` counts phases ("phase 2/4")."""
+        return f"{self.index + 1} {self.name}"
 
 
 @dataclass
@@ -57,6 +72,7 @@ class RunData:
     phases: list[PhaseInfo]
     train: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # phase -> kind=train rows
     evals: list[EvalRow] = field(default_factory=list)  # base first, then phases in plan order
+    rollouts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # phase -> dumped rollout rows
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -83,18 +99,28 @@ def load_run(root: Path | str, name: str | None = None) -> RunData:
     run = RunData(name or plan.curriculum, root, plan.curriculum, plan.hash(), [])
     base = _read_json(base_eval_path(root))
     if base is not None:
-        run.evals.append(EvalRow("base", None, _metrics(base), str(base_eval_path(root))))
+        run.evals.append(EvalRow("base", None, _metrics(base), str(base_eval_path(root)), "base"))
     for phase in plan.phases:
         ps = state.get(phase.name, {})
-        run.phases.append(PhaseInfo(phase.index, phase.name, list(phase.capabilities), ps.get("status", "pending"),
-                                    int(ps.get("steps", 0) or 0)))
+        info = PhaseInfo(phase.index, phase.name, list(phase.capabilities), ps.get("status", "pending"),
+                         int(ps.get("steps", 0) or 0), phase.method)
+        run.phases.append(info)
         phase_dir = root / "phases" / f"{phase.index:02d}-{phase.name}"
         run.train[phase.name] = [r for r in read_metrics(phase_dir / "metrics.jsonl")
                                  if r.get("kind", "train") == "train"]
+        run.rollouts[phase.name] = _read_rollouts(phase_dir)
         ev = _read_json(phase_dir / "eval.json")
         if ev is not None:
-            run.evals.append(EvalRow(phase.name, phase.name, _metrics(ev), str(phase_dir / "eval.json")))
+            run.evals.append(EvalRow(phase.name, phase.name, _metrics(ev), str(phase_dir / "eval.json"), info.title))
     return run
+
+
+def _read_rollouts(phase_dir: Path) -> list[dict[str, Any]]:
+    """Every row of the phase's ``rollouts*.jsonl`` (a backend may split them over several files)."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted(phase_dir.glob("rollouts*.jsonl")):
+        rows.extend(r for r in read_metrics(path) if isinstance(r, dict))  # torn lines skipped, like metrics
+    return rows
 
 
 def _metrics(data: dict[str, Any]) -> dict[str, float]:
@@ -125,7 +151,8 @@ def _first(row: dict[str, Any], keys: tuple[str, ...]) -> float | None:
 
 
 def curves_data(runs: list[RunData]) -> dict[str, Any]:
-    """Reward and length per step; each phase's steps continue from the previous phase's last step."""
+    """Reward, length and SFT loss per step; each phase's steps continue from the previous phase's last
+    step (its first step is the previous phase's last plus 1: steps count from 1)."""
     out = []
     for run in runs:
         offset = 0
@@ -133,9 +160,11 @@ def curves_data(runs: list[RunData]) -> dict[str, Any]:
         for phase in run.phases:
             rows = sorted(run.train.get(phase.name, []), key=lambda r: r.get("step", 0))
             steps = [offset + int(r.get("step", 0)) for r in rows]
-            phases.append({"phase": phase.name, "start": offset, "steps": steps,
-                           "reward": [_first(r, (REWARD_KEY,)) for r in rows],
-                           "length": [_first(r, LENGTH_KEYS) for r in rows]})
+            sft = phase.method in LOSS_METHODS
+            phases.append({"phase": phase.name, "title": phase.title, "method": phase.method, "start": offset,
+                           "steps": steps, "reward": [_first(r, (REWARD_KEY,)) for r in rows],
+                           "length": [_first(r, LENGTH_KEYS) for r in rows],
+                           "loss": [_first(r, (LOSS_KEY,)) if sft else None for r in rows]})
             last = max((int(r.get("step", 0)) for r in rows), default=0)
             offset += max(last, phase.steps)
         out.append({"run": run.name, "phases": phases, "total_steps": offset})
@@ -147,10 +176,62 @@ def eval_data(runs: list[RunData]) -> dict[str, Any]:
     out = []
     for run in runs:
         out.append({"run": run.name, "rows": [{
-            "label": e.label, "accuracy": e.metrics.get("accuracy"), "length_mean": e.metrics.get("length.mean"),
+            "label": e.label, "title": e.title, "accuracy": e.metrics.get("accuracy"),
+            "length_mean": e.metrics.get("length.mean"),
             "length_median": e.metrics.get("length.median"), "format_rate": e.metrics.get("format_rate"),
         } for e in run.evals]})
     return {"format": REPORT_FORMAT, "runs": out}
+
+
+def sets_of(runs: list[RunData]) -> list[str]:
+    """Every eval set any row reports, by the name it is reported under, in first-seen order."""
+    found: dict[str, None] = {}
+    for run in runs:
+        for e in run.evals:
+            found.update((k[len(SET_PREFIX):], None) for k in e.metrics if k.startswith(SET_PREFIX))
+    return list(found)
+
+
+def sets_data(runs: list[RunData]) -> dict[str, Any]:
+    """Accuracy on each eval set after each phase: ``cells[i][j]`` is row i (base, then phases) on set j."""
+    names = sets_of(runs)
+    return {"format": REPORT_FORMAT, "sets": names, "runs": [{
+        "run": run.name, "rows": [e.label for e in run.evals], "titles": [e.title for e in run.evals],
+        "cells": [[e.metrics.get(SET_PREFIX + n) for n in names] for e in run.evals]} for run in runs]}
+
+
+def _reward_of(row: dict[str, Any]) -> float | None:
+    return _first(row, (REWARD_KEY, "reward"))
+
+
+def rollouts_data(runs: list[RunData], k: int = ROLLOUT_EXAMPLES) -> dict[str, Any]:
+    """The ``k`` best and ``k`` worst dumped rollouts of each phase by total reward (ties: the earlier
+    step first). When every row has the same reward (``reward``), or none (a backend that dumps none),
+    the first ``k`` rows are listed unranked (``ranked`` false)."""
+    out = []
+    for run in runs:
+        phases = []
+        for phase in run.phases:
+            rows = run.rollouts.get(phase.name, [])
+            if not rows:
+                continue
+            ranked = sorted((r for r in rows if _reward_of(r) is not None),
+                            key=lambda r: (-(_reward_of(r) or 0.0), r.get("step", 0)))
+            # Best and worst only mean something when the rewards differ; else the first rows are shown.
+            spread = len({_reward_of(r) for r in ranked}) > 1
+            best = ranked[:k] if spread else rows[:k]
+            # The worst are taken from what is left, so a phase with few rows never shows one row twice.
+            worst = sorted(ranked[k:], key=lambda r: (_reward_of(r) or 0.0, r.get("step", 0)))[:k] if spread else []
+            phases.append({"phase": phase.name, "title": phase.title, "rows": len(rows), "ranked": spread,
+                           "reward": None if spread or not ranked else _reward_of(ranked[0]),
+                           "best": [_rollout_row(r) for r in best], "worst": [_rollout_row(r) for r in worst]})
+        out.append({"run": run.name, "phases": phases})
+    return {"format": REPORT_FORMAT, "k": k, "runs": out}
+
+
+def _rollout_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {"step": row.get("step"), "id": row.get("id"), "reward": _reward_of(row), "prompt": row.get("prompt"),
+            "completion": row.get("completion"), "answer": row.get("answer")}
 
 
 def capabilities_of(runs: list[RunData]) -> list[str]:
@@ -180,7 +261,8 @@ def matrix_data(runs: list[RunData]) -> dict[str, Any]:
             last = column[-1] if column else None
             earlier = [v for v in column[:-1] if v is not None]
             forgetting.append(max(0.0, max(earlier) - last) if earlier and last is not None else 0.0)
-        out.append({"run": run.name, "rows": [e.label for e in run.evals], "cells": cells, "overall": overall,
+        out.append({"run": run.name, "rows": [e.label for e in run.evals], "titles": [e.title for e in run.evals],
+                    "cells": cells, "overall": overall,
                     "delta": delta, "forgetting": forgetting})
     return {"format": REPORT_FORMAT, "capabilities": caps, "runs": out}
 
@@ -194,7 +276,7 @@ def split_data(runs: list[RunData]) -> dict[str, Any]:
             m = e.metrics
             if "split.samples" not in m:
                 continue
-            rows.append({"label": e.label, "samples": m["split.samples"],
+            rows.append({"label": e.label, "title": e.title, "samples": m["split.samples"],
                          "perception_errors": m.get("split.perception_errors", 0.0),
                          "reasoning_errors": m.get("split.reasoning_errors", 0.0),
                          "perception_share": m.get("split.perception_share"),
@@ -203,7 +285,8 @@ def split_data(runs: list[RunData]) -> dict[str, Any]:
     return {"format": REPORT_FORMAT, "runs": out}
 
 
-PLOTS = {"curves": curves_data, "eval": eval_data, "matrix": matrix_data, "split": split_data}
+PLOTS = {"curves": curves_data, "eval": eval_data, "sets": sets_data, "matrix": matrix_data, "split": split_data,
+         "rollouts": rollouts_data}
 
 
 def report_data(runs: list[RunData]) -> dict[str, dict[str, Any]]:
@@ -213,5 +296,6 @@ def report_data(runs: list[RunData]) -> dict[str, dict[str, Any]]:
 
 def runs_summary(runs: list[RunData]) -> list[dict[str, Any]]:
     return [{"run": r.name, "root": str(r.root), "curriculum": r.curriculum, "plan": r.plan_hash[:12],
-             "phases": [{"name": p.name, "status": p.status, "steps": p.steps, "capabilities": p.capabilities}
+             "phases": [{"name": p.name, "title": p.title, "method": p.method, "status": p.status, "steps": p.steps,
+                         "capabilities": p.capabilities}
                         for p in r.phases]} for r in runs]

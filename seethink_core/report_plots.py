@@ -16,6 +16,7 @@ from seethink_core.errors import ConfigError
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 PERCEPTION_COLOR = "#4c9be8"
 REASONING_COLOR = "#f28e2b"
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def _pyplot() -> Any:
@@ -41,34 +42,92 @@ def _clean(values: list[float | None]) -> list[float]:
     return [math.nan if v is None else float(v) for v in values]
 
 
+# The training-curve panels, top to bottom: (data key, y label). A panel without data is left out.
+CURVE_PANELS = (("reward", "reward (train)"), ("length", "response length (tokens)"), ("loss", "SFT loss"))
+
+
+def _has(values: list[float | None]) -> bool:
+    return any(v is not None for v in values)
+
+
+def curve_panels(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The panels of the training curves that have at least one logged value."""
+    return [(key, label) for key, label in CURVE_PANELS
+            if any(_has(p[key]) for run in data["runs"] for p in run["phases"] if key in p)]
+
+
+# Width of one 8 pt character as a share of the curves' axes (10 in figure, ~78% of it axes), for
+# placing phase labels; an estimate is enough: it only decides when a label moves to the next row.
+_CHAR_SHARE = 0.0088
+
+
+def label_lanes(labels: list[tuple[float, str]], span: float) -> list[int]:
+    """A text row for each (x, text) label so that no two labels in a row overlap: the first row whose
+    last label ends before this one starts. ``span`` is the x-axis length."""
+    ends: list[float] = []  # per row, where its last label ends (axes fraction)
+    lanes = []
+    for x, text in labels:
+        left = x / span if span else 0.0
+        lane = next((i for i, end in enumerate(ends) if end < left), len(ends))
+        if lane == len(ends):
+            ends.append(0.0)
+        ends[lane] = left + (len(text) + 1) * _CHAR_SHARE
+        lanes.append(lane)
+    return lanes
+
+
+def _phase_labels(ax: Any, data: dict[str, Any]) -> int:
+    """Each phase's "N name" ("run / N name" for several runs) above the top panel at its start step,
+    in as many text rows as needed so none overlap; returns the number of rows."""
+    several = len(data["runs"]) > 1
+    items = [(float(phase["start"]), f"{run['run']} / {phase.get('title', phase['phase'])}" if several
+              else phase.get("title", phase["phase"]), COLORS[r % len(COLORS)])
+             for r, run in enumerate(data["runs"]) for phase in run["phases"]]
+    items.sort(key=lambda item: item[0])
+    span = max([1.0, *(float(run["total_steps"]) for run in data["runs"])]) * 1.05  # matplotlib's margin
+    lanes = label_lanes([(x, text) for x, text, _ in items], span)
+    for (x, text, color), lane in zip(items, lanes):
+        ax.annotate(text, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, 4 + 11 * lane),
+                    textcoords="offset points", fontsize=8, color=color, clip_on=False)
+    return max(lanes, default=-1) + 1
+
+
 def plot_curves(data: dict[str, Any], path: Path) -> Path:
-    """Training reward (top) and response length (bottom) per step; dashed lines mark phase starts."""
+    """Training reward, response length and SFT loss per step, one panel each that has data; dashed
+    lines mark phase starts, each labelled with its phase number and name."""
     plt = _pyplot()
-    fig, axes = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True)
+    panels = curve_panels(data)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 1.2 + 2.6 * len(panels)), sharex=True, squeeze=False)
+    axes = axes[:, 0]
+    several = len(data["runs"]) > 1
     for r, run in enumerate(data["runs"]):
         color = COLORS[r % len(COLORS)]
         for p, phase in enumerate(run["phases"]):
-            label = run["run"] if p == 0 else None
-            for ax, key in zip(axes, ("reward", "length")):
-                ax.plot(phase["steps"], _clean(phase[key]), color=color, label=label, lw=1.6)
+            for ax, (key, _) in zip(axes, panels):
+                # Each later run a little thinner, so where two runs coincide (a shared warm-up) both show.
+                ax.plot(phase["steps"], _clean(phase.get(key, [])), color=color, lw=max(0.8, 2.4 - 0.5 * r),
+                        label=run["run"] if p == 0 and key == panels[0][0] else None)
             if p > 0:  # where a phase hands over to the next
                 for ax in axes:
                     ax.axvline(phase["start"], color=color, ls="--", lw=0.8, alpha=0.6)
-            axes[0].annotate(phase["phase"], (phase["start"], 1.0), xycoords=("data", "axes fraction"),
-                             xytext=(3, -12 - 11 * r), textcoords="offset points", fontsize=8, color=color)
-    for ax, key in zip(axes, ("reward", "length")):
-        if not any(v is not None for run in data["runs"] for p in run["phases"] for v in p[key]):
-            ax.text(0.5, 0.5, f"no {key} was logged", transform=ax.transAxes, ha="center", color="#888")
-    axes[1].set_xlim(left=0)  # phase names are written at their start step; the first starts at 0
-    axes[0].set_ylabel("reward (train)")
-    axes[1].set_ylabel("response length (tokens)")
-    axes[1].set_xlabel("optimizer step (phases end to end)")
-    axes[0].set_title("Training curves")
-    for ax in axes:
+    rows = _phase_labels(axes[0], data)
+    axes[-1].set_xlim(left=0)  # phase names are written at their start step; the first starts at 0
+    from matplotlib.ticker import MaxNLocator
+
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole: no "step 2.5" tick
+    for ax, (_, label) in zip(axes, panels):
+        ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    if data["runs"]:
-        axes[0].legend(loc="lower right", fontsize=9)
+    axes[-1].set_xlabel("optimizer step (phases end to end; each phase's steps count from 1)")
+    axes[0].set_title("Training curves", pad=10 + 11 * rows)
+    if several:  # outside the axes, so it never covers a curve
+        axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     return _save(fig, path)
+
+
+def row_label(run: str, title: str, several: bool) -> str:
+    """A row's axis label: ``2 perception`` for one run, ``demo / 2 perception`` for several."""
+    return f"{run} / {title}" if several else title
 
 
 def _grouped_positions(runs: list[dict[str, Any]]) -> tuple[list[list[float]], list[float], list[str]]:
@@ -80,19 +139,26 @@ def _grouped_positions(runs: list[dict[str, Any]]) -> tuple[list[list[float]], l
         for row in run["rows"]:
             xs.append(x)
             ticks.append(x)
-            labels.append(row["label"])
+            labels.append(row_label(run["run"], row.get("title") or row["label"], len(runs) > 1))
             x += 1
         positions.append(xs)
         x += 0.8
     return positions, ticks, labels
 
 
-def _run_names(ax: Any, runs: list[dict[str, Any]], positions: list[list[float]]) -> None:
-    for r, (run, xs) in enumerate(zip(runs, positions)):
-        if xs:
-            ax.annotate(run["run"], ((xs[0] + xs[-1]) / 2, 0), xycoords=("data", "axes fraction"),
-                        xytext=(0, -34), textcoords="offset points", ha="center", fontsize=9,
-                        color=COLORS[r % len(COLORS)], fontweight="bold")
+def _row_ticks(ax: Any, ticks: list[float], labels: list[str]) -> None:
+    # Slanted and anchored at their right end, so long "run / phase" labels sit under their bar.
+    ax.set_xticks(ticks, labels, rotation=30, ha="right", rotation_mode="anchor", fontsize=8)
+
+
+def _run_legend(ax: Any, runs: list[dict[str, Any]]) -> None:
+    """Which colour is which run, outside the axes (only needed for several runs)."""
+    if len(runs) < 2:
+        return
+    plt = _pyplot()
+    handles = [plt.Rectangle((0, 0), 1, 1, color=COLORS[r % len(COLORS)]) for r in range(len(runs))]
+    ax.legend(handles, [run["run"] for run in runs], loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+              frameon=False)
 
 
 def plot_eval(data: dict[str, Any], path: Path) -> Path:
@@ -109,11 +175,34 @@ def plot_eval(data: dict[str, Any], path: Path) -> Path:
                 if not math.isnan(v):
                     ax.annotate(f"{v:.2f}" if key == "accuracy" else f"{v:.0f}", (bar.get_x() + bar.get_width() / 2,
                                 bar.get_height()), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)
-        ax.set_xticks(ticks, labels, rotation=20, fontsize=8)
+        _row_ticks(ax, ticks, labels)
         ax.set_title(title)
         ax.grid(axis="y", alpha=0.3)
-        _run_names(ax, runs, positions)
     axes[0].set_ylim(0, 1.05)
+    _run_legend(axes[1], runs)
+    return _save(fig, path)
+
+
+def plot_sets(data: dict[str, Any], path: Path) -> Path:
+    """Accuracy on each eval set (by its name) after each phase: one panel per run, one line per set."""
+    plt = _pyplot()
+    runs, names = data["runs"], data["sets"]
+    fig, axes = plt.subplots(1, len(runs), figsize=(max(5.5, 0.9 * max(len(r["rows"]) for r in runs) + 3) * len(runs),
+                                                    4.2), squeeze=False, sharey=True)
+    for ax, run in zip(axes[0], runs):
+        xs = list(range(len(run["rows"])))
+        for j, name in enumerate(names):
+            ys = _clean([row[j] for row in run["cells"]])
+            # Each set nudged sideways with its own marker, so sets with equal accuracy do not hide each other.
+            shift = (j - (len(names) - 1) / 2) * min(0.08, 0.4 / max(1, len(names)))
+            ax.plot([x + shift for x in xs], ys, marker=MARKERS[j % len(MARKERS)], lw=1.4,
+                    color=COLORS[j % len(COLORS)], label=name)
+        _row_ticks(ax, xs, run["titles"])
+        ax.set_title(run["run"], fontsize=10)
+        ax.set_ylim(-0.03, 1.05)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("eval accuracy")
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False, title="eval set")
     return _save(fig, path)
 
 
@@ -130,7 +219,7 @@ def plot_matrix(data: dict[str, Any], path: Path) -> Path:
     fig, axes = plt.subplots(1, n, figsize=(max(4.5, 1.9 * len(caps) + 1.5) * n, height), squeeze=False)
     image = None
     for ax, run in zip(axes[0], runs):
-        ax.set_title(run["run"], fontsize=10)
+        ax.set_title(f"{run['run']}: accuracy per capability\n(second line: change from the row above)", fontsize=9)
         if not run["rows"] or not caps:
             ax.text(0.5, 0.5, "no evaluations", transform=ax.transAxes, ha="center", color="#888")
             ax.set_axis_off()
@@ -138,7 +227,7 @@ def plot_matrix(data: dict[str, Any], path: Path) -> Path:
         grid = np.array([_clean(row) for row in run["cells"]], dtype=float).reshape(len(run["rows"]), len(caps))
         image = ax.imshow(np.ma.masked_invalid(grid), vmin=0, vmax=1, cmap="viridis", aspect="auto")
         ax.set_xticks(range(len(caps)), [c.replace("_", "\n") for c in caps], fontsize=8)
-        ax.set_yticks(range(len(run["rows"])), run["rows"], fontsize=8)
+        ax.set_yticks(range(len(run["rows"])), run.get("titles") or run["rows"], fontsize=8)
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
                 v = grid[i, j]
@@ -149,7 +238,8 @@ def plot_matrix(data: dict[str, Any], path: Path) -> Path:
                 ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if v < 0.6 else "black")
     if image is not None:
         fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="accuracy")
-    fig.suptitle("Phase × capability accuracy (row 0 = base; second line = change from the row above)", fontsize=10)
+    # No figure title: one wide enough to explain the cells overhangs a one-run figure and touches the
+    # panels' titles; the explanation is in each panel's title and the page's caption.
     return _save(fig, path)
 
 
@@ -169,18 +259,37 @@ def plot_split(data: dict[str, Any], path: Path) -> Path:
             share = row["perception_share"]
             ax.annotate(f"{share:.0%}" if share is not None else "no errors", (x, p + q), xytext=(0, 2),
                         textcoords="offset points", ha="center", fontsize=8)
-    ax.set_xticks(ticks, labels, rotation=20, fontsize=8)
+    _row_ticks(ax, ticks, labels)
     ax.set_ylabel("errors on samples with gold facts")
     ax.set_title("Error split (label: perception share of errors)")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=9)
-    _run_names(ax, runs, positions)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # never over a bar
     return _save(fig, path)
 
 
 PLOTTERS: dict[str, Callable[[dict[str, Any], Path], Path]] = {
-    "curves": plot_curves, "eval": plot_eval, "matrix": plot_matrix, "split": plot_split,
+    "curves": plot_curves, "eval": plot_eval, "sets": plot_sets, "matrix": plot_matrix, "split": plot_split,
 }
+
+
+def _rows(data: dict[str, Any]) -> bool:
+    return any(run["rows"] for run in data["runs"])
+
+
+# Why a plot would be empty, per plot: it is then not drawn, and the report says why instead.
+_EMPTY: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "curves": lambda d: None if curve_panels(d) else "no phase logged a reward, a response length or an SFT loss",
+    "eval": lambda d: None if _rows(d) else "no evaluation ran (no eval sets, or the backend cannot generate)",
+    "sets": lambda d: None if d["sets"] and _rows(d) else "no evaluation reported a per-set accuracy",
+    "matrix": lambda d: None if d["capabilities"] and _rows(d) else "no evaluation reported a per-capability accuracy",
+    "split": lambda d: None if _rows(d) else "no eval set has gold facts, so errors cannot be split",
+}
+
+
+def empty_reason(name: str, data: dict[str, Any]) -> str | None:
+    """Why plot ``name`` has nothing to show, or None when it has data."""
+    check = _EMPTY.get(name)
+    return check(data) if check else None
 
 
 def plot_sweep(table: list[dict[str, Any]], path: Path,

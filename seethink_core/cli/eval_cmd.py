@@ -17,6 +17,7 @@ from rich.table import Table
 from seethink_core.errors import ConfigError
 from seethink_core.plan import DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
 from seethink_core.prompting import template_problems, uses_question
+from seethink_core.rundir import stored_path
 
 # The synthetic world's built-in suite: every item has gold facts, all three capabilities.
 SUITE = DataRef("synthetic", {"count": 60, "level": "mixed"}, name="synthetic_suite")
@@ -50,7 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     how.add_argument("--backend", "-b", default="local", help="the backend that generates (default: local)")
     how.add_argument("--backend-option", action="append", default=[], metavar="KEY=VALUE",
                      help="an option of the backend (repeatable)")
-    p.add_argument("--out", help="where to write the eval JSON (default: eval/<checkpoint name>.json)")
+    p.add_argument("--out", help="where to write the eval JSON (default: eval/<checkpoint name>.json; a run's phase "
+                                 "checkpoint is named after the run and phase, eval/<run>-<NN-phase>.json)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(func=run)
 
@@ -174,9 +176,32 @@ def run_root_for(checkpoint: str, out: Path) -> Path | None:
     return root if out.resolve().is_relative_to(root.resolve()) else None
 
 
+def checkpoint_name(checkpoint: str) -> str:
+    """A file-name-safe name for ``checkpoint``: a run's phase checkpoint (``RUN/phases/NN-name/checkpoint``)
+    is ``<run>-<NN-name>`` (every phase's folder is called ``checkpoint``), anything else its last part."""
+    path = Path(checkpoint.rstrip("/") or checkpoint)
+    if path.name == "checkpoint" and path.parent.parent.name == "phases":
+        raw = f"{path.absolute().parent.parent.parent.name}-{path.parent.name}"
+    else:
+        raw = path.name or checkpoint
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", raw).strip("_") or "model"
+
+
 def default_out(checkpoint: str) -> Path:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(checkpoint.rstrip("/")).name or checkpoint).strip("_") or "model"
-    return Path("eval") / f"{name}.json"
+    return Path("eval") / f"{checkpoint_name(checkpoint)}.json"
+
+
+def refuse_other_result(out: Path, stored_checkpoint: str | None) -> None:
+    """Never replace, by default, the evaluation of another checkpoint: two models whose names clash
+    (``a/model`` and ``b/model``) would otherwise silently share one file. The same checkpoint's earlier
+    result is replaced (evaluating again is the way to redo it)."""
+    try:
+        earlier = json.loads(out.read_text(encoding="utf-8")).get("checkpoint")
+    except (OSError, ValueError, AttributeError):
+        return  # no file, or not one of ours: nothing of an evaluation to lose
+    if earlier is not None and earlier != stored_checkpoint:
+        raise ConfigError(f"{out} holds the evaluation of another checkpoint ({earlier}); not overwriting it",
+                          hint="pass --out FILE to write this one elsewhere (an explicit --out is overwritten)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -185,20 +210,23 @@ def run(args: argparse.Namespace) -> int:
     from seethink_core.plugins import get_plugins
 
     plan, phase, spec = eval_target(args)
-    generator = open_generator(args.backend, parse_values(args.backend_option, "--backend-option"), plan)
-    rewards = [RewardRef(r) for r in args.reward] or None
-    settings = EvalSettings(correctness=args.correctness, threshold=args.threshold)
     out = Path(args.out) if args.out else default_out(args.checkpoint)
-    console = Console(stderr=args.json)
-    console.print(f"[bold]seethink eval[/bold] {args.checkpoint} on "
-                  f"{', '.join(r.name or r.source for r in spec.sets)} ({args.backend})")
     # A folder is recorded absolute (eval.json is read from other working directories), or relative to
     # the run directory when eval.json goes into the one the checkpoint sits in; a model name as given.
     target = str(Path(args.checkpoint).absolute()) if Path(args.checkpoint).exists() else args.checkpoint
+    run_root = run_root_for(args.checkpoint, out)
+    if not args.out:  # before the model is loaded: a refusal should cost nothing
+        refuse_other_result(out, stored_path(run_root, target) if run_root is not None else target)
+    generator = open_generator(args.backend, parse_values(args.backend_option, "--backend-option"), plan)
+    rewards = [RewardRef(r) for r in args.reward] or None
+    settings = EvalSettings(correctness=args.correctness, threshold=args.threshold)
+    console = Console(stderr=args.json)
+    console.print(f"[bold]seethink eval[/bold] {args.checkpoint} on "
+                  f"{', '.join(r.name or r.source for r in spec.sets)} ({args.backend})")
     try:
         metrics = run_eval(plan, phase, Checkpoint(target), generator, get_plugins().registry, out,
-                           label=Path(args.checkpoint).name or args.checkpoint, spec=spec, rewards=rewards,
-                           template=args.prompt, settings=settings, run_root=run_root_for(args.checkpoint, out),
+                           label=checkpoint_name(args.checkpoint), spec=spec, rewards=rewards,
+                           template=args.prompt, settings=settings, run_root=run_root,
                            progress=lambda name, n: console.print(f"  {name}: {n} samples scored"))
     finally:
         close = getattr(generator, "close", None)

@@ -30,13 +30,17 @@ class ReportFiles:
     out: Path
     data: dict[str, Path] = field(default_factory=dict)  # plot name -> its JSON
     plots: dict[str, Path] = field(default_factory=dict)  # plot name -> its PNG
+    skipped: dict[str, str] = field(default_factory=dict)  # plot name -> why it was not drawn (no data)
     html: Path | None = None
     tables: dict[str, Any] = field(default_factory=dict)  # the data itself, for the terminal table
 
 
 def make_report(roots: list[Path | str], out: Path | None = None, *, plots: bool = True, html: bool = True,
                 title: str | None = None) -> ReportFiles:
-    """Read the runs and write ``<plot>.json``, ``<plot>.png``, ``runs.json`` and ``report.html`` into ``out``."""
+    """Read the runs and write ``<plot>.json``, ``<plot>.png``, ``runs.json`` and ``report.html`` into ``out``.
+
+    A plot with no data is not drawn (an empty axes reads as a broken report); ``skipped`` says why, and
+    so does the page. A PNG left from an earlier report of the same runs is removed with it."""
     runs = load_runs(list(roots))
     if out is None:
         out = runs[0].root / "report" if len(runs) == 1 else Path("report")
@@ -49,14 +53,19 @@ def make_report(roots: list[Path | str], out: Path | None = None, *, plots: bool
         files.data[name] = out / f"{name}.json"
         write_json_atomic(files.data[name], payload)
     if plots:
-        from seethink_core.report_plots import PLOTTERS
+        from seethink_core.report_plots import PLOTTERS, empty_reason
 
         for name, draw in PLOTTERS.items():
-            files.plots[name] = draw(data[name], out / f"{name}.png")
+            reason = empty_reason(name, data[name])
+            if reason is None:
+                files.plots[name] = draw(data[name], out / f"{name}.png")
+            else:
+                files.skipped[name] = reason
+                (out / f"{name}.png").unlink(missing_ok=True)
     if html:
         from seethink_core.report_html import render_html
 
-        page = render_html(title or " vs ".join(r.name for r in runs), summary, data, files.plots)
+        page = render_html(title or " vs ".join(r.name for r in runs), summary, data, files.plots, files.skipped)
         files.html = out / "report.html"
         write_atomic(files.html, page)
     return files

@@ -9,7 +9,7 @@ import types
 import pytest
 from eval_doubles import ScriptedGenerator, eval_plugin
 
-from seethink_core.cli.eval_cmd import SUITE, default_out, parse_values
+from seethink_core.cli.eval_cmd import SUITE, default_out, parse_values, refuse_other_result
 from seethink_core.cli.main import main
 from seethink_core.errors import ConfigError
 from seethink_core.hookspecs import hookimpl
@@ -109,8 +109,21 @@ def test_option_values_and_default_output_name():
                                                                                   "d": [1, 2]}
     with pytest.raises(ConfigError):
         parse_values(["novalue"], "--option")
-    assert str(default_out("runs/c/phases/01-x/checkpoint/")) == "eval/checkpoint.json"
+    # every phase's folder is called checkpoint: the run and phase name the file, so two never share one
+    assert str(default_out("runs/c/phases/01-x/checkpoint/")) == "eval/c-01-x.json"
+    assert str(default_out("runs/c/phases/02-y/checkpoint")) == "eval/c-02-y.json"
     assert str(default_out("Qwen/Qwen3-VL-8B-Instruct")) == "eval/Qwen3-VL-8B-Instruct.json"
+
+
+def test_the_default_output_never_replaces_another_checkpoints_result(cli_plugins, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    flags = ["-d", "evaltoy", "-o", "count=2", "-b", "scripted", "--json"]
+    assert main(["eval", "a/model", *flags]) == 0
+    assert main(["eval", "b/model", *flags]) == 2  # same file name, another model: refused, not clobbered
+    assert "holds the evaluation of another checkpoint (a/model)" in capsys.readouterr().err
+    assert json.loads((tmp_path / "eval" / "model.json").read_text())["checkpoint"] == "a/model"
+    assert len(MADE) == 1  # refused before any model was loaded
+    refuse_other_result(tmp_path / "eval" / "model.json", "a/model")  # the same checkpoint: redone in place
 
 
 def test_a_checkpoint_inside_a_run_directory_reuses_its_phase(cli_plugins, tmp_path, capsys):

@@ -175,3 +175,30 @@ def test_in_phase_evaluation_runs_only_when_due(eval_plugins, tmp_path):
     data = json.loads((tmp_path / "eval" / "step-000005.json").read_text())
     assert (data["label"], data["step"], data["phase"], data["phase_index"]) == ("p@5", 5, "p", 0)
     assert data["settings"]["max_new_tokens"] == 24 and logged == [5]
+
+
+def test_the_generation_limit_falls_back_to_the_plans_not_a_default():
+    from seethink_core.evaluation import max_new_tokens
+    from seethink_core.methods import GRPOOptions, SFTOptions
+    from seethink_core.plan import BackendRef, Budget, Phase, TrainingPlan
+
+    def phase(i, method, algo):
+        return Phase(index=i, name=f"p{i}", stages=[f"p{i}"], capabilities=[], model="m", init_from="base",
+                     method=method, algorithm=algo, data=[DataRef("evaltoy")], rewards=[], budget=Budget(steps=1))
+
+    warm, rl = phase(0, "sft", SFTOptions(max_tokens=24)), phase(1, "grpo", GRPOOptions(max_response_tokens=32))
+    plan = TrainingPlan("c", "m", BackendRef("local"), [warm, rl])
+    # The base model is evaluated for the SFT warm-up: the RL stages' limit, not the 256-token default.
+    assert max_new_tokens(spec(), warm, INLINE, plan) == 32
+    assert max_new_tokens(spec(max_response_tokens=12), warm, INLINE, plan) == 12  # eval settings win
+    assert max_new_tokens(spec(), warm, INLINE, TrainingPlan("c", "m", BackendRef("local"), [warm])) == 24
+    assert max_new_tokens(spec(), None, INLINE) == INLINE.max_new_tokens
+
+
+def test_a_set_without_capabilities_is_reported_under_its_own_name():
+    from seethink_core.evaluation import EvalRecord
+    from seethink_core.sample import Sample
+
+    assert EvalRecord(Sample(id="g-1", prompt="q"), "geometry3k", [], [], []).capability == "geometry3k"
+    assert EvalRecord(Sample(id="g-1", prompt="q", capability="perception"), "geo", [], [], []).capability \
+        == "perception"

@@ -66,8 +66,8 @@ def test_curves_eval_and_split_data(runs, tmp_path):
     split = json.loads(files.data["split"].read_text())["runs"][0]["rows"]
     # facts: right on perception items only. Base: 10 perception errors (wrong from the image, right
     # from facts) and 10 reasoning errors (visual items, wrong both ways); textual items have no facts.
-    assert split[0] == {"label": "base", "samples": 20.0, "perception_errors": 10.0, "reasoning_errors": 10.0,
-                        "perception_share": 0.5, "reasoning_share": 0.5}
+    assert split[0] == {"label": "base", "title": "base", "samples": 20.0, "perception_errors": 10.0,
+                        "reasoning_errors": 10.0, "perception_share": 0.5, "reasoning_share": 0.5}
     assert (split[1]["perception_errors"], split[1]["reasoning_errors"]) == (0.0, 10.0)
     assert (split[2]["perception_errors"], split[2]["reasoning_errors"]) == (5.0, 0.0)
 
@@ -75,13 +75,14 @@ def test_curves_eval_and_split_data(runs, tmp_path):
 def test_one_run_writes_pngs_html_and_json(runs, tmp_path):
     staged, _ = runs
     files = make_report([staged], tmp_path / "one")
-    assert set(files.plots) == {"curves", "eval", "matrix", "split"}
+    assert set(files.plots) == {"curves", "eval", "sets", "matrix", "split"} and files.skipped == {}
     for name, png in files.plots.items():
         assert png.read_bytes().startswith(PNG_MAGIC) and png.stat().st_size > 5000, name
         assert (png.parent / f"{name}.json").exists()
     page = files.html.read_text()
-    assert page.count("data:image/png;base64,") == 4 and "<script" not in page
+    assert page.count("data:image/png;base64,") == 5 and "<script" not in page
     assert "staged" in page and "forgetting" in page
+    assert "2 reasoning" in page and "Example rollouts" in page and "Accuracy per eval set" in page
 
 
 def test_two_runs_side_by_side(two_report):
@@ -155,4 +156,43 @@ def test_a_run_without_evaluations_still_gets_a_report(tmp_path, with_plugins):
     matrix = json.loads(files.data["matrix"].read_text())
     assert matrix["capabilities"] == [] and matrix["runs"][0]["rows"] == []
     assert json.loads(files.data["curves"].read_text())["runs"][0]["phases"][0]["steps"] == [1, 2, 3]
-    assert all(p.read_bytes().startswith(PNG_MAGIC) for p in files.plots.values())
+    # Plots with nothing to show are left out, each with the reason on the page, not drawn as empty axes.
+    assert set(files.plots) == {"curves"} and set(files.skipped) == {"eval", "sets", "matrix", "split"}
+    assert not (tmp_path / "out" / "eval.png").exists()
+    page = files.html.read_text()
+    assert page.count("data:image/png;base64,") == 1 and "No <b>eval</b> plot: no evaluation ran" in page
+
+
+def test_per_set_accuracy_sft_loss_and_phase_titles(runs, tmp_path):
+    staged, merged = runs
+    files = make_report([staged, merged], tmp_path / "r", plots=False, html=False)
+    sets = json.loads(files.data["sets"].read_text())
+    assert sets["sets"] == ["evaltoy"]
+    assert sets["runs"][0]["titles"] == ["base", "1 perception", "2 reasoning"]
+    assert [row[0] for row in sets["runs"][0]["cells"]] == [0.0, pytest.approx(1 / 3), pytest.approx(25 / 30)]
+    curves = json.loads(files.data["curves"].read_text())["runs"][0]["phases"]
+    assert [p["title"] for p in curves] == ["1 perception", "2 reasoning"]
+    assert all(v is None for p in curves for v in p["loss"])  # RL phases: their loss is not plotted
+
+
+def test_rollouts_best_and_worst_by_reward():
+    from seethink_core.report_data import PhaseInfo, RunData, rollouts_data
+
+    rows = [{"step": s, "id": f"x-{s}", "prompt": "q", "completion": "c", "reward.total": r}
+            for s, r in [(1, 0.2), (2, 0.9), (3, 0.0), (4, 0.9), (5, 0.5)]]
+    run = RunData("r", Path("."), "r", "h", [PhaseInfo(0, "p", [], "done", 5, "grpo"),
+                                             PhaseInfo(1, "flat", [], "done", 2, "grpo")],
+                  rollouts={"p": rows, "flat": [{"step": 1, "reward.total": 1.0}, {"step": 2, "reward.total": 1.0}]})
+    (p, flat) = rollouts_data([run], k=2)["runs"][0]["phases"]
+    assert [r["step"] for r in p["best"]] == [2, 4] and [r["step"] for r in p["worst"]] == [3, 1]
+    assert p["ranked"] and p["title"] == "1 p"
+    # every reward equal: no best or worst, the first rows and the one reward they share
+    assert (flat["ranked"], flat["reward"], len(flat["best"]), flat["worst"]) == (False, 1.0, 2, [])
+
+
+def test_label_lanes_keep_close_phase_labels_apart():
+    from seethink_core.report_plots import label_lanes
+
+    # three phases 6 steps apart on a 60-step axis: their long names would overlap in one row
+    assert label_lanes([(0, "1 warmup"), (40, "2 perception"), (46, "3 textual_reasoning"),
+                        (52, "4 visual_reasoning")], 63) == [0, 0, 1, 0]
