@@ -1,8 +1,11 @@
 """``seethink preflight``: cheap checks before a user spends GPU hours.
 
-For every phase: materialise a few samples of each source (fields present, images decode), show
-one sample per source, and check that every reward gives the gold answer its maximum and a wrong
-answer less. Every problem is one line; nothing trains.
+For every phase: materialise a few samples of each source and of each eval set (fields present,
+images decode; an eval set shared by several phases is checked once, under the first), show one
+sample per source, and check that every reward gives the gold answer its maximum and a wrong
+answer less. ``check_models`` locates every base model as a run would (a registered model, a
+folder that exists, a hub id the hub or the local cache has: ``seethink_core.model_source``),
+loading nothing. Every problem is one line; nothing trains.
 
 A source that can ``scan()`` (the record sources of ``seethink_data``) gives every record with
 its place (``FILE:LINE`` or ``FILE row N``) and either its sample or why it is bad, whatever its
@@ -17,14 +20,18 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from seethink_core.errors import SeethinkError
-from seethink_core.plan import Phase, TrainingPlan
+from seethink_core.evaluation import eval_seed
+from seethink_core.model_source import ModelSource, locate_model
+from seethink_core.plan import DataRef, Phase, TrainingPlan, to_data
 from seethink_core.plugins import Plugins
+from seethink_core.registry import Registry
 from seethink_core.sample import Sample
 
 MAX_LISTED = 20  # problems (and skipped records) listed per source; the rest are counted
@@ -76,23 +83,51 @@ class PhaseReport:
     phase: Phase
     sources: list[SourceReport]
     reward_problems: list[str] = field(default_factory=list)
+    # The eval sets this phase is the first to evaluate on (each distinct set is checked once).
+    eval_sets: list[SourceReport] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
         out = []
-        for s in self.sources:
-            out += [f"phase {self.phase.name}: source {s.source}: {p}" for p in s.problems]
-            if s.more_problems:
-                out.append(f"phase {self.phase.name}: source {s.source}: … and {s.more_problems} more")
-        out += [f"phase {self.phase.name}: source {s.source}: could not be reached: {s.unreachable}"
-                for s in self.sources if s.unreachable]
+        for kind, reps in (("source", self.sources), ("eval set", self.eval_sets)):
+            for s in reps:
+                out += [f"phase {self.phase.name}: {kind} {s.source}: {p}" for p in s.problems]
+                if s.more_problems:
+                    out.append(f"phase {self.phase.name}: {kind} {s.source}: … and {s.more_problems} more")
+            out += [f"phase {self.phase.name}: {kind} {s.source}: could not be reached: {s.unreachable}"
+                    for s in reps if s.unreachable]
         out += [f"phase {self.phase.name}: {p}" for p in self.reward_problems]
         return out
 
     @property
     def problem_count(self) -> int:
         """Every problem found, the ones past a source's listing limit included."""
-        return sum(s.problem_count for s in self.sources) + len(self.reward_problems)
+        return sum(s.problem_count for s in self.sources + self.eval_sets) + len(self.reward_problems)
+
+
+@dataclass
+class ModelReport:
+    """A base model of the plan: where it is (``source``), or why it cannot be had (``problem``)."""
+
+    model: str
+    phases: list[str]
+    source: ModelSource | None = None
+    problem: str | None = None
+    hint: str | None = None
+
+
+def check_models(plan: TrainingPlan, plugins: Plugins) -> list[ModelReport]:
+    """Every distinct base model of the plan, located as a run would (nothing is loaded)."""
+    reports: dict[str, ModelReport] = {}
+    for phase in plan.phases:
+        rep = reports.setdefault(phase.model, ModelReport(phase.model, []))
+        rep.phases.append(phase.name)
+    for rep in reports.values():
+        try:
+            rep.source = locate_model(rep.model, plugins.registry)
+        except SeethinkError as e:
+            rep.problem, rep.hint = e.diagnostics[0].message, e.diagnostics[0].hint
+    return list(reports.values())
 
 
 def check_image(image: Any) -> str | None:
@@ -183,34 +218,54 @@ def check_source(rep: SourceReport, source: Any, needs: set[str], per_source: in
                     f"({rep.checked}) is bad")
 
 
+def _check_ref(phase: str, ref: DataRef, registry: Registry, seed: int, needs: set[str], per_source: int | None,
+               progress: ScanProgress | None) -> SourceReport:
+    """Open one source (a data line or an eval set) and check its records."""
+    from seethink_core.stream import open_source
+
+    rep = SourceReport(phase, ref.label)
+    try:
+        check_source(rep, open_source(ref, registry, seed=seed), needs, per_source, progress)
+    except SeethinkError as e:
+        spec = registry.find("data_source", ref.source)
+        if spec is not None and spec.needs_network:
+            rep.unreachable = e.diagnostics[0].message
+        else:
+            rep.problem(e.diagnostics[0].message)
+    return rep
+
+
+def _new_eval_sets(phase: Phase, seen: set[str]) -> list[DataRef]:
+    """The phase's eval sets not checked yet (every phase usually inherits the same ones)."""
+    out = []
+    for ref in phase.eval.sets if phase.eval is not None else []:
+        key = json.dumps(to_data(ref), sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            out.append(ref)
+    return out
+
+
 def preflight(plan: TrainingPlan, plugins: Plugins, *, per_source: int | None = 4,
               progress: ScanProgress | None = None) -> list[PhaseReport]:
     """Check every phase; ``per_source``: records read per source (None: every record)."""
     from seethink_core.rewarding import build_reward, check_reward_maximum
-    from seethink_core.stream import open_source
 
     registry = plugins.registry
     reports = []
+    seen_eval: set[str] = set()
     for phase in plan.phases:
         needs: set[str] = set()
         for ref in phase.rewards:
             spec = registry.find("reward", ref.name)
             needs |= set(spec.needs) if spec else set()
-        sources: list[SourceReport] = []
-        for k, ref in enumerate(phase.data):
-            rep = SourceReport(phase.name, ref.label)
-            sources.append(rep)
-            try:
-                # Seeded as the runner's stream seeds source k, so the samples shown are the ones trained on.
-                source = open_source(ref, registry, seed=phase.seed + k)
-                check_source(rep, source, needs, per_source, progress)
-            except SeethinkError as e:
-                spec = registry.find("data_source", ref.source)
-                if spec is not None and spec.needs_network:
-                    rep.unreachable = e.diagnostics[0].message
-                else:
-                    rep.problem(e.diagnostics[0].message)
-        report = PhaseReport(phase, sources)
+        # Seeded as the runner's stream seeds source k, so the samples shown are the ones trained on.
+        sources = [_check_ref(phase.name, ref, registry, phase.seed + k, needs, per_source, progress)
+                   for k, ref in enumerate(phase.data)]
+        report = PhaseReport(phase, sources, eval_sets=[
+            # Seeded as evaluation draws eval sets; graded with the phase's rewards, so they need the same columns.
+            _check_ref(phase.name, ref, registry, eval_seed(plan), needs, per_source, progress)
+            for ref in _new_eval_sets(phase, seen_eval)])
         reports.append(report)
         examples = [s.example for s in sources if s.example is not None and s.example.answer is not None]
         if not phase.rewards or not examples:

@@ -30,11 +30,13 @@ def offline_reason() -> str | None:
     for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
         if _truthy(var):
             return f"{var} is set"
-    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
-    try:
-        socket.create_connection((host, 443), timeout=PROBE_TIMEOUT_S).close()
-    except OSError as e:
-        return f"{host} is unreachable ({e.strerror or e})"
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host = url.hostname or "huggingface.co"
+    try:  # the endpoint's own port (a mirror may serve plain http on another one)
+        port = url.port or (80 if url.scheme == "http" else 443)
+        socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S).close()
+    except (OSError, ValueError) as e:  # ValueError: HF_ENDPOINT names a port that is not a number
+        return f"{host} is unreachable ({getattr(e, 'strerror', None) or e})"
     return None
 
 

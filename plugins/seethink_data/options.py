@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from seethink_core.options import opt
 
@@ -12,6 +12,9 @@ OnError = Literal["skip", "stop"]
 
 @dataclass(frozen=True)
 class FileOptions:
+    # Options that name a file: the compiler resolves a relative one against the .curr file it is written in.
+    path_options: ClassVar[tuple[str, ...]] = ("path",)
+
     path: str = opt(doc="a file, or a folder of files (read in name order)")
     split: str | None = opt(None, doc="in a folder, read only files whose name starts with this split")
     on_error: OnError = opt("stop", doc="a bad record: \"stop\" with an error, or \"skip\" it and count it")
@@ -34,6 +37,8 @@ class HubOptions:
 @dataclass(frozen=True)
 class AdapterOptions:
     """A named data set: a local copy in its hub layout, or the hub id (needs the network)."""
+
+    path_options: ClassVar[tuple[str, ...]] = ("path",)
 
     path: str | None = opt(None, doc="a local copy (a .parquet/.jsonl/.json file or a folder in the hub "
                                      "layout); without it the data set is loaded from the hub")

@@ -37,6 +37,9 @@ Item = tuple[str, "dict[str, Any] | RecordProblem"]
 
 
 class Reader(Protocol):
+    """Readers of files also have ``by_file()`` (each file with its items), so that a record's relative
+    image paths resolve against the folder of the file it is in; ``base_dir`` serves the others."""
+
     base_dir: Path | None  # relative image paths resolve against it
 
     def __iter__(self) -> Iterator[Item]: ...
@@ -71,8 +74,13 @@ class JsonlReader:
         self._size: int | None = None
 
     def __iter__(self) -> Iterator[Item]:
+        for _, items in self.by_file():
+            yield from items
+
+    def by_file(self) -> Iterator[tuple[Path, Iterator[Item]]]:
+        """Each file with its records: a record's relative image paths resolve against its own file's folder."""
         for path in self.files:
-            yield from self._json(path) if path.suffix == ".json" else self._jsonl(path)
+            yield path, self._json(path) if path.suffix == ".json" else self._jsonl(path)
 
     def _jsonl(self, path: Path) -> Iterator[Item]:
         # Bytes, decoded line by line: a text-mode file decodes in blocks of 8 KiB and more, so an
@@ -174,18 +182,26 @@ class ParquetReader:
                 raise DataError(f"{p}: cannot read it as Parquet: {e}") from None
 
     def __iter__(self) -> Iterator[Item]:
+        for _, items in self.by_file():
+            yield from items
+
+    def by_file(self) -> Iterator[tuple[Path, Iterator[Item]]]:
+        """Each file with its rows (as ``JsonlReader.by_file``)."""
+        for path in self.files:
+            yield path, self._rows(path)
+
+    def _rows(self, path: Path) -> Iterator[Item]:
         import pyarrow.parquet as pq
 
-        for path in self.files:
-            row = 0
-            try:
-                with pq.ParquetFile(path) as pf:
-                    for batch in pf.iter_batches(batch_size=self.BATCH_ROWS):
-                        for rec in batch.to_pylist():
-                            yield f"{path} row {row}", rec
-                            row += 1
-            except Exception as e:  # a damaged page: pyarrow raises several types, none names the row
-                raise ReadError(f"{path}: cannot read from row {row} on: {e}") from None
+        row = 0
+        try:
+            with pq.ParquetFile(path) as pf:
+                for batch in pf.iter_batches(batch_size=self.BATCH_ROWS):
+                    for rec in batch.to_pylist():
+                        yield f"{path} row {row}", rec
+                        row += 1
+        except Exception as e:  # a damaged page: pyarrow raises several types, none names the row
+            raise ReadError(f"{path}: cannot read from row {row} on: {e}") from None
 
     def size(self) -> int:
         return sum(pf.metadata.num_rows for pf in self._meta)

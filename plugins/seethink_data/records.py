@@ -25,7 +25,7 @@ from typing import Any
 from seethink_core.errors import DataError
 from seethink_core.sample import SAMPLE_FIELDS, Sample
 from seethink_data.images import BadImage, normalize
-from seethink_data.readers import Reader, ReadError, RecordProblem, a_kind
+from seethink_data.readers import Item, Reader, ReadError, RecordProblem, a_kind
 
 DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
     "id": ("id", "index", "idx", "question_id", "pid"),
@@ -84,8 +84,10 @@ class RecordMapper:
             cols.add("difficulty")
         return frozenset(cols)
 
-    def to_sample(self, rec: dict[str, Any], index: int) -> Sample:
+    def to_sample(self, rec: dict[str, Any], index: int, base_dir: Path | None = None) -> Sample:
+        """``base_dir``: where the record's relative image paths resolve (default: the mapper's)."""
         used: set[str] = set()
+        base = base_dir if base_dir is not None else self.base_dir
 
         def get(name: str, required: bool = False) -> Any:
             col = self.column_for(name, rec)
@@ -115,7 +117,7 @@ class RecordMapper:
             images = []
         elif not isinstance(images, (list, tuple)):
             images = [images]
-        images = [self._image(im, k, len(images)) for k, im in enumerate(images)]
+        images = [self._image(im, k, len(images), base) for k, im in enumerate(images)]
         difficulty = _difficulty(get("difficulty"), self.column_for("difficulty", rec) or "difficulty")
         pass_col = self.mapping.get(PASS_RATE, PASS_RATE)
         if PASS_RATE in self.mapping and pass_col not in rec:
@@ -138,9 +140,9 @@ class RecordMapper:
                       source=self.source, meta=meta)
 
 
-    def _image(self, value: Any, k: int, count: int) -> Any:
+    def _image(self, value: Any, k: int, count: int, base_dir: Path | None) -> Any:
         try:
-            return normalize(value, self.base_dir, decode=self.decode_images)
+            return normalize(value, base_dir, decode=self.decode_images)
         except BadImage as e:
             which = f"image {k + 1} of {count}: " if count > 1 else ""  # bytes carry no name to tell them apart
             raise BadRecord(f"{which}{e}", e.kind) from None
@@ -212,23 +214,32 @@ class RecordSource:
     def scan(self) -> Iterator[tuple[str, Sample | BadRecord]]:
         """Every record in order, with its place: the sample, or why it is bad, whatever ``on_error``
         says (preflight reports them all). A file that cannot be read at all is a ``DataError``."""
-        items = iter(self.reader)
+        items = self._items()
         index = 0
         while self.limit is None or index < self.limit:
             try:
-                where, rec = next(items)
+                base, (where, rec) = next(items)
             except StopIteration:
                 return
             except ReadError as e:
                 raise DataError(f"{self.label}: {e}") from None
-            yield where, self._sample(rec, index)
+            yield where, self._sample(rec, index, base)
             index += 1
 
-    def _sample(self, rec: dict[str, Any] | RecordProblem, index: int) -> Sample | BadRecord:
+    def _items(self) -> Iterator[tuple[Path | None, Item]]:
+        """The reader's items, each with the folder its relative image paths resolve against."""
+        by_file = getattr(self.reader, "by_file", None)
+        if not callable(by_file):
+            yield from ((self.mapper.base_dir, item) for item in self.reader)
+            return
+        for path, items in by_file():
+            yield from ((path.parent, item) for item in items)
+
+    def _sample(self, rec: dict[str, Any] | RecordProblem, index: int, base: Path | None) -> Sample | BadRecord:
         try:
             if isinstance(rec, RecordProblem):
                 raise BadRecord(rec.message, rec.kind)
-            sample = self.mapper.to_sample(rec, index)
+            sample = self.mapper.to_sample(rec, index, base)
             return sample if self.post is None else self.post(sample, rec)
         except BadRecord as e:
             return e

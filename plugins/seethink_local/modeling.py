@@ -38,7 +38,13 @@ def resolve_model_path(name_or_path: str, options: LocalOptions) -> str:
         return name_or_path
     spec = registered_model(name_or_path)
     if spec is None:
-        return name_or_path  # a hub id: transformers resolves it (or fails offline, reported by load_model)
+        # A missing folder or a hub id that cannot be had is one clear error now, in seconds: transformers
+        # would call the folder a bad repo id, or retry an unreachable hub for minutes. A hub model the
+        # hub cannot serve right now loads from its cached snapshot folder.
+        from seethink_core.model_source import locate_model
+        from seethink_core.plugins import get_plugins
+
+        return locate_model(name_or_path, get_plugins().registry).path
     model_options = spec.options()
     key = hashlib.sha256(json.dumps({"name": spec.name, **asdict(model_options)}, sort_keys=True).encode())
     dest = cache_root(options) / f"{spec.name}-{key.hexdigest()[:12]}"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 
 from seethink_core.cli.common import add_compile_args, parse_overrides
+
+if TYPE_CHECKING:
+    from seethink_core.preflight import ModelReport, SourceReport
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -66,42 +69,65 @@ def _short(text: str | None, n: int = 100) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _print_models(console: Console, models: list[ModelReport]) -> list[str]:
+    """One line per base model; the problems (a missing folder, a hub model that cannot be had)."""
+    problems = []
+    for m in models:
+        if m.problem:
+            console.print(f"model {escape(m.model)}: [red]cannot be had[/red]")
+            problems.append(f"model: {m.problem}" + (f" (hint: {m.hint})" if m.hint else ""))
+            continue
+        where = {"registered": "a registered model", "folder": f"the folder {m.source.path}",
+                 "hub": "on the Hugging Face hub", "cached": f"in the local cache ({m.source.path})"}
+        note = f" ({m.source.note})" if m.source.note else ""
+        console.print(escape(f"model {m.model}: {where[m.source.kind]}{note}"))
+    return problems
+
+
+def _print_source(console: Console, src: SourceReport, kind: str) -> None:
+    if src.unreachable:
+        console.print(f"  {kind}{escape(src.source)}: [yellow]could not be reached[/yellow]: "
+                      f"{escape(_short(src.unreachable, 160))}")
+        return
+    status = "[green]ok[/green]" if not src.problems else f"[red]{src.problem_count} problem(s)[/red]"
+    skipped = f", [yellow]{src.skipped_count} bad record(s) skipped[/yellow] (on_error: skip)" \
+        if src.skipped_count else ""
+    console.print(f"  {kind}{escape(src.source)}: {src.checked} samples checked, {status}{skipped}")
+    for line in src.skipped:
+        console.print(f"    [yellow]skipped:[/yellow] {escape(line)}")
+    if src.more_skipped:
+        console.print(f"    [yellow]skipped:[/yellow] … and {src.more_skipped} more")
+    if src.example is not None:
+        ex = src.example
+        difficulty = "-" if ex.difficulty is None else f"{ex.difficulty:.2f}"
+        console.print(escape(f"    e.g. {ex.id}: {_short(ex.prompt)!r} → {_short(ex.answer, 40)!r} "
+                             f"[{ex.capability or '-'}, difficulty {difficulty}, {len(ex.images)} image(s)]"))
+
+
 def run(args: argparse.Namespace) -> int:
     from seethink_core.compiler import compile_path
     from seethink_core.plugins import get_plugins
-    from seethink_core.preflight import preflight
+    from seethink_core.preflight import check_models, preflight
 
     plan = compile_path(args.file, curriculum=args.curriculum, backend=args.backend,
                         overrides=parse_overrides(args.overrides))
     console = Console(highlight=False)
+    plugins = get_plugins()
+    models = check_models(plan, plugins)
+    problems = _print_models(console, models)
     with _Bar() as bar:
-        reports = preflight(plan, get_plugins(), per_source=args.samples, progress=bar)
-    problems: list[str] = []
+        reports = preflight(plan, plugins, per_source=args.samples, progress=bar)
     for rep in reports:
         console.print(f"[bold]phase {rep.phase.index}: {rep.phase.name}[/bold] ({rep.phase.method})")
         for src in rep.sources:
-            if src.unreachable:
-                console.print(f"  {src.source}: [yellow]could not be reached[/yellow]: "
-                              f"{escape(_short(src.unreachable, 160))}")
-                continue
-            status = "[green]ok[/green]" if not src.problems else f"[red]{src.problem_count} problem(s)[/red]"
-            skipped = f", [yellow]{src.skipped_count} bad record(s) skipped[/yellow] (on_error: skip)" \
-                if src.skipped_count else ""
-            console.print(f"  {src.source}: {src.checked} samples checked, {status}{skipped}")
-            for line in src.skipped:
-                console.print(f"    [yellow]skipped:[/yellow] {escape(line)}")
-            if src.more_skipped:
-                console.print(f"    [yellow]skipped:[/yellow] … and {src.more_skipped} more")
-            if src.example is not None:
-                ex = src.example
-                difficulty = "-" if ex.difficulty is None else f"{ex.difficulty:.2f}"
-                console.print(escape(f"    e.g. {ex.id}: {_short(ex.prompt)!r} → {_short(ex.answer, 40)!r} "
-                                     f"[{ex.capability or '-'}, difficulty {difficulty}, {len(ex.images)} image(s)]"))
+            _print_source(console, src, "")
+        for src in rep.eval_sets:
+            _print_source(console, src, "eval set ")
         problems += rep.problems
     for line in problems:
         console.print(f"[red]problem:[/red] {escape(line)}")
-    unreachable = sum(1 for r in reports for s in r.sources if s.unreachable)
-    count = sum(r.problem_count for r in reports) - unreachable
+    unreachable = sum(1 for r in reports for s in r.sources + r.eval_sets if s.unreachable)
+    count = sum(r.problem_count for r in reports) - unreachable + sum(1 for m in models if m.problem)
     console.print(f"preflight: {count} problem(s)"
                   + (f", {unreachable} source(s) could not be reached (offline?)" if unreachable else ""))
     # An unreachable source is a problem too: the run could not start. It is reported apart because

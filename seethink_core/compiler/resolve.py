@@ -271,7 +271,8 @@ class Resolver:
         instance = self.check(spec.options, options, label, call.pos)
         if instance is None:
             return None
-        ref = P.DataRef(source=spec.name, options=as_dict(instance), weight=weight,
+        ref = P.DataRef(source=spec.name, options=anchor_paths(spec.options, as_dict(instance), options),
+                        weight=weight,
                         mapping={k: a.value.value for k, a in mapping.items()},
                         name=name if named is not None else None, capability=capability)
         columns = frozenset(spec.columns) | frozenset(mapping)
@@ -750,6 +751,25 @@ class Resolver:
         self.diags.error("eval settings: temperature 0 does not sample", arg.value.pos,
                          hint="for greedy decoding write greedy: true; to sample, give a temperature above 0")
         return False
+
+
+def anchor_paths(schema: type, values: dict[str, Any], written: dict[str, ast.Arg]) -> dict[str, Any]:
+    """``values`` with each relative path option (the schema's ``path_options``) made absolute against the
+    folder of the ``.curr`` file it is written in, as ``import`` paths are: a curriculum then reads the same
+    data from any working directory, and a source defined in an imported file reads the files beside it.
+    A value from ``--set`` (or text with no file) resolves against the working directory, as a path typed
+    on a command line does. The plan holds the absolute path, so it needs no file to be read."""
+    out = dict(values)
+    for name in getattr(schema, "path_options", ()):
+        value, arg = out.get(name), written.get(name)
+        if not isinstance(value, str) or arg is None or not value.strip() or "://" in value:
+            continue
+        if os.path.isabs(os.path.expanduser(value)):  # absolute and ~ paths stay as written
+            continue
+        where = arg.value.pos.file
+        base = os.path.dirname(os.path.abspath(where)) if os.path.isfile(where) else os.getcwd()
+        out[name] = os.path.normpath(os.path.join(base, value))
+    return out
 
 
 def _in_string(pos: SourcePos, needle: str, start: tuple[int, int]) -> tuple[SourcePos, tuple[int, int]]:
