@@ -205,8 +205,10 @@ def test_a_rollout_is_scored_by_the_reward_file_as_openrlhf_calls_it(openrlhf_co
             assert float(out["reward"][0]) == pytest.approx(0.9 * boxed + 0.1 * think)
             assert float(out["scores"][0]) == pytest.approx(0.9 * boxed + 0.1 * think)
             logs = {k: float(v[0]) for k, v in out["extra_logs"].items()}
+            # No reward failed: each one's failure rate is logged, and is 0 (docs/openrlhf.md).
             assert logs == pytest.approx({"reward_fake_boxed": boxed, "reward_fake_think": think,
-                                          "reward_malformed": 0.0})
+                                          "reward_malformed": 0.0, "reward_failure_rate/fake_boxed": 0.0,
+                                          "reward_failure_rate/fake_think": 0.0})
             experience = SamplesGenerator._process_response_into_experience(None, out, **generate_kwargs)
             assert experience.rewards.tolist() == pytest.approx([0.9 * boxed + 0.1 * think])
             assert experience.scores[0].item() == pytest.approx(0.9 * boxed + 0.1 * think)  # dynamic filtering
