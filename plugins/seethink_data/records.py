@@ -62,6 +62,9 @@ class RecordMapper:
     mapping: dict[str, str] = field(default_factory=dict)
     base_dir: Path | None = None
     decode_images: bool = False
+    # What sample ids start with: the registered source until the curriculum names it (``source geo =
+    # jsonl(...)`` gives ``geo-12``), so two named file sources of one phase never share an id.
+    id_prefix: str | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.mapping) - MAPPABLE)
@@ -106,7 +109,7 @@ class RecordMapper:
         if not isinstance(prompt, str):
             raise _wrong_type(self.column_for("prompt", rec), "the prompt", "a string", prompt)
         raw_id = get("id")
-        sample_id = f"{self.source}-{raw_id if raw_id is not None else index}"
+        sample_id = f"{self.id_prefix or self.source}-{raw_id if raw_id is not None else index}"
         answer = get("answer")
         if isinstance(answer, list) and len(answer) == 1:
             answer = answer[0]
@@ -182,7 +185,7 @@ class RecordSource:
                  limit: int | None = None, post: PostProcess | None = None,
                  extra_columns: frozenset[str] = frozenset()):
         self.name = name
-        self.label = name
+        self._label = name
         self.reader = reader
         self.mapper = mapper
         self.on_error = on_error
@@ -198,6 +201,18 @@ class RecordSource:
         self.skipped = 0
         self.skip_reasons: dict[str, int] = {}
         self.problems: list[str] = []
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @label.setter
+    def label(self, name: str) -> None:
+        # Set by ``open_source`` to the curriculum's name for the source: messages say it, and a named
+        # source's sample ids carry it (an unnamed one keeps the registered name: ``jsonl-12``).
+        self._label = name
+        if name != self.name:
+            self.mapper.id_prefix = name
 
     def size(self) -> int | None:
         """Records (bad ones included until a pass has counted them) up to ``limit``."""

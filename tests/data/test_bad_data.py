@@ -212,7 +212,7 @@ def test_pixels_that_do_not_decompress_are_named_when_served(tmp_path, registry,
     with pytest.raises(DataError) as e:
         stream.next_batch(1, 0)
     assert e.value.diagnostics[0].message.startswith(
-        "data source geo: sample 'parquet-0': image bytes do not decode: ")
+        "data source geo: sample 'geo-0': image bytes do not decode: ")
 
 
 def test_bounding_a_truncated_image_file_is_a_data_error(tmp_path):
@@ -236,3 +236,13 @@ def test_an_eval_set_that_skips_records_says_so(tmp_path, registry, capsys):
     assert capsys.readouterr().err == (
         f"eval set 'geo': warning: data source geo: skipped 1 bad record(s) (1 not JSON); "
         f"the first: {f}:2: not JSON: Expecting property name enclosed in double quotes (column 2)\n")
+
+
+def test_named_file_sources_give_their_samples_distinct_ids(tmp_path, registry):
+    a = write_lines(tmp_path / "a.jsonl", {"prompt": "a", "answer": "1"})
+    b = write_lines(tmp_path / "b.jsonl", {"prompt": "b", "answer": "2"})
+    geo = open_source(DataRef("jsonl", {"path": str(a)}, name="geo"), registry, seed=0)
+    chart = open_source(DataRef("jsonl", {"path": str(b)}, name="chart"), registry, seed=0)
+    plain = open_source(DataRef("jsonl", {"path": str(b)}), registry, seed=0)
+    assert [s.id for s in geo] == ["geo-0"] and [s.id for s in chart] == ["chart-0"]
+    assert [s.id for s in plain] == ["jsonl-0"]  # unnamed: the registered name, as before
