@@ -74,7 +74,9 @@ class EvalRecord:
 
     @property
     def capability(self) -> str:
-        return self.sample.capability or UNKNOWN_CAPABILITY
+        """The sample's capability; for a set whose samples have none (a benchmark read from jsonl), the
+        set's own name, so the matrix shows a column per such set instead of one "unknown" lumping them."""
+        return self.sample.capability or self.set_name or UNKNOWN_CAPABILITY
 
     def error_kind(self) -> str | None:
         """``perception`` (wrong from the image, right from the facts), ``reasoning`` (wrong from
@@ -155,16 +157,30 @@ def build_evaluators(names: Sequence[str], registry: Registry) -> list[LoadedEva
     return out
 
 
-def max_new_tokens(spec: EvalSpec, phase: Phase | None, settings: EvalSettings) -> int:
+def max_new_tokens(spec: EvalSpec, phase: Phase | None, settings: EvalSettings,
+                   plan: TrainingPlan | None = None) -> int:
+    """The generation limit of an evaluation: ``eval settings max_response_tokens:``, else the phase's own
+    ``max_response_tokens``, else the plan's (its first RL phase's), else an SFT phase's ``max_tokens``,
+    else ``settings.max_new_tokens``.
+
+    The plan's limit matters for the rows whose phase has none of its own: the base model is evaluated
+    for the first phase with eval sets, often an SFT warm-up; scored with the 256-token default, row 0
+    would be measured with another limit than every RL row of the matrix."""
     if spec.max_response_tokens:
         return spec.max_response_tokens
-    limit = getattr(phase.algorithm, "max_response_tokens", None) if phase is not None else None
-    return int(limit) if limit else settings.max_new_tokens
+    phases = [phase] if phase is not None else []
+    for candidate in [*phases, *(plan.phases if plan is not None else [])]:
+        limit = getattr(candidate.algorithm, "max_response_tokens", None)
+        if limit:
+            return int(limit)
+    target = getattr(phase.algorithm, "max_tokens", None) if phase is not None else None
+    return int(target) if target else settings.max_new_tokens
 
 
 def _generate(generator: Generator, checkpoint: Checkpoint, samples: list[Sample], *, n: int, temperature: float,
               top_p: float, max_tokens: int, template: str | None, system: str | None, use_facts: bool, batch: int,
-              image_bounds: ImageBounds | None = None) -> list[list[Completion]]:
+              image_bounds: ImageBounds | None = None,
+              answered: Callable[[int], None] | None = None) -> list[list[Completion]]:
     out: list[list[Completion]] = []
     for start in range(0, len(samples), batch):
         chunk = samples[start:start + batch]
@@ -172,6 +188,8 @@ def _generate(generator: Generator, checkpoint: Checkpoint, samples: list[Sample
                                     max_new_tokens=max_tokens, prompt_template=template, use_facts=use_facts,
                                     error=EvalError, what="evaluation answers", image_bounds=image_bounds,
                                     system_prompt=system))
+        if answered is not None:
+            answered(len(chunk))
     return out
 
 
@@ -214,20 +232,32 @@ def evaluate(checkpoint: Checkpoint, generator: Generator, sets: dict[str, list[
              evaluators: Sequence[LoadedEvaluator], *, spec: EvalSpec, template: str | None, max_tokens: int,
              settings: EvalSettings = EvalSettings(),
              progress: Callable[[str, int], None] | None = None,
-             image_bounds: ImageBounds | None = None) -> EvalOutcome:
+             image_bounds: ImageBounds | None = None,
+             on_answers: Callable[[int, int], None] | None = None) -> EvalOutcome:
     """Generate, grade and score ``sets`` (name -> samples); returns merged metrics and the records.
 
     ``image_bounds``: the pixel bounds the evaluated phase trains with (``run_eval`` takes the phase's).
+    ``on_answers(done, total)``: prompts answered so far, after every generate call (a sample with facts
+    is answered twice when an evaluator needs them: from the image and from the facts).
     """
     started = time.perf_counter()
     n, temperature, top_p = decoding(spec)
     system = spec.system
     wants_facts = any("facts" in e.needs for e in evaluators)
     records: list[EvalRecord] = []
+    total = sum(len(s) + (sum(1 for x in s if x.facts) if wants_facts else 0) for s in sets.values())
+    done = 0
+
+    def answered(k: int) -> None:
+        nonlocal done
+        done += k
+        if on_answers is not None:
+            on_answers(done, total)
+
     for name, samples in sets.items():
         groups = _generate(generator, checkpoint, samples, n=n, temperature=temperature, top_p=top_p,
                            max_tokens=max_tokens, template=template, system=system, use_facts=False,
-                           batch=settings.batch, image_bounds=image_bounds)
+                           batch=settings.batch, image_bounds=image_bounds, answered=answered)
         scores, fmt = _grade(reward, samples, groups, template, max_tokens, settings)
         recs = [EvalRecord(s, name, g, [v is not None and v >= settings.threshold for v in sc], sc, f)
                 for s, g, sc, f in zip(samples, groups, scores, fmt)]
@@ -236,7 +266,7 @@ def evaluate(checkpoint: Checkpoint, generator: Generator, sets: dict[str, list[
             fsamples = [r.sample for r in with_facts]
             fgroups = _generate(generator, checkpoint, fsamples, n=1, temperature=0.0, top_p=1.0,
                                 max_tokens=max_tokens, template=template, system=system, use_facts=True,
-                                batch=settings.batch)
+                                batch=settings.batch, answered=answered)
             fscores, _ = _grade(reward, fsamples, fgroups, template, max_tokens, settings)
             for r, g, sc in zip(with_facts, fgroups, fscores):
                 r.facts_completion = g[0]
@@ -273,7 +303,8 @@ def run_eval(plan: TrainingPlan | None, phase: Phase | None, checkpoint: Checkpo
              registry: Registry, out_path: Path, *, label: str, spec: EvalSpec | None = None,
              rewards: Sequence[RewardRef] | None = None, template: str | None = None, step: int | None = None,
              settings: EvalSettings = EvalSettings(), log: Callable[[int, dict[str, float]], None] | None = None,
-             progress: Callable[[str, int], None] | None = None, run_root: Path | None = None) -> dict[str, float]:
+             progress: Callable[[str, int], None] | None = None, run_root: Path | None = None,
+             on_answers: Callable[[int, int], None] | None = None) -> dict[str, float]:
     """Evaluate ``checkpoint`` on the eval spec of ``phase`` (or ``spec``), write ``out_path`` (eval.json)
     and return its metrics. Returns ``{}`` and writes nothing when there is nothing to evaluate.
 
@@ -283,6 +314,7 @@ def run_eval(plan: TrainingPlan | None, phase: Phase | None, checkpoint: Checkpo
     ``rewards`` default to the phase's, ``template`` to the spec's eval prompt (the compiler puts the
     phase's there unless ``eval settings prompt:`` names one), else the phase's; the system prompt is
     the spec's. ``log(step, metrics)`` receives the metrics (the runner writes them as ``kind="eval"`` rows).
+    ``on_answers(done, total)`` follows generation (the runner's progress display).
     """
     spec = spec if spec is not None else (phase.eval if phase is not None else None)
     if spec is None or not spec.sets:
@@ -308,10 +340,11 @@ def run_eval(plan: TrainingPlan | None, phase: Phase | None, checkpoint: Checkpo
             name = next(f"{name}_{i}" for i in range(2, len(sets) + 3) if f"{name}_{i}" not in sets)
         sets[name] = load_eval_samples(ref, registry, seed=seed, max_samples=spec.max_samples)
     evaluators = build_evaluators(spec.evaluators, registry)
-    tokens = max_new_tokens(spec, phase, settings)
+    tokens = max_new_tokens(spec, phase, settings, plan)
     with build_reward(refs, registry, timeout=settings.reward_timeout) as reward:
         outcome = evaluate(checkpoint, generator, sets, reward, evaluators, spec=spec, template=template,
-                           max_tokens=tokens, settings=settings, progress=progress, image_bounds=bounds)
+                           max_tokens=tokens, settings=settings, progress=progress, image_bounds=bounds,
+                           on_answers=on_answers)
     total = len(outcome.records)
     used_n, used_temperature, used_top_p = decoding(spec)
     write_json_atomic(out_path, {
@@ -380,15 +413,18 @@ def eval_due(spec: EvalSpec | None, step: int) -> bool:
 def step_evaluator(plan: TrainingPlan, phase: Phase, generator: Generator, registry: Registry, phase_dir: Path,
                    *, log: Callable[[int, dict[str, float]], None] | None = None,
                    settings: EvalSettings = EvalSettings(), run_root: Path | None = None
-                   ) -> Callable[[int, Checkpoint], dict[str, float]]:
+                   ) -> Callable[..., dict[str, float]]:
     """A callback for backends that can hand over an intermediate checkpoint: ``fn(step, checkpoint)``
-    evaluates when ``eval_due`` says so, writes ``phase_dir/eval/step-NNNNNN.json`` and logs."""
+    evaluates when ``eval_due`` says so, writes ``phase_dir/eval/step-NNNNNN.json`` and logs; an optional
+    third argument is ``run_eval``'s ``on_answers``."""
 
-    def fn(step: int, checkpoint: Checkpoint) -> dict[str, float]:
+    def fn(step: int, checkpoint: Checkpoint,
+           on_answers: Callable[[int, int], None] | None = None) -> dict[str, float]:
         if not eval_due(phase.eval, step):
             return {}
         return run_eval(plan, phase, checkpoint, generator, registry, phase_dir / "eval" / f"step-{step:06d}.json",
-                        label=f"{phase.name}@{step}", step=step, settings=settings, log=log, run_root=run_root)
+                        label=f"{phase.name}@{step}", step=step, settings=settings, log=log, run_root=run_root,
+                        on_answers=on_answers)
 
     return fn
 

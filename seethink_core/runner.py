@@ -25,6 +25,8 @@ from seethink_core.metrics import MetricsLog
 from seethink_core.options import validate
 from seethink_core.plan import Phase, TrainingPlan, phase_prefix_hash
 from seethink_core.plugins import Plugins, get_plugins
+from seethink_core.progress import NoRewardSignal
+from seethink_core.progress import RunProgress as _Progress
 from seethink_core.rundir import PhaseState, RunDir, RunState, write_json_atomic
 from seethink_core.sample import Sample
 from seethink_core.transitions import TransitionMonitor
@@ -54,7 +56,9 @@ class RecordingStream:
         for i in ids:
             self._hash.update(i.encode() + b"\n")
         self.count += len(ids)
-        self._file.write(json.dumps({"step": step, "ids": ids}) + "\n")
+        # ``step`` is how many steps are done; a row names the first step its batch feeds, counted from 1
+        # like metrics.jsonl, so a batch and the metrics row of the step that trained on it agree.
+        self._file.write(json.dumps({"step": step + 1, "ids": ids}) + "\n")
         self._file.flush()
         return batch
 
@@ -193,7 +197,7 @@ class Runner:
         if self.from_phase is not None:
             self._reset_from(state, self.from_phase)
         reports: list[PhaseReport] = []
-        progress = _Progress(enabled=self.show_progress)
+        progress = _Progress(enabled=self.show_progress, plan=plan, state=state)
         if self.dry_run:
             try:
                 return self._dry_run(state, progress)
@@ -279,7 +283,9 @@ class Runner:
             note = f"phase {phase.name}: {phase.method} on '{ref.name}', " + \
                 (f"{total_steps} steps" if total_steps else "steps unknown until the data is here")
             if result is None:
-                note += " (this backend has no dry run: nothing written but dry_run.json)"
+                # Said so it does not read as "dry run not supported": the plan check, data check and
+                # dry_run.json are the dry run here; a backend with its own writes its job files too.
+                note += f" (nothing to prepare for '{ref.name}' beyond dry_run.json)"
             progress.note(note + ("; its data is missing here" if missing else ""))
             reports.append(PhaseReport(phase, PhaseState(status="dry_run", checkpoint=checkpoint,
                                                          steps=total_steps, stopped_by="dry_run"), skipped=False))
@@ -343,11 +349,13 @@ class Runner:
         rollouts = (phase_dir / "rollouts.jsonl").open("a", encoding="utf-8")
         hook = self.plugins.hook
         task = progress.start(phase, total_steps)
+        no_signal = NoRewardSignal(phase, total_steps, note=progress.note)  # every backend's rows pass here
 
         def log(step: int, metrics: dict[str, float]) -> None:
             self.position.step = max(self.position.step, step)  # a Ctrl-C right after this row names its step
             metrics_log.write(step, metrics)
             hook.on_log(phase=phase, step=step, metrics=dict(metrics))
+            no_signal(step, metrics)
 
         def report_progress(step: int, metrics: dict[str, float]) -> None:
             self.position.step = max(self.position.step, step)
@@ -360,7 +368,7 @@ class Runner:
                 rollouts.write(json.dumps({"step": step, **row}, default=str) + "\n")
             rollouts.flush()
 
-        evaluate = self._interval_evaluator(backend, phase, phase_dir, metrics_log)
+        evaluate = self._interval_evaluator(backend, phase, phase_dir, metrics_log, progress)
         ctx = PhaseContext(
             plan=plan, run_dir=self.run_dir.root, phase_dir=phase_dir, checkpoint_dir=phase_dir / PARTIAL,
             data=stream, reward=reward, total_steps=total_steps, reference=reference, log=log,
@@ -455,7 +463,7 @@ class Runner:
             break
         discard_after(resume_dir, found.step)
         _truncate_jsonl(phase_dir / "metrics.jsonl", found.step, inclusive=True)
-        _truncate_jsonl(phase_dir / "data_order.jsonl", found.step, inclusive=False)
+        _truncate_jsonl(phase_dir / "data_order.jsonl", found.step, inclusive=True)  # rows name the step they feed
         _truncate_jsonl(phase_dir / "rollouts.jsonl", found.step, inclusive=True)
         redo = done - found.step
         progress.note(f"resuming phase {phase.index + 1} ({phase.name}) from step {found.step} (checkpoint at step "
@@ -519,7 +527,7 @@ class Runner:
         progress.note("evaluating the base model (row 0)")
         self.position.at(None, activity="evaluating the base model")
         run_eval(self.plan, first, Checkpoint(first.model), backend, self.plugins.registry, path, label="base",
-                 step=0, run_root=self.run_dir.root)
+                 step=0, run_root=self.run_dir.root, on_answers=progress.eval_progress("base model"))
 
     def _evaluate_phase(self, phase: Phase, ps: PhaseState, progress: "_Progress") -> None:
         from seethink_core.evaluation import run_eval
@@ -535,7 +543,7 @@ class Runner:
         try:
             run_eval(self.plan, phase, Checkpoint(str(ps.checkpoint), phase.name), backend, self.plugins.registry,
                      out, label=phase.name, step=ps.steps, log=self._eval_rows(phase, log),
-                     run_root=self.run_dir.root)
+                     run_root=self.run_dir.root, on_answers=progress.eval_progress(f"after {phase.name}"))
         finally:
             log.close()
 
@@ -549,8 +557,8 @@ class Runner:
 
         return write
 
-    def _interval_evaluator(self, backend: Any, phase: Phase, phase_dir: Path, metrics_log: MetricsLog
-                            ) -> Callable[[int, Callable[[Path], None]], None] | None:
+    def _interval_evaluator(self, backend: Any, phase: Phase, phase_dir: Path, metrics_log: MetricsLog,
+                            progress: "_Progress") -> Callable[[int, Callable[[Path], None]], None] | None:
         """``eval ... every N steps``: score a snapshot of the model every N steps during the phase."""
         if phase.eval is None or not phase.eval.sets or not phase.eval.every_steps or \
                 not self._backends.has(phase, "generate"):
@@ -567,7 +575,7 @@ class Runner:
             if snapshot.exists():
                 shutil.rmtree(snapshot)
             save(snapshot)
-            score(step, Checkpoint(str(snapshot), phase.name))
+            score(step, Checkpoint(str(snapshot), phase.name), progress.eval_progress(f"{phase.name} @ step {step}"))
 
         return evaluate
 
@@ -657,67 +665,3 @@ def _link_tree(src: Path, dst: Path) -> None:
             shutil.copy2(a, b)
 
     shutil.copytree(src, dst, copy_function=link)
-
-
-class _Progress:
-    """A rich progress bar per phase with the live reward, or plain lines when disabled."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self._progress: Any = None
-
-    def __enter__(self) -> "_Progress":
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                      TimeElapsedColumn(), TextColumn("{task.fields[live]}"))
-            self._progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
-
-    def note(self, text: str) -> None:
-        if self._progress is not None:
-            self._progress.console.print(text)
-        else:  # plain output (--no-progress, logs): resumes, reuse and skips must still be said
-            print(text, flush=True)
-
-    def start(self, phase: Phase, total: int) -> Any:
-        if self._progress is None:
-            return None
-        return self._progress.add_task(f"{phase.index}:{phase.name} ({phase.method})", total=total, live="")
-
-    def update(self, task: Any, step: int, metrics: dict[str, float]) -> None:
-        if self._progress is None or task is None:
-            return
-        live = "  ".join(f"{k.removeprefix('reward.')}={v:.3f}" for k, v in metrics.items()
-                         if k.startswith("reward.") and isinstance(v, (int, float)))
-        if not live and isinstance(metrics.get("loss"), (int, float)):
-            live = f"loss={metrics['loss']:.4f}"
-        self._progress.update(task, completed=step, live=live)
-
-    def finish(self, task: Any, phase: Phase, ps: PhaseState) -> None:
-        if self._progress is not None and task is not None:
-            self._progress.update(task, completed=ps.steps)
-
-
-def summary_rows(reports: Sequence[PhaseReport], run_dir: RunDir) -> list[dict[str, Any]]:
-    """One row per phase: the accuracy and reward over the first and last 20% of its steps."""
-    from seethink_core.metrics import read_metrics, trend
-
-    rows = []
-    for r in reports:
-        metrics = read_metrics(run_dir.phase_dir(r.phase) / "metrics.jsonl")
-        eval_path = run_dir.phase_dir(r.phase) / "eval.json"
-        evaluation = json.loads(eval_path.read_text()).get("metrics", {}) if eval_path.exists() else {}
-        rows.append({
-            "phase": r.phase.name, "method": r.phase.method, "steps": r.state.steps,
-            "stopped_by": "skipped (done earlier)" if r.skipped else (r.state.stopped_by or ""),
-            "reward": trend(metrics, "reward.total"), "accuracy": trend(metrics, "reward.accuracy"),
-            "loss": trend(metrics, "loss"), "length": trend(metrics, "response_length.mean"),
-            "eval_accuracy": evaluation.get("accuracy"), "wall_s": r.state.wall_s,
-        })
-    return rows

@@ -19,6 +19,7 @@ from seethink_core.plan import Phase, TrainingPlan
 from seethink_core.sample import Sample
 from seethink_local import modeling
 from seethink_local.options import LocalOptions
+from seethink_local.quiet import quiet_hf
 from seethink_local.resume import PhaseCheckpoints, StopCheck
 from seethink_local.rollout import encode_prompts, generate
 from seethink_local.trainer import Session, make_optimizer, run_rl, run_sft
@@ -48,15 +49,19 @@ class LocalBackend:
         if self.options.deterministic:
             _deterministic_mode()
 
+    @quiet_hf()  # the libraries' loading bars and deprecation notices stay out of the run (quiet.py)
     def prepare(self, plan: TrainingPlan, run_dir: Path) -> None:
-        # Build registered models now, so the first phase does not pay for it mid-progress bar.
-        modeling.resolve_model_path(plan.model, self.options)
+        # Build registered models now, so the first phase does not pay for it mid-progress bar; a base
+        # model that cannot be had (a missing folder, an unreachable hub) stops the run before anything loads.
+        for model in dict.fromkeys([plan.model, *(p.model for p in plan.phases)]):
+            modeling.resolve_model_path(model, self.options)
 
     def close(self) -> None:
         self._gen_cache = None
 
     # ------------------------------------------------------------ training
 
+    @quiet_hf()
     def run_phase(self, phase: Phase, init: Checkpoint, ctx: PhaseContext) -> PhaseResult:
         _seed_all(phase.seed)
         loaded = modeling.load_model(init.path, self.options, self.device)
@@ -114,6 +119,7 @@ class LocalBackend:
     # ------------------------------------------------------------ sampling
 
     @torch.no_grad()
+    @quiet_hf()
     def generate(self, model: Checkpoint, samples: Sequence[Sample], *, n: int = 1, temperature: float = 1.0,
                  top_p: float = 1.0, max_new_tokens: int = 256, prompt_template: str | None = None,
                  use_facts: bool = False, image_bounds: ImageBounds | None = None,

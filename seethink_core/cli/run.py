@@ -15,28 +15,34 @@ from typing import Any, Callable
 from rich.console import Console
 from rich.table import Table
 
-from seethink_core.cli.common import add_compile_args, parse_overrides
+from seethink_core.cli.common import DIRECTORY, add_compile_args, parse_overrides
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="train a curriculum, phase by phase (re-running resumes)")
     add_compile_args(p)
-    p.add_argument("--run-dir", help="run directory (default: runs/<curriculum>)")
+    p.add_argument("--run-dir", help="run directory (default: runs/<curriculum>)").complete = DIRECTORY  # type: ignore[attr-defined]
     p.add_argument("--from-phase", help="re-run from this phase on (earlier phases are kept)")
     p.add_argument("--reuse", action="append", default=[], metavar="RUN_DIR",
                    help="take finished phases from another run directory whose plan is identical up to them")
     p.add_argument("--dry-run", action="store_true",
                    help="train nothing: say what every phase would run; backends that support it write data, "
                         "reward files and commands (data that cannot be opened here is reported, not needed)")
-    p.add_argument("--no-progress", action="store_true", help="plain output instead of progress bars")
+    p.add_argument("--no-progress", action="store_true",
+                   help="plain lines (every 30 s) instead of progress bars, as off a terminal")
+    p.add_argument("--verbose", action="store_true",
+                   help="also show the libraries' own output (transformers warnings, Hugging Face loading bars)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from seethink_core.compiler import compile_path
-    from seethink_core.rundir import RunDir
-    from seethink_core.runner import Runner, summary_rows
+    from seethink_core.rundir import PlanMismatch, RunDir
+    from seethink_core.runner import Runner
+    from seethink_core.summary import stop_notes, summary_rows, summary_table
 
+    if args.verbose:  # read by backends (seethink_local.quiet) and by any process this run starts
+        os.environ["SEETHINK_VERBOSE"] = "1"
     overrides = parse_overrides(args.overrides)
     plan = compile_path(args.file, curriculum=args.curriculum, backend=args.backend, overrides=overrides)
     run_dir = RunDir(Path(args.run_dir) if args.run_dir else Path("runs") / plan.curriculum)
@@ -45,13 +51,15 @@ def run(args: argparse.Namespace) -> int:
     backends = ", ".join(f"'{b.name}'" for b in plan.backends() if any(plan.backend_of(p) == b for p in plan.phases))
     console.print(f"[bold]seethink run[/bold] {plan.curriculum}: {len(plan.phases)} phases on backend "
                   f"{backends or repr(plan.backend.name)} → {run_dir.root}  (plan {plan.hash()[:12]})"
-                  + ("  [dry run]" if args.dry_run else ""))
+                  + ("  (dry run)" if args.dry_run else ""))  # not "[dry run]": rich would read it as markup
     runner = Runner(plan, run_dir, from_phase=args.from_phase, reuse=[Path(r) for r in args.reuse],
                     show_progress=not args.no_progress, dry_run=args.dry_run)
     resume = resume_command(args, run_dir.root)
     with Interrupts(lambda: f"interrupted {runner.position.describe()}; resume with: {resume}") as interrupts:
         try:
             reports = runner.run()
+        except PlanMismatch as e:
+            raise e.with_command(beside_command(args, run_dir.root)) from None
         except KeyboardInterrupt:
             if getattr(args, "debug", False):
                 raise
@@ -59,15 +67,10 @@ def run(args: argparse.Namespace) -> int:
             return 130
     if args.dry_run:
         return _dry_run_summary(console, reports, run_dir)
-    table = Table(title=f"{plan.curriculum}: summary (first 20% → last 20% of each phase's steps)")
-    for col in ("phase", "method", "steps", "stopped by", "reward", "accuracy", "loss", "length", "eval acc.",
-                "time (s)"):
-        table.add_column(col)
-    for row in summary_rows(reports, run_dir):
-        table.add_row(row["phase"], row["method"], str(row["steps"]), row["stopped_by"], _trend(row["reward"]),
-                      _trend(row["accuracy"]), _trend(row["loss"]), _trend(row["length"], 1),
-                      _fmt(row["eval_accuracy"]), _fmt(row["wall_s"], 1))
-    console.print(table)
+    rows = summary_rows(reports, run_dir)
+    console.print(summary_table(plan.curriculum, rows))
+    for line in stop_notes(rows):
+        console.print(line, markup=False)
     console.print(f"run directory: {run_dir.root}")
     return 0
 
@@ -88,6 +91,18 @@ def resume_command(args: argparse.Namespace, run_dir: Path) -> str:
         words += ["--reuse", other]
     if args.dry_run:
         words.append("--dry-run")
+    return shlex.join(words)
+
+
+def beside_command(args: argparse.Namespace, run_dir: Path) -> str:
+    """The command that runs a changed plan next to ``run_dir`` (in the first free ``NAME-2``, ``NAME-3``
+    ...), taking the phases the two plans share from it with ``--reuse``."""
+    n = 2
+    while (fresh := run_dir.with_name(f"{run_dir.name}-{n}")).exists():
+        n += 1
+    words = shlex.split(resume_command(args, fresh))
+    if str(run_dir) not in args.reuse:
+        words += ["--reuse", str(run_dir)]
     return shlex.join(words)
 
 
@@ -167,11 +182,3 @@ def _dry_run_summary(console: Console, reports: list, run_dir: Any) -> int:
                       "can be opened (re-run the dry run, or run, on a machine that has it)")
     console.print(f"run directory: {run_dir.root}")
     return 0
-
-
-def _trend(pair: tuple[float, float] | None, digits: int = 2) -> str:
-    return "-" if pair is None else f"{pair[0]:.{digits}f} → {pair[1]:.{digits}f}"
-
-
-def _fmt(v: object, digits: int = 3) -> str:
-    return "-" if v is None else f"{v:.{digits}f}" if isinstance(v, (int, float)) else str(v)
