@@ -6,6 +6,7 @@
       state.json           phase status, written atomically
       phases/<nn>-<name>/  data.json, data_order.jsonl, checkpoint/, metrics.jsonl, rollouts.jsonl, eval.json
       report/              plots and report.html
+      README.md            this layout in words, for whoever opens the folder (``RUN_README``)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from seethink_core.errors import RunError
-from seethink_core.plan import Phase, TrainingPlan
+from seethink_core.plan import Phase, TrainingPlan, hashed_data
 
 # 2: checkpoint paths inside the run directory are stored relative to it (format 1 stored them
 # absolute; such files are still read, see ``read_stored_path``).
@@ -75,6 +76,47 @@ def _fsync_dir(path: Path) -> None:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     write_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+# The README.md of every new run directory: the one place its layout is explained to someone who
+# opens the folder rather than the docs. Nothing reads it back; keep it in step with the module docstring.
+RUN_README = """# seethink run: {curriculum}
+
+Written by `seethink run` when it created this folder (plan {plan_hash}). Phases: {phases}.
+
+| path | what it is |
+|---|---|
+| `plan.json` | the compiled plan; a re-run with a different plan is refused |
+| `env.json` | package versions, platform, git revision |
+| `state.json` | each phase's status (pending, running, done) and checkpoint |
+| `eval/00-base.json` | the base model's evaluation, before any training (row 0 of the report) |
+| `phases/NN-name/` | one folder per phase, numbered from 00 in plan order |
+| `NN-name/metrics.jsonl`, `tensorboard/` | one row per optimizer step; steps count from 1 in every phase |
+| `NN-name/data.json`, `data_order.jsonl` | the data served, and the sample ids of each step (from step 1) |
+| `NN-name/rollouts.jsonl` | sampled completions and their rewards, every few RL steps |
+| `NN-name/resume/step-N/` | in-phase checkpoints taken after step N (for resuming a cut-off phase) |
+| `NN-name/checkpoint/` | the phase's model, a Hugging Face folder; the next phase starts from it |
+| `NN-name/eval.json` | the evaluation after the phase |
+| `report/` | what `seethink report` writes: report.html, PNG plots and their JSON |
+
+Resume (finished phases are skipped; add the same `--set` flags as the first run):
+
+    seethink run {source} --curriculum {curriculum} --run-dir {root}
+
+Report:
+
+    seethink report {root}
+
+Evaluate one phase's checkpoint (the result goes to eval/<run>-<NN-name>.json):
+
+    seethink eval {root}/phases/NN-name/checkpoint
+"""
+
+
+def run_readme(plan: TrainingPlan, root: Path) -> str:
+    phases = ", ".join(f"{p.index:02d}-{p.name} ({p.method})" for p in plan.phases)
+    return RUN_README.format(curriculum=plan.curriculum, plan_hash=plan.hash()[:12], phases=phases,
+                             source=plan.source or "FILE.curr", root=root)
 
 
 # -- paths in run-directory files (docs/resume.md, "Moving a run directory") ---------------------
@@ -193,14 +235,16 @@ class RunDir:
             except (ValueError, KeyError, TypeError) as e:
                 raise RunError(f"{self.plan_path} is not a readable plan ({e}); refusing to overwrite it",
                                hint="use another --run-dir") from None
-            if old.hash() != new_hash:
-                raise RunError(f"run directory {self.root} holds a different plan:\n{plan_diff(old, plan)}",
-                               hint="use another --run-dir, or undo the change to resume")
-            state = self.load_state()
-            if state is None:
-                state = RunState(new_hash, {p.name: PhaseState() for p in plan.phases})
-                self.save_state(state)
-            return state
+            if old.hash() == new_hash:
+                state = self.load_state()
+                if state is None:
+                    state = RunState(new_hash, {p.name: PhaseState() for p in plan.phases})
+                    self.save_state(state)
+                return state
+            if not self._untrained():
+                raise PlanMismatch(self.root, old, plan)
+            # Only a dry run was here: nothing of the old plan to keep; made afresh below.
+            shutil.rmtree(self.root / "phases", ignore_errors=True)
         if self.root.exists() and any(p for p in self.root.iterdir() if not p.name.startswith(".")):
             if not self.state_path.exists():
                 raise RunError(f"{self.root} exists and is not a seethink run directory; refusing to write into it",
@@ -208,9 +252,22 @@ class RunDir:
         self.root.mkdir(parents=True, exist_ok=True)
         write_atomic(self.plan_path, plan.to_json() + "\n")
         write_json_atomic(self.root / "env.json", environment_manifest())
+        write_atomic(self.root / "README.md", run_readme(plan, self.root))
         state = RunState(new_hash, {p.name: PhaseState() for p in plan.phases})
         self.save_state(state)
         return state
+
+    def _untrained(self) -> bool:
+        """No phase ever started here and the phase folders hold only dry runs' ``dry_run.json``: what a
+        dry run leaves. Such a directory takes a changed plan, so dry run, edit, run does not refuse."""
+        state = self.load_state()
+        if state is None or any(p.status != "pending" for p in state.phases.values()):
+            return False
+        top = {p.name for p in self.root.iterdir() if not p.name.startswith(".")}
+        if not top <= {"plan.json", "env.json", "state.json", "README.md", "phases"}:  # eval/: the base was scored
+            return False
+        phases = self.root / "phases"
+        return not phases.exists() or all(f.name == "dry_run.json" for f in phases.rglob("*") if not f.is_dir())
 
     def load_state(self) -> RunState | None:
         if not self.state_path.exists():
@@ -242,6 +299,69 @@ class RunDir:
                     entry.unlink()
         d.mkdir(parents=True, exist_ok=True)
         return d
+
+
+class PlanMismatch(RunError):
+    """A run directory holds another plan. Says which fields differ (execution-only options never do:
+    they are not hashed) and, when the plan came from another file, which one; ``seethink run`` adds
+    the command that starts the new plan beside it (``with_command``)."""
+
+    def __init__(self, root: Path, old: TrainingPlan, new: TrainingPlan, command: str | None = None):
+        self.root, self.old, self.new = root, old, new
+        changes = plan_changes(old, new)
+        shown = "".join(f"\n    {c}" for c in changes[:MAX_CHANGES_SHOWN])
+        more = f"\n    and {len(changes) - MAX_CHANGES_SHOWN} more" if len(changes) > MAX_CHANGES_SHOWN else ""
+        made = ""
+        if old.source and new.source and not _same_file(old.source, new.source):
+            made = (f" (it was made from {old.source}, another file with a curriculum '{old.curriculum}'; "
+                    "two files must not share a run directory)")
+        start = f"start it beside the old run (finished phases of an identical prefix are reused): {command}" \
+            if command else "use another --run-dir"
+        super().__init__(f"run directory {root} holds a different plan{made}:{shown}{more}",
+                         hint=f"{start}; or undo the change to resume")
+
+    def with_command(self, command: str) -> "PlanMismatch":
+        return PlanMismatch(self.root, self.old, self.new, command)
+
+
+MAX_CHANGES_SHOWN = 4
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one is gone or was moved: the recorded path is all there is
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def plan_changes(old: TrainingPlan, new: TrainingPlan) -> list[str]:
+    """The hashed fields that differ, as ``phase 'p': budget.steps 4 → 5``, in plan order."""
+    a, b = hashed_data(old), hashed_data(new)
+    out: list[str] = []
+    names_a = [p["name"] for p in a.pop("phases")]
+    names_b = [p["name"] for p in b.pop("phases")]
+    _changes(a, b, "", out)
+    if names_a != names_b:
+        out.append(f"phases {', '.join(names_a) or '-'} → {', '.join(names_b) or '-'}")
+        return out
+    for name, pa, pb in zip(names_a, hashed_data(old)["phases"], hashed_data(new)["phases"]):
+        found: list[str] = []
+        _changes(pa, pb, "", found)
+        out.extend(f"phase '{name}': {c}" for c in found)
+    return out
+
+
+def _changes(a: Any, b: Any, path: str, out: list[str]) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            _changes(a.get(key), b.get(key), f"{path}.{key}" if path else str(key), out)
+    elif a != b:
+        out.append(f"{path or 'plan'} {_short(a)} → {_short(b)}")
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def plan_diff(old: TrainingPlan, new: TrainingPlan, max_lines: int = 60) -> str:

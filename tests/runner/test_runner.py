@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import types
@@ -74,8 +75,11 @@ def test_phases_run_in_order_and_hand_off_checkpoints(tmp_path, plugins):
     rows = read_metrics(root / "phases" / "01-perception" / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2, 3, 4]
     assert rows[-1]["reward.exact"] == 1.0 and rows[0]["reward.exact"] == 0.25
-    order = [json.loads(line)["ids"] for line in (root / "phases/01-perception/data_order.jsonl").open()]
-    assert len(order) == 4 and all(len(b) == 4 for b in order)
+    order = [json.loads(line) for line in (root / "phases/01-perception/data_order.jsonl").open()]
+    assert len(order) == 4 and all(len(b["ids"]) == 4 for b in order)
+    assert [b["step"] for b in order] == [1, 2, 3, 4]  # the step each batch feeds, as in metrics.jsonl
+    readme = (root / "README.md").read_text()  # the layout in words, with the commands that use it
+    assert "00-warmup (" in readme and f"seethink report {root}" in readme and "--run-dir" in readme
     env = json.loads((root / "env.json").read_text())
     assert env["packages"]["seethink"] and env["python"]
 
@@ -95,7 +99,26 @@ def test_a_different_plan_is_refused_with_a_diff(tmp_path, plugins):
     with pytest.raises(RunError) as err:
         run(make_plan(steps=(3, 5)), tmp_path / "r", plugins)
     text = str(err.value)
-    assert "holds a different plan" in text and "-    steps: 4" in text and "+    steps: 5" in text
+    assert "holds a different plan:\n    phase 'perception': budget.steps 4 → 5" in text
+
+
+def test_an_execution_only_change_resumes_the_same_run(tmp_path, plugins):
+    plan = make_plan()
+    run(plan, tmp_path / "r", plugins)
+    p1 = plan.phases[1]
+    guard = dataclasses.replace(p1, algorithm=dataclasses.replace(p1.algorithm, max_reward_failures=0.5))
+    FakeBackend.calls.clear()
+    reports = run(dataclasses.replace(plan, phases=[plan.phases[0], guard]), tmp_path / "r", plugins)
+    assert FakeBackend.calls == [] and all(r.skipped for r in reports)
+
+
+def test_a_plan_from_another_file_names_it(tmp_path, plugins):
+    first, second = tmp_path / "a.curr", tmp_path / "b.curr"
+    first.write_text("x")
+    second.write_text("y")
+    run(dataclasses.replace(make_plan(), source=str(first)), tmp_path / "r", plugins)
+    with pytest.raises(RunError, match=f"it was made from {first}, another file with a curriculum 't'"):
+        run(dataclasses.replace(make_plan(steps=(3, 5)), source=str(second)), tmp_path / "r", plugins)
 
 
 def test_a_crash_keeps_finished_phases_and_rerun_resumes(tmp_path, plugins):
