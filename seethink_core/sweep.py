@@ -3,7 +3,9 @@ table of the final evaluations (mean ± std over seeds) and a side-by-side repor
 
 Each run is a ``seethink run`` subprocess, so runs are isolated (a crash loses one run, not the
 sweep) and ``--jobs`` can run several at once; a run that already finished is skipped by the runner
-itself. With several jobs each subprocess gets an equal share of the CPU threads.
+itself. With several jobs each subprocess gets an equal share of the CPU threads, and the first run
+of each seed finishes before the other runs of that seed start, so that they reuse its warm-up
+instead of all training it at once.
 """
 
 from __future__ import annotations
@@ -88,6 +90,17 @@ def _run_one(file: str, spec: RunSpec, overrides: Sequence[str], threads: int | 
     return RunOutcome(spec, proc.returncode, time.time() - start, log)
 
 
+def _is_first(spec: RunSpec, specs: Sequence[RunSpec]) -> bool:
+    return next(s for s in specs if s.seed == spec.seed) is spec
+
+
+def _after(first: Any, file: str, spec: RunSpec, overrides: Sequence[str], threads: int | None,
+           extra_args: Sequence[str]) -> RunOutcome:
+    if first is not None:
+        first.result()  # its finished phases are what this run reuses
+    return _run_one(file, spec, overrides, threads, extra_args)
+
+
 def run_sweep(file: str, curricula: Sequence[str], seeds: Sequence[int], root: Path, *, jobs: int = 1,
               overrides: Sequence[str] = (), extra_args: Sequence[str] = (), share: bool = True,
               on_done: Callable[[RunOutcome], None] | None = None) -> SweepResult:
@@ -101,7 +114,17 @@ def run_sweep(file: str, curricula: Sequence[str], seeds: Sequence[int], root: P
         return [*extra_args, *reuse]
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_run_one, file, s, overrides, threads, args_for(s)) for s in specs]
+        # The first run of each seed trains what the others reuse (the shared warm-up): with several jobs
+        # the others start once it is done, else they would all train it at the same time. Firsts are
+        # submitted before any waiter, so a waiting worker only ever waits on a run already taken.
+        firsts: dict[int, Any] = {}
+        for spec in specs:
+            if spec.seed not in firsts:
+                firsts[spec.seed] = pool.submit(_run_one, file, spec, overrides, threads, args_for(spec))
+        futures = [firsts[spec.seed] if _is_first(spec, specs)
+                   else pool.submit(_after, firsts[spec.seed] if share else None,
+                                    file, spec, overrides, threads, args_for(spec))
+                   for spec in specs]
         for fut in futures:
             outcome = fut.result()
             outcomes.append(outcome)

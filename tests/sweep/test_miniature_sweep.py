@@ -1,5 +1,5 @@
 """`seethink sweep curricula/miniature.curr`, shortened: all six curricula of the miniature experiment
-run for real on the CPU (a few steps each), the warm-up is trained once and reused by the other five,
+run for real on the CPU (a few steps each, two at a time), the warm-up is trained once and reused by the other five,
 and the results table and report are written. The full sweep's numbers are in docs/results.md."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def test_the_miniature_sweep_runs_every_curriculum_and_shares_the_warm_up(tmp_pa
     root = tmp_path / "sweep"
     env = {**os.environ, "SEETHINK_CACHE": str(tmp_path / "cache")}
     cmd = [sys.executable, "-m", "seethink_core.cli.main", "sweep", str(ROOT / "curricula" / "miniature.curr"),
-           "--seeds", "0", "--run-root", str(root)]
+           "--seeds", "0", "--jobs", "2", "--run-root", str(root)]
     for s in SHORT:
         cmd += ["--set", s]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
