@@ -97,10 +97,11 @@ def find_curriculum(unit: Unit, name: str | None, diags: Diags) -> tuple[ast.Cur
     return found
 
 
-def extends_chain(curr: ast.Curriculum, unit: Unit,
-                  diags: Diags) -> tuple[list[tuple[ast.Curriculum, Unit]], bool]:
-    """``[root, ..., curr]`` and whether it is whole (no unknown name, no cycle)."""
-    chain = [(curr, unit)]
+def chain_error(curr: ast.Curriculum, unit: Unit) -> tuple[Diagnostic, ...]:
+    """The error that breaks ``curr``'s ``extends`` chain (an unknown parent or a cycle), worded the same
+    for every curriculum on it; ``()`` when the chain is whole."""
+    diags = Diags()
+    chain = [curr]
     seen = {id(curr)}
     while curr.extends is not None:
         found = unit.scope_curricula.get(curr.extends.value)
@@ -110,11 +111,10 @@ def extends_chain(curr: ast.Curriculum, unit: Unit,
             diags.error(f"curriculum '{curr.name.value}' extends an unknown curriculum '{curr.extends.value}'",
                         curr.extends.pos, hint=suggest(curr.extends.value, names)
                         or (f"known here: {shown}" if names else "no other curriculum is in scope"))
-            return list(reversed(chain)), False
-        parent, parent_unit = found
+            break
+        parent, unit = found
         if id(parent) in seen:
-            members = [c for c, _ in chain]
-            loop = members[[id(c) for c in members].index(id(parent)):]
+            loop = chain[[id(c) for c in chain].index(id(parent)):]
             # Every curriculum on the loop reports the same error: start where the loop's first
             # member (in file order) is written.
             start = min(range(len(loop)), key=lambda i: (loop[i].pos.file, loop[i].pos.line, loop[i].pos.col))
@@ -122,11 +122,11 @@ def extends_chain(curr: ast.Curriculum, unit: Unit,
             names = " -> ".join([c.name.value for c in loop] + [loop[0].name.value])
             diags.error(f"extends cycle: {names}", loop[0].extends.pos,
                         hint="a curriculum cannot extend itself, directly or through others")
-            return list(reversed(chain)), False
+            break
         seen.add(id(parent))
-        chain.append(found)
-        curr, unit = found
-    return list(reversed(chain)), True
+        chain.append(parent)
+        curr = parent
+    return tuple(diags.items)
 
 
 def chain_layers(curr: ast.Curriculum, unit: Unit, diags: Diags, cache: ChainCache | None = None) -> Layers | None:
@@ -145,7 +145,7 @@ def chain_layers(curr: ast.Curriculum, unit: Unit, diags: Diags, cache: ChainCac
             _mark_broken(path, cache.broken[id(node[0])], len(path), cache)
             break
         if id(node[0]) in on_path:
-            _mark_broken(path, _chain_error(curr, unit), on_path[id(node[0])], cache)
+            _mark_broken(path, chain_error(curr, unit), on_path[id(node[0])], cache)
             break
         on_path[id(node[0])] = len(path)
         path.append(node)
@@ -153,7 +153,7 @@ def chain_layers(curr: ast.Curriculum, unit: Unit, diags: Diags, cache: ChainCac
         if c.extends is None:
             node = None
         elif (node := u.scope_curricula.get(c.extends.value)) is None:
-            _mark_broken(path, _chain_error(curr, unit), len(path), cache)
+            _mark_broken(path, chain_error(curr, unit), len(path), cache)
             break
     if id(curr) in cache.broken:
         diags.extend(cache.broken[id(curr)])
@@ -165,13 +165,6 @@ def chain_layers(curr: ast.Curriculum, unit: Unit, diags: Diags, cache: ChainCac
     found = cache.layers[id(curr)]
     diags.extend(found.diagnostics)
     return found
-
-
-def _chain_error(curr: ast.Curriculum, unit: Unit) -> tuple[Diagnostic, ...]:
-    """The one error of a broken chain (``extends_chain`` words it the same for every member)."""
-    err = Diags()
-    extends_chain(curr, unit, err)
-    return tuple(err.items)
 
 
 def _mark_broken(path: list[tuple[ast.Curriculum, Unit]], error: tuple[Diagnostic, ...], loop_start: int,
@@ -233,7 +226,7 @@ def add_body(base: Layers | None, curr: ast.Curriculum, unit: Unit) -> Layers:
             out.order = stmt
         elif isinstance(stmt, ast.SourceDef):
             out.sources[stmt.name.value] = stmt
-    out.diagnostics = out.diagnostics + tuple(diags.items) if diags.items else out.diagnostics
+    out.diagnostics += tuple(diags.items)
     return out
 
 
