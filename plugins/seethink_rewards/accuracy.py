@@ -1,10 +1,12 @@
 """The ``accuracy`` reward: the final answer graded against the gold one.
 
 Cheap, decisive rules run first (multiple-choice letters, identical strings, plain numbers); only
-what is left goes to a maintained math-equivalence grader (mathruler, the reference's, and/or
-math-verify). Those graders can run sympy for a very long time: the reward layer
-(``seethink_core.rewarding``) runs rewards in a worker process it kills on timeout, so here the
-graders' own signal-based timeouts are switched off (they fail off the main thread).
+what is left goes to a math-equivalence grader. The default, ``seethink`` (``equivalence.py``), is
+pure Python and bounded in time, so the reward is not ``risky`` with it and the reward layer grades
+many samples per worker call. mathruler (the reference's) and math-verify can run sympy for a very
+long time: the reward layer (``seethink_core.rewarding``) runs them one sample per task in a worker
+process it kills on timeout, so here their own signal-based timeouts are switched off (they fail
+off the main thread).
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ def too_complex(expr: str) -> bool:
 
 def _squash(s: str) -> str:
     return re.sub(r"\s+", "", unwrap(s)).casefold()
+
+
+def _seethink() -> Callable[[str, str], bool]:
+    from seethink_rewards.equivalence import equivalent
+
+    return equivalent
 
 
 def _mathruler() -> Callable[[str, str], bool]:
@@ -80,7 +88,11 @@ class Accuracy(Reward):
 
     options: AccuracyOptions
     name: ClassVar[str] = "accuracy"
-    risky: ClassVar[bool] = True  # sympy
+
+    @property  # type: ignore[override]
+    def risky(self) -> bool:
+        """Whether one sample may keep it busy for long: only the sympy graders may (see module doc)."""
+        return self.options.strict or self.options.grader != "seethink"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -99,7 +111,8 @@ class Accuracy(Reward):
     def graders(self) -> list[Callable[[str, str], bool]]:
         if self._graders is None:
             which = self.options.grader
-            self._graders = ([_mathruler()] if which in ("mathruler", "any") else []) + (
+            self._graders = ([_seethink()] if which in ("seethink", "any") else []) + (
+                [_mathruler()] if which in ("mathruler", "any") else []) + (
                 [_math_verify()] if which in ("math_verify", "any") else [])
         return self._graders
 
@@ -131,7 +144,11 @@ class Accuracy(Reward):
         a, b = parse_number(given), parse_number(gold)
         if a is not None and b is not None:
             tol = self.options.tolerance
-            return 1.0 if close(a, b, tol if tol > 0 else 1e-9, self.options.tolerance_mode) else 0.0
+            if close(a, b, tol if tol > 0 else 1e-9, self.options.tolerance_mode):
+                return 1.0
+            # Without a tolerance, seethink still reads 28\% against 0.28 and 0.33 against \frac{1}{3}.
+            if tol > 0 or self.options.grader not in ("seethink", "any"):
+                return 0.0
         for grade in self.graders():
             try:
                 if grade(given, gold):

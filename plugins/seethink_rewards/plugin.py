@@ -22,7 +22,7 @@ def register_rewards(register: Callable[..., None]) -> None:
         name="accuracy", options=schemas.AccuracyOptions, needs=_ANSWER,
         factory="seethink_rewards.accuracy:Accuracy",
         doc="1 when the final answer equals the gold one: option letters, numbers, then math equivalence "
-            "(mathruler / math-verify); too complex answers score 0"))
+            "(seethink's bounded grader by default; mathruler / math-verify); too complex answers score 0"))
     register(RewardSpec(
         name="choice", options=schemas.ChoiceOptions, needs=_ANSWER,
         factory="seethink_rewards.choice:Choice",

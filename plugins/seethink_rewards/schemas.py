@@ -48,20 +48,24 @@ class FormatOptions:
 class AccuracyOptions:
     score_range: ClassVar[tuple[float, float]] = UNIT
     extract: Extract = opt("boxed", doc=_EXTRACT_DOC)
-    grader: Literal["mathruler", "math_verify", "any"] = opt(
-        "mathruler", doc="math-equivalence grader: mathruler (the reference's), math_verify, or either")
+    grader: Literal["seethink", "mathruler", "math_verify", "any"] = opt(
+        "seethink", doc="math-equivalence grader: seethink (pure Python, bounded time: labels, sets, intervals, "
+                        "relations, approximations), mathruler (the reference's, sympy), math_verify (sympy), or "
+                        "any of the three")
     tolerance: float = opt(0.0, min=0.0, doc="numbers within this tolerance count as equal")
     tolerance_mode: ToleranceMode = opt("relative", doc="whether the tolerance is relative or absolute")
     complexity_guard: bool = opt(True, doc="score answers too complex to grade safely 0, as the reference does")
     strip_tag_spaces: bool = opt(True, doc=_SPACES_DOC)
     strict: bool = opt(False, doc="grade exactly as the reference's math.py: mathruler's extract_boxed_content "
                                   "and grade_answer alone (no letter parsing, string or number shortcuts); "
-                                  "with grader 'mathruler' and extract 'boxed' only")
+                                  "with grader 'mathruler' (say so: the default grader is seethink) and "
+                                  "extract 'boxed' only")
 
     def __post_init__(self) -> None:
         if self.strict and (self.grader != "mathruler" or self.extract != "boxed"):
             raise ValueError("option 'strict' grades as the reference does, with grader 'mathruler' and "
-                             f"extract 'boxed'; not with grader {self.grader!r}, extract {self.extract!r}")
+                             f"extract 'boxed'; not with grader {self.grader!r}, extract {self.extract!r} "
+                             "(write accuracy(strict: true, grader: \"mathruler\"))")
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def test_reference_tag_spaces_are_tolerated() -> None:
     assert score(r"< think >x</ think > \boxed{1 / 2}", "1/2") == 1.0
 
 
-@pytest.mark.parametrize("grader", ["mathruler", "math_verify", "any"])
+@pytest.mark.parametrize("grader", ["seethink", "mathruler", "math_verify", "any"])
 def test_each_grader_finds_symbolic_equivalence(grader: str) -> None:
     assert score(r"\boxed{2\sqrt{2}}", r"\sqrt{8}", grader=grader) == 1.0
     assert score(r"\boxed{2\sqrt{3}}", r"\sqrt{8}", grader=grader) == 0.0
@@ -122,9 +122,10 @@ def test_a_missing_grader_is_reported_when_the_reward_is_built(monkeypatch) -> N
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pylatexenc" else real(name, *a))
     with pytest.raises(PluginError, match=r"grader 'mathruler'\) needs pylatexenc") as err:
-        Accuracy(AccuracyOptions())
+        Accuracy(AccuracyOptions(grader="mathruler"))
     assert "seethink[rewards]" in str(err.value)
-    Accuracy(AccuracyOptions(grader="math_verify"))  # the other grader does not need it
+    Accuracy(AccuracyOptions(grader="math_verify"))  # the other graders do not need it
+    Accuracy(AccuracyOptions())
 
 
 def _reference_accuracy(response: str, gold: str) -> float:
@@ -157,11 +158,13 @@ def _reference_accuracy(response: str, gold: str) -> float:
     (THINK + r"\boxed{\text{ 12 }}", "12"),
 ])
 def test_strict_grades_exactly_as_the_reference_math_py(completion, gold):
-    assert score(completion, gold, strict=True) == _reference_accuracy(completion, gold)
+    assert score(completion, gold, strict=True, grader="mathruler") == _reference_accuracy(completion, gold)
 
 
 def test_strict_is_stricter_than_the_default_where_the_reference_is():
     assert score(THINK + r"\boxed{B.}", "B") == 1.0
-    assert score(THINK + r"\boxed{B.}", "B", strict=True) == _reference_accuracy(THINK + r"\boxed{B.}", "B")
-    with pytest.raises(ValueError, match="strict"):
-        AccuracyOptions(strict=True, grader="any")
+    assert score(THINK + r"\boxed{B.}", "B", strict=True, grader="mathruler") == _reference_accuracy(
+        THINK + r"\boxed{B.}", "B")
+    for grader in ("any", "seethink"):  # the default grader too: strict says which grader it keeps
+        with pytest.raises(ValueError, match="strict"):
+            AccuracyOptions(strict=True, grader=grader)

@@ -44,7 +44,7 @@ def test_bad_options_are_config_errors(registry) -> None:
     with pytest.raises(ConfigError) as err:
         build_components([RewardRef("accuracy", 1.0, {"grader": "sympy", "tolrance": 0.1})], registry)
     text = str(err.value)
-    assert "reward 'accuracy': option 'grader' must be one of 'mathruler', 'math_verify', 'any'" in text
+    assert "reward 'accuracy': option 'grader' must be one of 'seethink', 'mathruler', 'math_verify', 'any'" in text
     assert "unknown option 'tolrance' (did you mean 'tolerance'?)" in text
     with pytest.raises(ConfigError, match="not a valid regular expression"):
         build_components([RewardRef("format", 1.0, {"pattern": "(<think>"})], registry)
