@@ -12,24 +12,55 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from seethink_core.backend import Checkpoint, PhaseContext, PhaseResult
-from seethink_core.errors import Diagnostic, DslError, SeethinkError, SourcePos
-from seethink_core.methods import METHODS
-from seethink_core.plan import (
-    Budget,
-    DataRef,
-    Difficulty,
-    EvalSpec,
-    HandOff,
-    Phase,
-    RewardRef,
-    TrainingPlan,
-    Transition,
-    plan_hash,
-)
-from seethink_core.plugins import get_plugins, load_plugins
-from seethink_core.registry import BackendSpec, DataSourceSpec, EvaluatorSpec, ModelSpec, RewardSpec
-from seethink_core.sample import Sample
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time each name is imported on first use
+    from seethink_core.backend import Checkpoint, PhaseContext, PhaseResult
+    from seethink_core.errors import Diagnostic, DslError, SeethinkError, SourcePos
+    from seethink_core.methods import METHODS
+    from seethink_core.plan import (
+        Budget,
+        DataRef,
+        Difficulty,
+        EvalSpec,
+        HandOff,
+        Phase,
+        RewardRef,
+        TrainingPlan,
+        Transition,
+        plan_hash,
+    )
+    from seethink_core.plugins import get_plugins, load_plugins
+    from seethink_core.registry import BackendSpec, DataSourceSpec, EvaluatorSpec, ModelSpec, RewardSpec
+    from seethink_core.sample import Sample
+
+# The public names and the module each lives in. Imported on first use (PEP 562), so that a command
+# pays only for what it touches: `seethink check` never needs the backend contract, for instance.
+_LAZY = {
+    **dict.fromkeys(("Checkpoint", "PhaseContext", "PhaseResult"), "seethink_core.backend"),
+    **dict.fromkeys(("Diagnostic", "DslError", "SeethinkError", "SourcePos"), "seethink_core.errors"),
+    "METHODS": "seethink_core.methods",
+    **dict.fromkeys(("Budget", "DataRef", "Difficulty", "EvalSpec", "HandOff", "Phase", "RewardRef",
+                     "TrainingPlan", "Transition", "plan_hash"), "seethink_core.plan"),
+    **dict.fromkeys(("get_plugins", "load_plugins"), "seethink_core.plugins"),
+    **dict.fromkeys(("BackendSpec", "DataSourceSpec", "EvaluatorSpec", "ModelSpec", "RewardSpec"),
+                    "seethink_core.registry"),
+    "Sample": "seethink_core.sample",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seethink_core' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def compile_file(path: str, curriculum: str | None = None, backend: str | None = None,

@@ -5,22 +5,36 @@ third-party ones. Environment switches:
 
 - ``SEETHINK_DISABLE_PLUGIN_AUTOLOAD=1`` loads only seethink's own plugins;
 - ``SEETHINK_BLOCK_PLUGINS=a,b`` skips the named plugins (entry-point names);
-- ``SEETHINK_TRACE_HOOKS=1`` prints every hook call to stderr.
+- ``SEETHINK_TRACE_HOOKS=1`` prints every hook call to stderr;
+- ``SEETHINK_NO_PLUGIN_CACHE=1`` asks ``importlib.metadata`` on every start (see below).
+
+``get_plugins()`` (what a command loads, once per process) reads the entry points from a cache file,
+``$SEETHINK_CACHE/plugins.json`` (else ``~/.cache/seethink``), instead of asking ``importlib.metadata``:
+that import and its scan of every installed distribution's metadata cost a cold ``seethink check`` a
+large share of its start. The cache is keyed by the ``*.dist-info``/``*.egg-info`` entries of every
+``sys.path`` folder with their modification times, so installing, removing, upgrading or reinstalling a
+distribution (or editing an ``entry_points.txt``) is noticed on the next start.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import json
 import os
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata
-from typing import Any, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pluggy
 
 from seethink_core import hookspecs
 from seethink_core.errors import PluginError
 from seethink_core.registry import Registry
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 ENTRY_POINT_GROUP = "seethink"
 OWN_DISTRIBUTION = "seethink"
@@ -71,14 +85,138 @@ def new_manager() -> pluggy.PluginManager:
     return pm
 
 
-def _entry_points() -> Iterable[metadata.EntryPoint]:
+def _entry_points(discovery_cache: bool = False) -> Iterable[metadata.EntryPoint | CachedEntryPoint]:
+    """The group's entry points by name: from the disk cache when asked and still valid, else (and then
+    refreshing the cache) from ``importlib.metadata``."""
+    if not discovery_cache or _truthy("SEETHINK_NO_PLUGIN_CACHE"):
+        return _discover()
+    try:
+        cache = _cache_file()
+    except RuntimeError:  # no home folder to keep a cache in
+        return _discover()
+    key = installed_key()
+    found = _read_cache(cache, key)
+    if found is not None:
+        return found
+    eps = _discover()
+    _write_cache(cache, key, eps)
+    return eps
+
+
+def _discover() -> list[metadata.EntryPoint]:
+    from importlib import metadata  # tens of ms of imports (email, zipfile, csv) and file reads: only when asked
+
     return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
 
 
-def load_plugins(extra: Iterable[tuple[str, object]] = (), *, entry_points: bool = True) -> Plugins:
+# --- the entry-point cache -----------------------------------------------------------------------------
+
+CACHE_FORMAT = 1
+CACHE_KEYS = 8  # digests kept: each virtualenv, and each working folder holding an .egg-info, finds its own
+_METADATA_SUFFIXES = (".dist-info", ".egg-info")
+
+
+# Plain classes, not dataclasses: a dataclass costs its module a millisecond of import, on every start.
+class CachedDistribution:
+    __slots__ = ("name", "version")
+
+    def __init__(self, name: str, version: str):
+        self.name, self.version = name, version
+
+
+class CachedEntryPoint:
+    """An entry point as the cache keeps it, loaded as ``importlib.metadata.EntryPoint.load`` does."""
+
+    __slots__ = ("name", "value", "dist")
+
+    def __init__(self, name: str, value: str, dist: CachedDistribution | None):
+        self.name = name
+        self.value = value  # "module" or "module:attribute.path", optionally followed by "[extras]"
+        self.dist = dist
+
+    def __repr__(self) -> str:
+        return f"CachedEntryPoint(name={self.name!r}, value={self.value!r})"
+
+    def load(self) -> Any:
+        module_name, _, attrs = self.value.partition("[")[0].partition(":")
+        obj: Any = importlib.import_module(module_name.strip())
+        for attr in filter(None, attrs.strip().split(".")):
+            obj = getattr(obj, attr)
+        return obj
+
+
+def installed_key() -> str:
+    """A digest of what ``importlib.metadata`` would find: per ``sys.path`` entry, in order, the name and
+    modification time of each distribution's metadata folder and of its ``entry_points.txt`` (pip
+    writes a new folder on install, upgrade and reinstall, and removes it on uninstall)."""
+    parts: list[object] = [CACHE_FORMAT, sys.version, ENTRY_POINT_GROUP,
+                           [type(f).__qualname__ for f in sys.meta_path if hasattr(f, "find_distributions")]]
+    for entry in sys.path:
+        folder = entry or os.getcwd()  # "" is the working folder, as importlib.metadata reads it
+        try:
+            with os.scandir(folder) as it:
+                dists = sorted((d.name, d.stat().st_mtime_ns) for d in it if d.name.endswith(_METADATA_SUFFIXES))
+        except NotADirectoryError:  # a zip file or an .egg: its own time stands for what is inside
+            parts.append((folder, "file", _mtime(folder)))
+            continue
+        except OSError:  # not there (yet): it holds nothing, as an empty folder
+            continue
+        if dists:  # a folder without distributions adds nothing to find, so a working folder adds no key
+            parts.append((folder, [(name, mtime, _mtime(os.path.join(folder, name, "entry_points.txt")))
+                                   for name, mtime in dists]))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _cache_file() -> Path:
+    env = os.environ.get("SEETHINK_CACHE")
+    return (Path(env) if env else Path.home() / ".cache" / "seethink") / "plugins.json"
+
+
+def _read_cache(path: Path, key: str) -> list[CachedEntryPoint] | None:
+    """The cached entry points for ``key``; None when there are none (or the file is unreadable)."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["keys"][key]
+        return [CachedEntryPoint(name, value, CachedDistribution(*dist) if dist else None)
+                for name, value, dist in rows]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cache(path: Path, key: str, eps: Iterable[Any]) -> None:
+    """Remember ``eps`` under ``key`` (atomically: a concurrent start reads the old file or the new)."""
+    try:
+        keys = json.loads(path.read_text(encoding="utf-8"))["keys"]
+        if not isinstance(keys, dict):
+            keys = {}
+    except (OSError, ValueError, KeyError, TypeError):
+        keys = {}
+    keys.pop(key, None)
+    keys[key] = [[ep.name, ep.value, [ep.dist.name, ep.dist.version] if ep.dist else None] for ep in eps]
+    keys = dict(list(keys.items())[-CACHE_KEYS:])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "keys": keys}), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # a read-only home: discovery just is not cached
+        pass
+
+
+def load_plugins(extra: Iterable[tuple[str, object]] = (), *, entry_points: bool = True,
+                 discovery_cache: bool = False) -> Plugins:
     """Load every plugin, call the registration hooks, and return the filled registry.
 
     ``extra``: ``(name, module_or_object)`` pairs registered in-process (tests, scripts).
+    ``discovery_cache``: take the entry points from the disk cache (module docstring) instead of asking
+    ``importlib.metadata``; off by default, so a script that changes what is installed (or patches
+    ``importlib.metadata``) in-process sees the change at once.
     """
     pm = new_manager()
     info: dict[str, PluginInfo] = {}
@@ -86,7 +224,7 @@ def load_plugins(extra: Iterable[tuple[str, object]] = (), *, entry_points: bool
     third_party_off = _truthy("SEETHINK_DISABLE_PLUGIN_AUTOLOAD")
     if entry_points:
         seen: set[str] = set()
-        for ep in _entry_points():
+        for ep in _entry_points(discovery_cache):
             dist = ep.dist.name if ep.dist else "?"
             if ep.name in blocked or ep.name in seen:
                 continue
@@ -147,10 +285,10 @@ _CACHED: Plugins | None = None
 
 
 def get_plugins() -> Plugins:
-    """The process-wide plugins, loaded on first use."""
+    """The process-wide plugins, loaded on first use (entry points from the discovery cache)."""
     global _CACHED
     if _CACHED is None:
-        _CACHED = load_plugins()
+        _CACHED = load_plugins(discovery_cache=True)
     return _CACHED
 
 

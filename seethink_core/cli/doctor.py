@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import platform
 import sys
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from typing import Any
 
 from seethink_core import __version__
@@ -42,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _version(dist: str) -> str | None:
+    from importlib import metadata  # here, not at the top: importing it costs `seethink --help` tens of ms
+
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -49,6 +49,8 @@ def _version(dist: str) -> str | None:
 
 
 def core_checks() -> list[Check]:
+    import platform  # here, as metadata in _version: `seethink --help` needs neither
+
     out = [Check("python", "ok" if sys.version_info >= (3, 11) else "fail",
                  f"Python {platform.python_version()} ({sys.executable})",
                  "" if sys.version_info >= (3, 11) else "seethink needs Python 3.11 or newer"),

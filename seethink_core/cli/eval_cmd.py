@@ -11,13 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from seethink_core.errors import ConfigError
 from seethink_core.plan import DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
-from seethink_core.prompting import template_problems, uses_question
-from seethink_core.rundir import stored_path
 
 # The synthetic world's built-in suite: every item has gold facts, all three capabilities.
 SUITE = DataRef("synthetic", {"count": 60, "level": "mixed"}, name="synthetic_suite")
@@ -89,6 +84,8 @@ def run_phase_of(checkpoint: str) -> tuple[TrainingPlan, Phase] | None:
 def eval_target(args: argparse.Namespace) -> tuple[TrainingPlan | None, Phase | None, EvalSpec]:
     """The plan and phase (from --file, or the run directory the checkpoint sits in) and the eval
     spec the flags describe."""
+    from seethink_core.prompting import template_problems, uses_question
+
     if args.file and args.data:
         raise ConfigError("give --file or --data, not both")
     plan = phase = None
@@ -205,9 +202,14 @@ def refuse_other_result(out: Path, stored_checkpoint: str | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: building the parser (`seethink --help`, any other command) needs none.
+    from rich.console import Console
+    from rich.table import Table
+
     from seethink_core.backend import Checkpoint
     from seethink_core.evaluation import EvalSettings, run_eval
     from seethink_core.plugins import get_plugins
+    from seethink_core.rundir import stored_path
 
     plan, phase, spec = eval_target(args)
     out = Path(args.out) if args.out else default_out(args.checkpoint)

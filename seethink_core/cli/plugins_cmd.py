@@ -10,14 +10,8 @@ import shutil
 import textwrap
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from seethink_core.errors import ConfigError, did_you_mean
-from seethink_core.methods import METHODS
 from seethink_core.options import OptionInfo, describe
-from seethink_core.plan import EXECUTION_ONLY_ALGORITHM_OPTIONS, EXECUTION_ONLY_BACKEND_OPTIONS
-from seethink_core.plugins import get_plugins
 from seethink_core.registry import KIND_WORDS, Spec
 
 # The width options are wrapped to off a terminal (a pipe, a log): wide enough for one option a line.
@@ -34,6 +28,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def collect() -> list[dict]:
+    # Imported here, not at the top: building the parser (`seethink --help`, any other command) needs none.
+    from seethink_core.plan import EXECUTION_ONLY_BACKEND_OPTIONS
+    from seethink_core.plugins import get_plugins
+
     plugins = get_plugins()
     rows = []
     for name, info in sorted(plugins.info.items()):
@@ -54,6 +52,9 @@ def collect() -> list[dict]:
 
 def collect_methods() -> list[dict]:
     """The training methods, each with its options (they are core data, not a plugin's)."""
+    from seethink_core.methods import METHODS
+    from seethink_core.plan import EXECUTION_ONLY_ALGORITHM_OPTIONS
+
     return [{"kind": "method", "name": name, "doc": class_doc(schema),
              "options": option_rows(schema, EXECUTION_ONLY_ALGORITHM_OPTIONS)} for name, schema in METHODS.items()]
 
@@ -177,6 +178,9 @@ def print_options(rows: list[dict], methods: list[dict], width: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     rows = collect()
     methods = collect_methods()
     if args.options is not None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-
 from seethink_core.cli.common import add_compile_args, parse_overrides
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from seethink_core.preflight import ModelReport, SourceReport
 
 
@@ -40,6 +39,7 @@ class _Bar:
     """A rich progress bar per source scanned, on stderr and only on a terminal (logs stay clean)."""
 
     def __init__(self) -> None:
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         console = Console(stderr=True)
@@ -62,6 +62,13 @@ class _Bar:
 
     def advance(self) -> None:
         self._progress.advance(self._task)
+
+
+def escape(text: str) -> str:
+    """rich's markup escape, imported on first use: building the parser (any command) needs no rich."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def _short(text: str | None, n: int = 100) -> str:
@@ -105,6 +112,8 @@ def _print_source(console: Console, src: SourceReport, kind: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from seethink_core.compiler import compile_path
     from seethink_core.plugins import get_plugins
     from seethink_core.preflight import check_models, preflight

@@ -6,13 +6,10 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from seethink_core.report_data import load_runs, report_data, runs_summary
-from seethink_core.rundir import write_atomic, write_json_atomic
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,6 +38,10 @@ def make_report(roots: list[Path | str], out: Path | None = None, *, plots: bool
 
     A plot with no data is not drawn (an empty axes reads as a broken report); ``skipped`` says why, and
     so does the page. A PNG left from an earlier report of the same runs is removed with it."""
+    # Imported here, not at the top: building the parser (`seethink --help`, any other command) needs none.
+    from seethink_core.report_data import load_runs, report_data, runs_summary
+    from seethink_core.rundir import write_atomic, write_json_atomic
+
     runs = load_runs(list(roots))
     if out is None:
         out = runs[0].root / "report" if len(runs) == 1 else Path("report")
@@ -73,6 +74,8 @@ def make_report(roots: list[Path | str], out: Path | None = None, *, plots: bool
 
 def terminal_table(data: dict[str, dict[str, Any]]) -> Table:
     """Accuracy per capability, overall accuracy, length and the perception share, per run and row."""
+    from rich.table import Table
+
     matrix, ev, split = data["matrix"], data["eval"], data["split"]
     caps = matrix["capabilities"]
     table = Table(title="evaluation after each phase (row 0 = base)")
@@ -99,6 +102,8 @@ def _fmt(v: Any, digits: int = 3) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     files = make_report(args.runs, Path(args.out) if args.out else None, plots=not args.no_plots,
                         html=not args.no_html, title=args.title)
     console = Console()

@@ -10,12 +10,12 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any, Callable
 
 from seethink_core.cli.common import DIRECTORY, add_compile_args, parse_overrides
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: building the parser (`seethink --help`, any other command) needs none.
+    from rich.console import Console
+
     from seethink_core.compiler import compile_path
     from seethink_core.rundir import PlanMismatch, RunDir
     from seethink_core.runner import Runner
@@ -156,6 +159,8 @@ class Interrupts:
 
 def _dry_run_summary(console: Console, reports: list, run_dir: Any) -> int:
     import json
+
+    from rich.table import Table
 
     table = Table(title="dry run: what each phase would run (nothing was trained)")
     for col in ("phase", "backend", "method", "steps", "starts from", "written", "data"):

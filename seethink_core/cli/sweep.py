@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="run every curriculum of a file for several seeds and tabulate the evals")
@@ -35,6 +32,10 @@ def _ints(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: building the parser (`seethink --help`, any other command) needs none.
+    from rich.console import Console
+    from rich.table import Table
+
     from seethink_core.cli.common import parse_overrides
     from seethink_core.compiler import compile_path, list_curricula
     from seethink_core.errors import ConfigError, did_you_mean
