@@ -16,6 +16,18 @@ sample), ``None`` and a failure, and the rest of the batch goes to a warm spare 
 costs the timeout and nothing else. Bounded rewards run first, so a grader that hangs rarely
 leaves other work behind.
 
+What travels is kept small, so that the worker costs little next to a fast bounded grader: each
+column value once per distinct ``Sample`` object (a GRPO batch repeats each prompt's Sample
+``group`` times), images never, and the results as one list of scores per task, sent when a reward
+is done and otherwise at most every ``_FLUSH_S``.
+
+Identical rows: a reward may declare ``deterministic = True`` (an attribute, like ``risky``): its
+score of a sample depends on that sample's inputs alone, with no state kept between calls and no
+randomness. Rows with the same prompt, completion and token count and the same ``Sample`` object
+are then graded once, and every copy gets that score (or that failure: each copy counts as a failed
+sample, as it would have without the merge). Nothing is merged for a reward that does not declare
+it: a third-party reward may count its calls, sample, or depend on the order it is called in.
+
 No failure is silent: a wrong number of scores, NaN, inf or a value that is not a number (a string,
 even "1") is a failure like an exception, and ``FailureWatch`` counts each component's failures over
 a phase, says the first of each once and stops the run past ``max_reward_failures``.
@@ -24,12 +36,14 @@ a phase, says the first of each once and stops the run past ``max_reward_failure
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import mmap
 import numbers
 import os
 import pickle
 import re
+import selectors
 import signal
 import socket
 import struct
@@ -42,7 +56,7 @@ import traceback
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +74,10 @@ COLUMNS = ("answer", "capability", "difficulty", "facts", "meta", "id", "source"
 
 _POLL_S = 0.02  # how often the caller looks at a busy worker's progress counter
 _START_TIMEOUT_S = 120.0  # a worker that cannot even import its rewards is a plugin problem
-_FLUSH_S = 0.02  # a worker sends finished results at least this often
+# A worker sends finished results at least this often. Each message wakes the caller (a context switch
+# on a busy machine), and nothing is lost by waiting: a killed worker's unsent tasks are run again by
+# its replacement, so this bounds the work redone after a hang, next to the timeout it already cost.
+_FLUSH_S = 0.25
 _CHUNK = 256  # samples per call of a bounded reward (one that is not ``risky``) in the worker
 
 
@@ -123,14 +140,86 @@ def build_reward(refs: Sequence[RewardRef], registry: Registry, *, timeout: floa
 # Scoring one task; shared by the inline path and the worker
 
 
-def _columns(samples: Sequence[Sample]) -> dict[str, list[Any]]:
-    return {c: [getattr(s, c) for s in samples] for c in COLUMNS}
+@dataclass(frozen=True)
+class _Columns:
+    """The batch's columns with each value held once per distinct ``Sample`` object, and which one each
+    position holds: a GRPO batch repeats each prompt's Sample ``group`` times, so only an eighth of the
+    values are read here, pickled for the worker and unpickled there."""
+
+    values: dict[str, list[Any]]  # column -> its value for each distinct sample
+    rows: list[int]  # batch position -> its sample's place in ``values``
+
+    @classmethod
+    def of(cls, samples: Sequence[Sample]) -> _Columns:
+        place: dict[int, int] = {}  # id(sample) -> its place; the samples outlive the call, so ids stay unique
+        distinct: list[Sample] = []
+        rows: list[int] = []
+        for s in samples:
+            k = place.setdefault(id(s), len(distinct))
+            if k == len(distinct):
+                distinct.append(s)
+            rows.append(k)
+        return cls({c: [getattr(s, c) for s in distinct] for c in COLUMNS}, rows)
+
+    def slice(self, lo: int, hi: int) -> dict[str, list[Any]]:
+        """Positions ``lo:hi`` as a reward receives them: one list per column."""
+        rows = self.rows[lo:hi]
+        return {k: [v[j] for j in rows] for k, v in self.values.items()}
+
+    def sample_id(self, i: int) -> Any:
+        return self.values["id"][self.rows[i]]
+
+    def reordered(self, order: Sequence[int]) -> _Columns:
+        return _Columns(self.values, [self.rows[i] for i in order])
+
+
+@dataclass(frozen=True)
+class _Duplicates:
+    """Positions of a batch whose inputs are identical: the same prompt, completion and token count, and
+    the same ``Sample`` object. A reward that declares ``deterministic = True`` grades each distinct row
+    once. The batch is reordered so that the distinct rows come first (``order``: new position -> old);
+    such a reward is called on the first ``unique`` rows, and sample ``i`` gets the score of new position
+    ``source[i]``. Other rewards are called on every row, as before."""
+
+    order: list[int]
+    unique: int
+    source: list[int]
+
+    @classmethod
+    def find(cls, prompts: Sequence[Any], completions: Sequence[Any], tokens: Sequence[Any] | None,
+             rows: Sequence[int]) -> _Duplicates | None:
+        """``None`` when every row is distinct (or a value cannot be hashed: then nothing is merged)."""
+        first: dict[tuple, int] = {}
+        firsts: list[int] = []
+        repeats: list[int] = []
+        source: list[int] = []
+        try:
+            for i, key in enumerate(zip(prompts, completions, tokens or [None] * len(rows), rows, strict=True)):
+                j = first.setdefault(key, len(firsts))
+                (firsts if j == len(firsts) else repeats).append(i)
+                source.append(j)
+        except TypeError:
+            return None
+        if not repeats:
+            return None
+        return cls(firsts + repeats, len(firsts), source)
+
+    def put_back(self, values: list[float | None], failed: list[int], deterministic: bool
+                 ) -> tuple[list[float | None], list[int]]:
+        """One component's scores and failed positions, from the new order back to the caller's."""
+        if deterministic:  # every copy of a row gets its score, and fails with it
+            bad = set(failed)
+            return [values[j] for j in self.source], [i for i, j in enumerate(self.source) if j in bad] if bad else []
+        out: list[float | None] = [None] * len(values)
+        for j, i in enumerate(self.order):
+            out[i] = values[j]
+        return out, [self.order[j] for j in failed]
 
 
 def _one(fn: RewardCallable, i: int, prompts: Sequence[str], completions: Sequence[str],
-         cols: dict[str, list[Any]], extra: dict[str, Any]) -> float | None:
+         cols: _Columns, extra: dict[str, Any]) -> float | None:
     """Call ``fn`` on sample ``i`` alone and check what it returned. Raises on a bad result."""
-    kwargs = {k: [v[i]] for k, v in cols.items()}
+    kwargs = cols.slice(i, i + 1)
     kwargs.update(_extra_for(extra, i))
     result = fn([prompts[i]], [completions[i]], **kwargs)
     return _check_value(result)
@@ -168,6 +257,8 @@ def _score(value: Any) -> float | None:
     reward); numbers, numpy scalars and 0-d tensors count. A string never does, not even "1":
     ``float("1")`` would quietly accept a reward that returns its text or a label. NaN and inf are
     failures too: one of them would poison the batch's advantages."""
+    if type(value) is float and math.isfinite(value):  # nearly every score: no need for the checks below
+        return value
     if value is None:
         return None
     if isinstance(value, bool):
@@ -228,6 +319,11 @@ def _sample_id(sample: Any) -> str | None:
 def _risky(fn: RewardCallable) -> bool:
     """Whether a reward may run for long (third-party rewards are, unless they say otherwise)."""
     return bool(getattr(fn, "risky", True))
+
+
+def _deterministic(fn: RewardCallable) -> bool:
+    """Whether a reward says its score depends on its inputs alone (no reward is, unless it says so)."""
+    return getattr(fn, "deterministic", False) is True
 
 
 # ----------------------------------------------------------------------------------------------
@@ -298,6 +394,10 @@ def _worker_loop(conn: Connection, counter: _Counter, components: list[Component
         if callable(warm):
             with contextlib.suppress(Exception):  # a broken grader shows up per sample, as failures
                 warm()
+    # What the imports made (sympy's caches and classes) lives as long as the worker: frozen, the
+    # collector's full passes during grading no longer walk it.
+    gc.collect()
+    gc.freeze()
     conn.send(("ready",))
     seq = 0
     tracebacks: set[str] = set()  # rewards whose first traceback this worker has sent
@@ -307,7 +407,7 @@ def _worker_loop(conn: Connection, counter: _Counter, components: list[Component
         except (EOFError, OSError):
             return
         _, job, tasks, prompts, completions, cols, extra = msg
-        done: list[tuple[int, int, float | None, RewardFailure | None]] = []
+        done: list[tuple[int, int, list[float | None], list[tuple[int, RewardFailure]]]] = []
         last = time.monotonic()
         for t, (r, lo, hi) in enumerate(tasks):
             if done and done[-1][0] == t - 1 and tasks[t - 1][0] != r:
@@ -316,8 +416,8 @@ def _worker_loop(conn: Connection, counter: _Counter, components: list[Component
                 done, last = [], time.monotonic()
             seq += 1
             counter.value = seq
-            done.extend((t, i, value, err) for i, value, err in _run_task(components[r], lo, hi, prompts,
-                                                                          completions, cols, extra, tracebacks))
+            # One entry per task (its scores as one list): a batch's results pickle as a few lists of floats.
+            done.append((t, lo, *_run_task(components[r], lo, hi, prompts, completions, cols, extra, tracebacks)))
             now = time.monotonic()
             if now - last >= _FLUSH_S:
                 conn.send(("part", job, done))
@@ -325,20 +425,19 @@ def _worker_loop(conn: Connection, counter: _Counter, components: list[Component
         conn.send(("done", job, done))
 
 
-TaskResult = tuple[int, float | None, RewardFailure | None]  # (sample position, score, its failure)
+# The scores of samples lo:hi, and (position, failure) for each of them that failed.
+TaskResult = tuple[list[float | None], list[tuple[int, RewardFailure]]]
 
 
 def _run_task(c: Component, lo: int, hi: int, prompts: list[str], completions: list[str],
-              cols: dict[str, list[Any]], extra: dict[str, Any], tracebacks: set[str] | None = None
-              ) -> list[TaskResult]:
+              cols: _Columns, extra: dict[str, Any], tracebacks: set[str] | None = None) -> TaskResult:
     """Samples ``lo:hi`` of one reward: one batched call, or sample by sample when that raises.
 
     A batch that returns the wrong number of scores fails on all its samples: no score can be matched
     to its sample. One that returns the right number has each value checked on its own."""
-    ids = cols.get("id") or [None] * len(completions)
     if hi - lo > 1:
         try:
-            kwargs = {k: v[lo:hi] for k, v in cols.items()}
+            kwargs = cols.slice(lo, hi)
             if extra.get("completion_tokens") is not None:
                 kwargs["completion_tokens"] = extra["completion_tokens"][lo:hi]
             if extra.get("max_response_tokens") is not None:
@@ -348,23 +447,31 @@ def _run_task(c: Component, lo: int, hi: int, prompts: list[str], completions: l
             pass
         else:
             if isinstance(result, (list, tuple)) and len(result) == hi - lo:
-                return [_checked(c, lo + k, v, ids[lo + k]) for k, v in enumerate(result)]
-            bad = _failure(c, _BadScore(_count_problem(result, hi - lo)), ids[lo], None)
-            return [(i, None, bad) for i in range(lo, hi)]
-    out: list[TaskResult] = []
+                return _checked(c, lo, result, cols)
+            bad = _failure(c, _BadScore(_count_problem(result, hi - lo)), cols.sample_id(lo), None)
+            return [None] * (hi - lo), [(i, bad) for i in range(lo, hi)]
+    values: list[float | None] = []
+    failures: list[tuple[int, RewardFailure]] = []
     for i in range(lo, hi):
         try:
-            out.append((i, _one(c.fn, i, prompts, completions, cols, extra), None))
+            values.append(_one(c.fn, i, prompts, completions, cols, extra))
         except Exception as e:
-            out.append((i, None, _failure(c, e, ids[i], tracebacks)))
-    return out
+            values.append(None)
+            failures.append((i, _failure(c, e, cols.sample_id(i), tracebacks)))
+    return values, failures
 
 
-def _checked(c: Component, i: int, value: Any, sample: Any) -> TaskResult:
-    try:
-        return i, _score(value), None
-    except _BadScore as e:
-        return i, None, _failure(c, e, sample, None)
+def _checked(c: Component, lo: int, result: Sequence[Any], cols: _Columns) -> TaskResult:
+    """A batched call's values, each checked on its own (``lo``: the position of the first)."""
+    values: list[float | None] = []
+    failures: list[tuple[int, RewardFailure]] = []
+    for k, value in enumerate(result):
+        try:
+            values.append(_score(value))
+        except _BadScore as e:
+            values.append(None)
+            failures.append((lo + k, _failure(c, e, cols.sample_id(lo + k), None)))
+    return values, failures
 
 
 @dataclass
@@ -423,9 +530,11 @@ class _Tally:
     def empty(cls, k: int, n: int) -> _Tally:
         return cls([[None] * n for _ in range(k)], [[] for _ in range(k)])
 
-    def put(self, r: int, name: str, i: int, value: float | None, failure: RewardFailure | None) -> None:
-        self.values[r][i] = value
-        if failure is not None:
+    def put(self, r: int, name: str, lo: int, values: list[float | None],
+            failures: list[tuple[int, RewardFailure]]) -> None:
+        """Component ``r``'s scores of samples ``lo:lo + len(values)`` and their failures."""
+        self.values[r][lo:lo + len(values)] = values
+        for i, failure in failures:
             self.failed[r].append(i)
             self.errors.setdefault(name, failure)
 
@@ -472,16 +581,29 @@ class CombinedReward:
             raise ValueError(f"reward got {len(completion_tokens)} token counts for {n} completions")
         extra = {"completion_tokens": list(completion_tokens) if completion_tokens is not None else None,
                  "max_response_tokens": max_response_tokens}
-        cols = _columns(samples)
+        prompts, completions, cols = list(prompts), list(completions), _Columns.of(samples)
+        same = None
+        if any(_deterministic(c.fn) for c in self.components):
+            same = _Duplicates.find(prompts, completions, extra["completion_tokens"], cols.rows)
+        if same is not None:  # distinct rows first; a deterministic reward grades only those
+            prompts, completions = [prompts[i] for i in same.order], [completions[i] for i in same.order]
+            cols = cols.reordered(same.order)
+            if extra["completion_tokens"] is not None:
+                extra["completion_tokens"] = [extra["completion_tokens"][i] for i in same.order]
+        ends = [same.unique if same is not None and _deterministic(c.fn) else n for c in self.components]
         tally = _Tally.empty(len(self.components), n)
         with self._lock:
             if n and self.components:
                 if self.timeout is None:
-                    self._run_inline(list(prompts), list(completions), cols, extra, tally)
+                    self._run_inline(prompts, completions, cols, extra, ends, tally)
                 else:
-                    self._run_isolated(list(prompts), list(completions), cols, extra, tally)
+                    self._run_isolated(prompts, completions, cols, extra, ends, tally)
             for name, failure in tally.errors.items():
                 self.last_errors[name] = failure.line()
+        if same is not None:
+            for r, c in enumerate(self.components):
+                tally.values[r], tally.failed[r] = same.put_back(tally.values[r], tally.failed[r],
+                                                                 _deterministic(c.fn))
         total = [0.0] * n
         for c, vals in zip(self.components, tally.values, strict=True):
             for i, v in enumerate(vals):
@@ -513,13 +635,13 @@ class CombinedReward:
 
     # -- inline ---------------------------------------------------------------------------------
 
-    def _run_inline(self, prompts: list[str], completions: list[str], cols: dict[str, list[Any]],
-                    extra: dict[str, Any], tally: _Tally) -> None:
-        """Batched calls in this thread; a batch that raises is retried sample by sample to find the culprit."""
+    def _run_inline(self, prompts: list[str], completions: list[str], cols: _Columns, extra: dict[str, Any],
+                    ends: list[int], tally: _Tally) -> None:
+        """Batched calls in this thread; a batch that raises is retried sample by sample to find the culprit.
+        Component ``r`` grades samples ``0:ends[r]``."""
         for r, c in enumerate(self.components):
-            for i, value, failure in _run_task(c, 0, len(completions), prompts, completions, cols, extra,
-                                               self._tracebacks):
-                tally.put(r, c.name, i, value, failure)
+            if ends[r]:
+                tally.put(r, c.name, 0, *_run_task(c, 0, ends[r], prompts, completions, cols, extra, self._tracebacks))
 
     # -- isolated -------------------------------------------------------------------------------
 
@@ -558,10 +680,8 @@ class CombinedReward:
             raise RewardError(f"a sample's columns cannot be sent to the reward worker: {type(e).__name__}: {e}",
                               hint="keep Sample.meta to plain data (numbers, strings, lists, dicts)") from None
 
-    def _run_isolated(self, prompts: list[str], completions: list[str], cols: dict[str, list[Any]],
-                      extra: dict[str, Any], tally: _Tally) -> None:
-        n = len(completions)
-        ids = cols.get("id") or [None] * n
+    def _run_isolated(self, prompts: list[str], completions: list[str], cols: _Columns, extra: dict[str, Any],
+                      ends: list[int], tally: _Tally) -> None:
         payload = (prompts, completions, cols, extra)
         self._ensure_workers()
         # Reward-major order keeps each worker on one reward at a time. Rewards that say they run in
@@ -570,21 +690,29 @@ class CombinedReward:
         # A risky reward is called one sample per task, so a hang or crash costs one sample; a bounded
         # one is called in chunks (one call per chunk; sample by sample only if the chunk raises).
         order = sorted(range(len(self.components)), key=lambda r: _risky(self.components[r].fn))
-        tasks = [(r, lo, min(lo + step, n)) for r in order
-                 for step in [1 if _risky(self.components[r].fn) else _CHUNK] for lo in range(0, n, step)]
+        tasks = [(r, lo, min(lo + step, ends[r])) for r in order
+                 for step in [1 if _risky(self.components[r].fn) else _CHUNK] for lo in range(0, ends[r], step)]
         shard = -(-len(tasks) // len(self._workers))
+        # One selector for the whole call, not multiprocessing's wait(), which builds one each time it is
+        # called: the loop below wakes every _POLL_S to read the counters, and that cost the caller more
+        # CPU than all the pickling.
+        selector = selectors.DefaultSelector()
         busy: dict[int, _Worker] = {}
-        for k, w in enumerate(self._workers):
-            part = tasks[k * shard:(k + 1) * shard]
-            if part:
-                self._submit(w, part, payload)
-                busy[id(w)] = w
+
+        def start(w: _Worker, part: list[tuple[int, int, int]]) -> None:
+            self._submit(w, part, payload)
+            busy[id(w)] = w
+            selector.register(w.conn, selectors.EVENT_READ, w)
+
+        def unwatch(w: _Worker) -> None:  # before its pipe closes: the selector asks the pipe its number
+            if busy.pop(id(w), None) is not None:
+                selector.unregister(w.conn)
 
         def record(w: _Worker, results: list) -> None:
-            for t, i, value, err in results:
+            for t, lo, values, failures in results:
                 r = w.tasks[t][0]
                 w.finished.add(t)  # a task's results always travel together
-                tally.put(r, self.components[r].name, i, value, err)
+                tally.put(r, self.components[r].name, lo, values, failures)
 
         def replace(w: _Worker, failed: int | None, why: str) -> None:
             """Kill ``w``; give task ``failed`` a failure; hand its unfinished tasks to a fresh worker."""
@@ -598,49 +726,56 @@ class CombinedReward:
                     left[:0] = [(r, i, i + 1) for i in range(lo, hi)]
                 else:
                     c = self.components[r]
-                    tally.put(r, c.name, lo, None, RewardFailure(c.name, why, _qualname(c.fn), _sample_id(ids[lo])))
+                    failure = RewardFailure(c.name, why, _qualname(c.fn), _sample_id(cols.sample_id(lo)))
+                    tally.put(r, c.name, lo, [None], [(lo, failure)])
+            unwatch(w)
             w.kill()
-            busy.pop(id(w), None)
             fresh = self._take_worker()
             self._spare = self._spawn()  # warming already, should a second sample hang
             self._workers[self._workers.index(w)] = fresh
             if left:
-                self._submit(fresh, left, payload)
-                busy[id(fresh)] = fresh
+                start(fresh, left)
 
-        while busy:
-            ready = wait([w.conn for w in busy.values()], timeout=_POLL_S)
-            now = time.monotonic()
-            for w in list(busy.values()):
-                if w.conn in ready:
-                    try:
-                        msg = w.conn.recv()
-                    except (EOFError, OSError):
-                        if not w.ready:
-                            w.kill()
-                            raise RewardError("the reward worker process exited while importing the rewards "
-                                              "(its error is printed above)") from None
-                        replace(w, self._current(w), "crashed its worker process")
+        with selector:
+            for k, w in enumerate(self._workers):
+                part = tasks[k * shard:(k + 1) * shard]
+                if part:
+                    start(w, part)
+            while busy:
+                ready = {id(key.data) for key, _ in selector.select(timeout=_POLL_S)}
+                now = time.monotonic()
+                for w in list(busy.values()):
+                    if id(w) in ready:
+                        try:
+                            msg = w.conn.recv()
+                        except (EOFError, OSError):
+                            if not w.ready:
+                                unwatch(w)
+                                w.kill()
+                                raise RewardError("the reward worker process exited while importing the rewards "
+                                                  "(its error is printed above)") from None
+                            replace(w, self._current(w), "crashed its worker process")
+                            continue
+                        if msg[0] == "ready":
+                            w.ready, w.seen_seq, w.seen_at = True, w.counter.value, now
+                        elif msg[1] == w.job:
+                            record(w, msg[2])
+                            if msg[0] == "done":
+                                unwatch(w)
                         continue
-                    if msg[0] == "ready":
-                        w.ready, w.seen_seq, w.seen_at = True, w.counter.value, now
-                    elif msg[1] == w.job:
-                        record(w, msg[2])
-                        if msg[0] == "done":
-                            busy.pop(id(w), None)
-                    continue
-                if not w.ready:
-                    if now - w.started > _START_TIMEOUT_S:
-                        w.kill()
-                        raise RewardError(f"the reward worker did not start within {_START_TIMEOUT_S:.0f} s")
-                    continue
-                seq = w.counter.value
-                if seq != w.seen_seq:
-                    w.seen_seq, w.seen_at = seq, now
-                elif now - w.seen_at > self.timeout:
-                    replace(w, self._current(w), f"ran past its {self.timeout:g} s timeout")
-                elif not w.alive():
-                    replace(w, self._current(w), "crashed its worker process")
+                    if not w.ready:
+                        if now - w.started > _START_TIMEOUT_S:
+                            unwatch(w)
+                            w.kill()
+                            raise RewardError(f"the reward worker did not start within {_START_TIMEOUT_S:.0f} s")
+                        continue
+                    seq = w.counter.value
+                    if seq != w.seen_seq:
+                        w.seen_seq, w.seen_at = seq, now
+                    elif now - w.seen_at > self.timeout:
+                        replace(w, self._current(w), f"ran past its {self.timeout:g} s timeout")
+                    elif not w.alive():
+                        replace(w, self._current(w), "crashed its worker process")
         if self._spare is None or not self._spare.alive():
             # Warmed between calls (not at start, where it would compete with the first workers for
             # the CPU), so that the next hang costs the timeout and no start-up.

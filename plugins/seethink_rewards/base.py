@@ -17,6 +17,9 @@ class Reward:
     # Whether one sample may keep it busy for long (a sympy grader). The reward worker scores the
     # bounded rewards first, so a grader that times out leaves no other work behind.
     risky: ClassVar[bool] = False
+    # A pure function of its inputs: the reward layer grades each distinct row of a batch once (a GRPO
+    # group often repeats a completion) and hands every copy the score. True of every first-party reward.
+    deterministic: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self.__name__ = self.name
