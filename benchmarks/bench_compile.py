@@ -2,9 +2,10 @@
 
     python -m pytest benchmarks/bench_compile.py --benchmark-only
 
-Generated files of 10, 100 and 1,000 stages (each with a data mixture, rewards, a budget and an
+Generated files of 10, 100, 1,000 and 10,000 stages (each with a data mixture, rewards, a budget and an
 algorithm override) are compiled with fake plugins from tests/dsl/fakes.py, so the numbers measure
-the compiler and nothing a plugin does.
+the compiler and nothing a plugin does. ``test_compile_is_linear`` fits the seconds per stage from 10 to
+10,000 stages and prints it with time(10,000) / time(1,000), which is about 10 when compiling is linear.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -68,18 +70,49 @@ def generated(stages: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("stages", [10, 100, 1000])
+SIZES = [10, 100, 1000, 10_000]
+
+
+@pytest.mark.parametrize("stages", SIZES)
 def test_parse(benchmark, stages):
     text = generated(stages)
     module = benchmark(parse, text, "generated.curr")
     assert len(module.items) >= 3
 
 
-@pytest.mark.parametrize("stages", [10, 100, 1000])
+@pytest.mark.parametrize("stages", SIZES)
 def test_parse_and_compile(benchmark, stages):
     text = generated(stages)
     plan = benchmark(compile_text, text, "generated.curr", registry=REGISTRY)
     assert len(plan.phases) == stages
+
+
+def _best_seconds(text: str, rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        compile_text(text, "generated.curr", registry=REGISTRY)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_compile_is_linear(benchmark):
+    """Parse + compile from 10 to 10,000 stages: the least-squares seconds per stage, and the ratio
+    time(10,000) / time(1,000) (10 when linear; a cost per stage that grows with the file shows as more)."""
+    texts = {n: generated(n) for n in SIZES}
+    seconds = {n: _best_seconds(texts[n], 5 if n <= 1000 else 2) for n in SIZES}
+    plan = benchmark.pedantic(compile_text, (texts[10_000], "generated.curr"), {"registry": REGISTRY},
+                              rounds=1, iterations=1)
+    mean_n = sum(SIZES) / len(SIZES)
+    mean_t = sum(seconds.values()) / len(SIZES)
+    slope = sum((n - mean_n) * (seconds[n] - mean_t) for n in SIZES) / sum((n - mean_n) ** 2 for n in SIZES)
+    ratio = seconds[10_000] / seconds[1000]
+    benchmark.extra_info.update({"seconds_per_stage": slope, "ratio_10000_to_1000": ratio,
+                                 **{f"seconds_{n}": seconds[n] for n in SIZES}})
+    print(f"\nparse+compile: {', '.join(f'{n} stages {seconds[n]:.3f} s' for n in SIZES)}; "
+          f"{slope * 1e6:.0f} µs per stage; time(10,000)/time(1,000) = {ratio:.1f}")
+    assert len(plan.phases) == 10_000
+    assert ratio < 20, f"compiling grows faster than the file: time(10,000)/time(1,000) = {ratio:.1f}"
 
 
 def test_cold_start_check(benchmark, tmp_path):

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 
 from seethink_core.compiler.build import DEFAULT_BACKEND, ChainCache, compile_unit
 from seethink_core.compiler.loader import Loader, Unit
+from seethink_core.dsl.collector import collector_paused
 from seethink_core.errors import Diagnostic, DslError, SeethinkError
 from seethink_core.plan import TrainingPlan
 from seethink_core.registry import Registry
@@ -35,15 +36,17 @@ def compile_path(path: str | Path, *, curriculum: str | None = None, backend: st
     ``backend`` replaces the file's backend; ``overrides`` are ``--set`` pairs (values as DSL text
     or Python values). Raises ``DslError`` with every problem found.
     """
-    unit = Loader().load_path(path)
-    return compile_unit(unit, _registry(registry), curriculum=curriculum, backend=backend, overrides=overrides)
+    with collector_paused():
+        unit = Loader().load_path(path)
+        return compile_unit(unit, _registry(registry), curriculum=curriculum, backend=backend, overrides=overrides)
 
 
 def compile_text(text: str, filename: str = "<text>", *, curriculum: str | None = None, backend: str | None = None,
                  overrides: Mapping[str, Any] | None = None, registry: Registry | None = None) -> TrainingPlan:
     """Like ``compile_path`` for text; imports resolve relative to ``filename``'s folder."""
-    unit = Loader().load_text(text, filename)
-    return compile_unit(unit, _registry(registry), curriculum=curriculum, backend=backend, overrides=overrides)
+    with collector_paused():
+        unit = Loader().load_text(text, filename)
+        return compile_unit(unit, _registry(registry), curriculum=curriculum, backend=backend, overrides=overrides)
 
 
 def list_curricula(path: str | Path) -> list[str]:
@@ -108,13 +111,14 @@ def check_paths(paths: Iterable[str | Path], *, backend: str | None = None,
     out = []
     reg = None
     for path in paths:
-        try:
-            unit = loader.load_path(path)
-        except SeethinkError as e:
-            out.append(FileCheck(str(path), diagnostics=list(e.diagnostics)))
-            continue
-        reg = reg or _registry(registry)
-        out.append(check_unit(unit, reg, backend=backend))
+        with collector_paused():  # one file at a time: what a file's check made is collected after it
+            try:
+                unit = loader.load_path(path)
+            except SeethinkError as e:
+                out.append(FileCheck(str(path), diagnostics=list(e.diagnostics)))
+                continue
+            reg = reg or _registry(registry)
+            out.append(check_unit(unit, reg, backend=backend))
     return out
 
 

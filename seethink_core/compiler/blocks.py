@@ -19,7 +19,7 @@ setting (``temperature``, ``top_p``, ``n`` above 1), which stands for ``greedy: 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from seethink_core.compiler.bind import bind_args
 from seethink_core.compiler.diagnostics import Diags
@@ -69,9 +69,11 @@ class Block:
     algorithm_reset: bool = False
 
     def copy(self) -> "Block":
-        return replace(self, single=dict(self.single), algorithm_extra=dict(self.algorithm_extra),
-                       handoff=dict(self.handoff), eval_settings=dict(self.eval_settings),
-                       difficulty=dict(self.difficulty), lists={k: list(v) for k, v in self.lists.items()})
+        # The constructor, not dataclasses.replace (which inspects the fields on every call): one copy
+        # per stage per layer.
+        return Block(self.owner, self.pos, dict(self.single), self.algorithm, dict(self.algorithm_extra),
+                     dict(self.handoff), dict(self.eval_settings), dict(self.difficulty),
+                     {k: list(v) for k, v in self.lists.items()}, self.algorithm_reset)
 
 
 def _first_at(pos: SourcePos) -> str:

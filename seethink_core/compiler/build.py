@@ -64,9 +64,10 @@ class Layers:
 
     def child(self, curr: ast.Curriculum) -> Layers:
         """A copy to put ``curr``'s body on (the blocks are shared: ``layer`` never changes its inputs)."""
-        return replace(self, name=curr.name.value, pos=curr.name.pos, stages=dict(self.stages),
-                       stage_pos=dict(self.stage_pos), merges=dict(self.merges), sources=dict(self.sources),
-                       own_backends=dict(self.own_backends))
+        return Layers(name=curr.name.value, pos=curr.name.pos, curriculum=self.curriculum, stages=dict(self.stages),
+                      stage_pos=dict(self.stage_pos), order=self.order, merges=dict(self.merges),
+                      sources=dict(self.sources), backend_stmt=self.backend_stmt,
+                      own_backends=dict(self.own_backends), diagnostics=self.diagnostics)
 
 
 @dataclass
@@ -241,7 +242,7 @@ def _own_backend(block: Block, name: str, out: Layers) -> None:
 def stage_order(layers: Layers, diags: Diags) -> list[str]:
     if layers.order is None:
         return list(layers.stages)
-    order: list[str] = []
+    order: dict[str, None] = {}  # a dict for its order and its membership test (a list's is quadratic)
     for n in layers.order.names:
         if n.value not in layers.stages:
             diags.error(f"'stages' names an unknown stage '{n.value}'", n.pos,
@@ -249,8 +250,8 @@ def stage_order(layers: Layers, diags: Diags) -> list[str]:
         elif n.value in order:
             diags.error(f"stage '{n.value}' is listed twice", n.pos, hint="a stage runs once per curriculum")
         else:
-            order.append(n.value)
-    return order
+            order[n.value] = None
+    return list(order)
 
 
 def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = None, backend: str | None = None,
@@ -332,8 +333,9 @@ def check_unselected(layers: Layers, order: list[str], curr_block: Block, ov: An
     a typo in a stage the ablation skips is still a typo in the file, and would otherwise surface only
     in the curriculum that runs it. Checks of whole phases (budget, data, columns) stay with the
     selected stages."""
+    selected = set(order)
     for name in layers.stages:
-        if name not in order:
+        if name not in selected:
             resolver.stage(name, layers.stage_pos[name], stage_block(curr_block, layers, ov, name))
 
 

@@ -51,7 +51,7 @@ class Diags:
         return [d for d in self.items if d.severity == "error"]
 
     def __bool__(self) -> bool:
-        return bool(self.errors)
+        return self._errors > 0  # asked once per phase: counting the list each time was quadratic
 
     def raise_if_any(self) -> None:
         if self.errors:

@@ -150,13 +150,14 @@ def apply_merges(layers: Any, order: list[str], specs: dict[str, StageSpec], cur
     selected = set(order)
     for name, (node, block) in layers.merges.items():
         members: list[str] = []
+        joined: set[str] = set()
         ok = True
         for m in node.members:
             if m.value not in layers.stages:
                 diags.error(f"merge '{name}' names an unknown stage '{m.value}'", m.pos,
                             hint=suggest(m.value, layers.stages) or f"stages: {', '.join(layers.stages)}")
                 ok = False
-            elif m.value in members:
+            elif m.value in joined:
                 diags.error(f"merge '{name}' lists stage '{m.value}' twice", m.pos)
             elif m.value in member_of:
                 diags.error(f"stage '{m.value}' is in two merges: '{member_of[m.value]}' and '{name}'", m.pos)
@@ -167,6 +168,7 @@ def apply_merges(layers: Any, order: list[str], specs: dict[str, StageSpec], cur
                 ok = False
             else:
                 members.append(m.value)
+                joined.add(m.value)
         if len(node.members) < 2:
             diags.error("a merge joins two or more stages", node.pos)
             ok = False

@@ -144,8 +144,15 @@ class Resolver:
         key = (schema, what, pos, tuple((k, id(a)) for k, a in args.items()))
         found = self._checked.get(key)
         if found is None:
-            sub = Diags()
-            found = (check_options(schema, args, what, sub, pos), sub.items)
+            # The same values (a stage's `difficulty pass_rate(samples: 16)`, written once per stage) give
+            # the same instance: one validated without a problem is reused, whatever its positions.
+            by_value = _values_key(schema, args)
+            found = self._checked.get(by_value) if by_value is not None else None
+            if found is None:
+                sub = Diags()
+                found = (check_options(schema, args, what, sub, pos), sub.items)
+                if by_value is not None and not found[1]:
+                    self._checked[by_value] = found
             self._checked[key] = found
         self.diags.extend(found[1])
         return found[0]
@@ -481,6 +488,22 @@ class Resolver:
         return word
 
     def model(self, v: ast.Value) -> str | None:
+        """``_model``, once per ``model`` statement: every stage (and, in ``seethink check``, every
+        curriculum of an ``extends`` chain) inherits the same one, and a name without '/' costs a look
+        at the disk and a did-you-mean over the registered models."""
+        key = ("model", id(v))
+        found = self._checked.get(key)
+        if found is None:
+            saved, self.diags = self.diags, Diags()
+            try:
+                found = (self._model(v), self.diags.items)
+            finally:
+                self.diags = saved
+            self._checked[key] = found
+        self.diags.extend(found[1])
+        return found[0]
+
+    def _model(self, v: ast.Value) -> str | None:
         text = self.string(v, "model")
         if text is None:
             return None
@@ -751,6 +774,22 @@ class Resolver:
         self.diags.error("eval settings: temperature 0 does not sample", arg.value.pos,
                          hint="for greedy decoding write greedy: true; to sample, give a temperature above 0")
         return False
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _values_key(schema: type, args: dict[str, ast.Arg]) -> tuple | None:
+    """What an option list's validation depends on: the schema and each option's value (its type and
+    ``repr`` too, so that 1, 1.0 and True, or 0.0 and -0.0, stay apart); ``None`` when a value is not
+    a plain number, string or none (a list)."""
+    out: list = [schema]
+    for k, a in args.items():
+        v = a.value.value
+        if type(v) not in _PLAIN:
+            return None
+        out.append((k, type(v), repr(v)))
+    return tuple(out)
 
 
 def anchor_paths(schema: type, values: dict[str, Any], written: dict[str, ast.Arg]) -> dict[str, Any]:

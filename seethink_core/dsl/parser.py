@@ -1,20 +1,19 @@
-"""Text → syntax tree. One LALR parser, built once per process (and cached on disk by Lark).
+"""Text → syntax tree. Well-formed text is read by ``fast_parser`` (a hand-written reader of the grammar,
+ten times faster than Lark); anything it does not read goes to one LALR parser (Lark), built once per
+process (and cached on disk by Lark), which gives every syntax error its message.
 
 The grammar is ``grammar/curriculum.lark``, read through ``importlib.resources`` from the package
-``seethink_core.grammar``. The tree is built while parsing (Lark's internal transformer), so no
-intermediate parse tree exists and deep input cannot exhaust the recursion limit.
+``seethink_core.grammar``. Lark builds the tree while parsing (its internal transformer, ``_Builder``),
+so no intermediate parse tree exists and deep input cannot exhaust the recursion limit.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import math
 import os
 import re
-from importlib import resources
-from pathlib import Path
 from typing import Any, Iterator
 
 from seethink_core.dsl import ast
@@ -27,6 +26,8 @@ _GRAMMAR_FILE = "curriculum.lark"
 
 
 def grammar_text() -> str:
+    from importlib import resources  # imported here: it costs 20 ms, and a well-formed file never needs it
+
     return resources.files(_GRAMMAR_PACKAGE).joinpath(_GRAMMAR_FILE).read_text(encoding="utf-8")
 
 
@@ -34,6 +35,9 @@ def _cache_path(text: str) -> str | bool:
     """A per-user cache file for the parse tables (Lark pickles them), or False when unwritable."""
     if os.environ.get("SEETHINK_NO_GRAMMAR_CACHE"):
         return False
+    import hashlib
+    from pathlib import Path
+
     import lark
 
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -400,39 +404,43 @@ class _Builder:
         return tuple(c)
 
 
-# Lark parses 30,000 to 60,000 tokens a second here (a two-core machine, busy or not), so 16 MiB of
-# `a,a,a,` took minutes; scripts/fuzz found 90,000-token files taking 2.5 s. The benchmark's curriculum
-# of a thousand stages has 43,000 tokens. The limit keeps any parse near a second.
-MAX_TOKENS = 60_000
-# The grammar's tokens as Lark splits them (a string, a comment, a number, a name, `..`, one other
-# character; `>=` counts two; comments are skipped), without parsing. The string pattern is the grammar's unrolled form:
-# twice as fast as an alternation per character on a 2 MB line.
-_TOKEN = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|#[^\n]*|[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?'
-                    r"|[A-Za-z_][A-Za-z0-9_]*|\.\.|\S")
-
-
-def _check_tokens(text: str, file: str) -> None:
-    """Refuse a file of more than ``MAX_TOKENS`` tokens, at the first token past the limit."""
-    if len(text) <= MAX_TOKENS:  # every token has a character
-        return
-    count = 0
-    for m in _TOKEN.finditer(text):
-        if text[m.start()] == "#":  # a comment is no token to the parser
-            continue
-        count += 1
-        if count > MAX_TOKENS:
-            line = text.count("\n", 0, m.start()) + 1
-            col = m.start() - text.rfind("\n", 0, m.start())
-            raise DslError(f"this file has more than {MAX_TOKENS:,} names, numbers, strings and symbols, too many "
-                           "for a curriculum", SourcePos(file, line, col, col + 1),
-                           hint="split it into files that import each other")
+# Files up to this many tokens are read by ``fast_parser`` (some 500,000 tokens a second; a curriculum of
+# 10,000 stages has 430,000; comments are no tokens). The limit keeps a hostile file's parse and compile
+# near a second: ``fast_parser.tokenize`` stops at the first token past it, so 16 MiB of `a,a,` stop early.
+MAX_TOKENS = 500_000
+# Lark parses 30,000 to 60,000 tokens a second here (a two-core machine, busy or not), and it is what
+# explains a syntax error. Up to this many tokens it re-parses the whole file, as it did when it was the
+# only parser (so every error is the one it always gave); past it, only the statements around the
+# mistake (``_lark_error_near``), and no more than ``LARK_MAX_REGION`` of their tokens.
+LARK_MAX_TOKENS = 60_000
+LARK_MAX_REGION = 60_000
 
 
 def parse(text: str, file: str) -> ast.Module:
     """Parse ``text`` (the contents of ``file``) into a ``Module``; raises ``DslError`` on bad syntax."""
+    from seethink_core.dsl.collector import collector_paused
+    from seethink_core.dsl.fast_parser import NotReadable, TooManyTokens, read_module
+
+    try:
+        with collector_paused():
+            items = read_module(text, file, MAX_TOKENS)
+    except TooManyTokens as e:
+        _, _, line, col, _ = e.token
+        raise DslError(f"this file has more than {MAX_TOKENS:,} names, numbers, strings and symbols, too many "
+                       "for a curriculum", SourcePos(file, line, col, col + 1),
+                       hint="split it into files that import each other") from None
+    except NotReadable as e:  # a mistake (or text the fast reader leaves to Lark): Lark says what it is
+        reader = getattr(e, "reader", None)
+        if reader is None or len(reader.toks) <= LARK_MAX_TOKENS:
+            return parse_with_lark(text, file)
+        items = _lark_error_near(text, file, reader, e.index)
+    return ast.Module(SourcePos(file, 1, 1), file, tuple(items))
+
+
+def parse_with_lark(text: str, file: str) -> ast.Module:
+    """``parse`` by Lark alone: what explains a syntax error (and what tests compare the fast reader with)."""
     from seethink_core.dsl.syntax_errors import translate
 
-    _check_tokens(text, file)
     _current_file.append(file)
     _current_text.append(text)
     try:
@@ -447,10 +455,58 @@ def parse(text: str, file: str) -> ast.Module:
     return ast.Module(SourcePos(file, 1, 1), file, tuple(items))
 
 
+# A statement before the one the fast reader stopped in is parsed again with it when it has at most this
+# many tokens: Lark's state at the mistake is then the one it has in the whole file (see _lark_error_near).
+_NEAR_TOKENS = 2_000
+
+
+def _lark_error_near(text: str, file: str, reader: Any, index: int) -> tuple:
+    """Lark's error for a file too long to re-parse whole: Lark reads only the statements around the
+    mistake, in a copy of the text where everything before them but the headers of the blocks they
+    are in (``curriculum c extends b {``, ``stage s {``) is blanked, lines and columns kept.
+
+    Lark starts at the statement before the one the reader stopped in, so the parser state at the
+    mistake (its expected words, the examples it matches) is the one the whole file gives; the
+    statements blanked were read without a mistake. Returns the items when Lark finds none (then the
+    reader refused text that the grammar takes, and Lark parses the whole file).
+    """
+    toks = reader.toks
+    inner = reader.frames[-1]
+    prev, here = inner[2], inner[3]
+    start = prev if prev is not None and here - prev <= _NEAR_TOKENS else here
+    if index - start > LARK_MAX_REGION:
+        tok = toks[min(index, len(toks) - 1)]
+        raise DslError(f"cannot parse this statement: a mistake after more than {LARK_MAX_REGION:,} of its names, "
+                       "numbers, strings and symbols", SourcePos(file, tok[2], tok[3], tok[4]),
+                       hint="split the statement into smaller ones to see what is wrong here")
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def offset(tok: tuple, end: bool = False) -> int:
+        return line_starts[tok[2] - 1] + (tok[4] if end else tok[3]) - 1
+
+    kept = [(offset(toks[f[0]]), offset(toks[f[1]], end=True)) for f in reader.frames if f[0] is not None]
+    kept.append((offset(toks[start]), len(text)))
+    parts, done = [], 0
+    for lo, hi in kept:
+        gap = text[done:lo]
+        breaks = gap.count("\n")
+        # Blank: the same line breaks, and the next kept text at its column.
+        parts.append("\n" * breaks + " " * (lo - done - gap.rfind("\n") - 1 if breaks else lo - done))
+        parts.append(text[lo:hi])
+        done = hi
+    parse_with_lark("".join(parts), file)  # raises the error, at the text's lines and columns
+    return parse_with_lark(text, file).items
+
+
 def parse_literal(text: str, file: str = "<value>") -> ast.Value:
     """One DSL value (``1e-5``, ``"x"``, ``[a, b]``, ``true``): what ``--set KEY=VALUE`` takes."""
+    from seethink_core.dsl.fast_parser import NotReadable, read_literal
     from seethink_core.dsl.syntax_errors import translate
 
+    try:
+        return read_literal(text, file)
+    except NotReadable:
+        pass
     _current_file.append(file)
     _current_text.append(text)
     try:
@@ -464,4 +520,5 @@ def parse_literal(text: str, file: str = "<value>") -> ast.Value:
         _current_text.pop()
 
 
-__all__ = ["parse", "parse_literal", "get_parser", "grammar_text", "unescape", "MAX_LIST_DEPTH", "MAX_TOKENS"]
+__all__ = ["parse", "parse_with_lark", "parse_literal", "get_parser", "grammar_text", "unescape", "MAX_LIST_DEPTH",
+           "MAX_TOKENS", "LARK_MAX_TOKENS"]

@@ -54,7 +54,7 @@ def test_twenty_thousand_nested_lists(fakes):
 
 
 def test_fifteen_thousand_unclosed_braces(fakes):
-    # 15,000 rather than 20,000: three tokens a line, and 60,000 tokens are refused before parsing.
+    # 15,000 rather than 20,000: three tokens a line, and Lark re-parses a whole file only up to 60,000 tokens.
     text = "curriculum c {\n" + "stage s {\n" * 15000
     [d] = error_of(compile_text, text, "open.curr", registry=fakes).diagnostics
     assert d.pos.line == 3 and "cannot contain another stage" in d.message
