@@ -946,7 +946,10 @@ def wrong_answer(sample: Sample) -> str:
         value = float(gold.replace(",", ""))
     except ValueError:
         return f"{gold}+1" if gold else "1"
-    return f"{value + 1:g}" if math.isfinite(value) else "1"
+    if not math.isfinite(value):
+        return "1"
+    # Every digit written out: ``:g`` keeps six, so 1,000,000 + 1 printed as 1e+06, the gold itself.
+    return str(int(value) + 1) if value.is_integer() and abs(value) < 1e15 else repr(value + 1)
 
 
 def check_reward_maximum(reward: CombinedReward, sample: Sample, *,

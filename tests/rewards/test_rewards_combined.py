@@ -171,6 +171,7 @@ def test_empty_batch_and_no_rewards(doubles) -> None:
 @pytest.mark.parametrize("answer, meta, wrong", [
     ("B", {}, "C"), ("D", {"choices": ["a", "b", "c", "d"]}, "A"), ("cat", {"choices": ["dog", "cat"]}, "A"),
     ("12", {}, "13"), ("2.5", {}, "3.5"), ("[0, 0, 10, 10]", {}, "[11, 0, 21, 10]"),
+    ("1,000,000", {}, "1000001"), ("1234567.5", {}, "1234568.5"),
     (r"\frac{1}{2}", {}, r"\frac{1}{2}+1"),
 ])
 def test_wrong_answer_is_really_wrong(answer: str, meta: dict, wrong: str) -> None:
