@@ -1,9 +1,10 @@
 """Prompts to tensors, batched sampling with a KV cache, and per-token log-probs of completions.
 
 The fast path is for Qwen2-VL-family models (3D "mrope" positions, ``get_image_features``): the
-prompt batch is prefilled once, the KV cache is repeated ``group`` times, and in the update the
-vision tower runs once per prompt, its embeddings shared by the prompt's completions
-(``mm_encoder_outputs``). Other models use ``model.generate`` and a plain forward per row.
+prompt batch is prefilled once and its KV cache repeated ``group`` times (into buffers with room for
+the completion, ``kv_buffer``), and in the update each prompt (its vision tower included) runs once,
+with gradients, its KV cache shared by the prompt's completions. Other models use
+``model.generate`` and a plain forward per row.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from seethink_core.errors import BackendError, DataError
 from seethink_core.images import ImageBounds, bound_image
 from seethink_core.prompting import chat_messages, render_prompt, render_system
 from seethink_core.sample import Sample
+from seethink_local.kv_buffer import buffer_cache
 
 
 def load_image(image: Any, bounds: ImageBounds | None = None) -> Any:
@@ -155,18 +157,27 @@ def generate(model: Any, batch: PromptBatch, *, group: int, max_new_tokens: int,
     logits = out.logits[:, -1]
     deltas = core.model.rope_deltas
     attn = batch.attention_mask
-    if group > 1:  # the prompt was prefilled once; every completion of the group shares its cache
+    # The prompt was prefilled once; every completion of the group shares its cache, copied once into
+    # buffers with room for the completion (a decode step then writes its token in place).
+    if not buffer_cache(cache, group, max_new_tokens) and group > 1:
         cache.batch_repeat_interleave(group)
+    if group > 1:
         logits = logits.repeat_interleave(group, 0)
         attn = attn.repeat_interleave(group, 0)
         deltas = deltas.repeat_interleave(group, 0) if deltas is not None else None
     n, prompt_len = attn.shape
+    # The mask of every step is a prefix of one preallocated mask (the decode tokens are all attended to).
+    full_attn = torch.cat([attn, torch.ones(n, max_new_tokens, dtype=attn.dtype, device=device)], dim=1)
+    # A decode position is (real tokens before it + rope delta) on all three mrope axes. The delta is
+    # relative to the *unpadded* prompt (get_rope_index), so a left-padded row must not count its
+    # padding: that would put its completion hundreds of positions past where teacher forcing
+    # (training) puts it.
+    first_pos = attn.sum(-1, keepdim=True).to(torch.long) + deltas if deltas is not None else None
     banned = torch.tensor(suppressed_ids(core), dtype=torch.long, device=device)
     eos = torch.tensor(list(eos_ids), device=device)
     out_tokens = torch.full((n, max_new_tokens), pad_id, dtype=torch.long, device=device)
     done = torch.zeros(n, dtype=torch.bool, device=device)
     lengths = torch.zeros(n, dtype=torch.long, device=device)
-    ones = torch.ones(n, 1, dtype=attn.dtype, device=device)
     for t in range(max_new_tokens):
         logits = logits.index_fill(-1, banned, float("-inf")) if banned.numel() else logits
         tok = _sample(logits, temperature, top_p, generator)
@@ -176,15 +187,8 @@ def generate(model: Any, batch: PromptBatch, *, group: int, max_new_tokens: int,
         done = done | torch.isin(tok, eos)
         if bool(done.all()) or t == max_new_tokens - 1:
             break
-        attn = torch.cat([attn, ones], dim=1)
-        pos = None
-        if deltas is not None:
-            # A decode position is (real tokens before it + rope delta) on all three mrope axes. The
-            # delta is relative to the *unpadded* prompt (get_rope_index), so a left-padded row must not
-            # count its padding: that would put its completion hundreds of positions past where
-            # teacher forcing (training) puts it.
-            real = attn.sum(-1, keepdim=True).to(torch.long) - 1
-            pos = (real + deltas).unsqueeze(0).expand(3, n, 1)
+        attn = full_attn[:, :prompt_len + t + 1]
+        pos = (first_pos + t).unsqueeze(0).expand(3, n, 1) if first_pos is not None else None
         step = model(input_ids=tok[:, None], attention_mask=attn, position_ids=pos, cache=cache, use_cache=True)
         cache = step.past_key_values
         logits = step.logits[:, -1]
@@ -226,9 +230,15 @@ def completion_logprobs(model: Any, batch: PromptBatch, rows: torch.Tensor, comp
     """Per-token log-probs (N, T) of ``completions`` after their prompts (row r uses prompt rows[r]).
 
     ``rows`` indexes ``batch``; rows of one prompt are contiguous in groups of ``group``. On the Qwen
-    path the vision tower runs once per distinct prompt; its embeddings are repeated per completion.
+    path each distinct prompt runs once (``_prefix_shared_logits``); with ``group`` 1 (or activation
+    checkpointing) every row runs whole, the vision tower still once per distinct prompt.
     """
     core = base_model(model)
+    # Activation checkpointing turns the KV cache off, so that case (and a partial group) is scored row by row.
+    if (group > 1 and rows.numel() % group == 0 and is_qwen_vl(core)
+            and not _checkpointing(core)):
+        logits = _prefix_shared_logits(model, core, batch, rows, completions, completion_mask, group)
+        return _token_logprobs(logits, completions, with_entropy)
     prompt_ids = batch.input_ids[rows]
     prompt_mask = batch.attention_mask[rows]
     ids = torch.cat([prompt_ids, completions], dim=1)
@@ -245,8 +255,76 @@ def completion_logprobs(model: Any, batch: PromptBatch, rows: torch.Tensor, comp
     elif is_qwen_vl(core):
         core.model.rope_deltas = None
     out = model(input_ids=ids, attention_mask=mask, logits_to_keep=t + 1, use_cache=False, **kwargs)
-    logits = out.logits[:, :-1].float()
-    logp_all = torch.log_softmax(logits, dim=-1)
+    return _token_logprobs(out.logits[:, :-1], completions, with_entropy)
+
+
+def _checkpointing(core: Any) -> bool:
+    """Whether activation checkpointing is on (read under its new name where transformers has it:
+    the old one warns)."""
+    for name in ("is_activation_checkpointing", "is_gradient_checkpointing"):
+        if hasattr(type(core), name):
+            return bool(getattr(core, name))
+    return False
+
+
+def _prefix_shared_logits(model: Any, core: Any, batch: PromptBatch, rows: torch.Tensor, completions: torch.Tensor,
+                          completion_mask: torch.Tensor, group: int) -> torch.Tensor:
+    """Next-token logits (N, T, V) for ``completions``, each prompt run once for its whole group.
+
+    The completions of a group share their prompt, so the prompt (image tokens included) goes through
+    the model once per prompt, with gradients, and its KV cache is repeated for the group; only the
+    completion tokens run per row. Teacher forcing over (prompt + completion) per row computes the
+    same numbers, with the prompt's work repeated ``group`` times. Positions follow ``generate``: a
+    completion token sits at (real prompt tokens before it + the rope delta), or after the padded
+    prompt when there is no delta (text only), so the logits are the ones the rollout sampled from.
+    """
+    prompts = rows[::group]
+    n, t = completions.shape
+    p_ids, p_mask = batch.input_ids[prompts], batch.attention_mask[prompts]
+    core.model.rope_deltas = None  # stale deltas from another batch would shift every position
+    kwargs = _prompt_image_inputs(batch, prompts)
+    if kwargs:
+        kwargs["mm_token_type_ids"] = mm_token_types(core, p_ids)
+    out = model(input_ids=p_ids, attention_mask=p_mask, use_cache=True, logits_to_keep=1, **kwargs)
+    first = out.logits[:, -1:].repeat_interleave(group, 0)  # predicts each completion's first token
+    if t == 1:
+        return first
+    cache = out.past_key_values
+    cache.batch_repeat_interleave(group)
+    prompt_mask = p_mask.repeat_interleave(group, 0)
+    # The last completion token predicts nothing that is scored, so it is not fed.
+    attn = torch.cat([prompt_mask, completion_mask[:, :t - 1].to(prompt_mask.dtype)], dim=1)
+    pos = None
+    deltas = core.model.rope_deltas
+    if deltas is not None:
+        real = prompt_mask.sum(-1, keepdim=True).to(torch.long)
+        steps = torch.arange(t - 1, device=real.device)[None, :]
+        pos = (real + steps + deltas.repeat_interleave(group, 0)).unsqueeze(0).expand(3, n, t - 1)
+    rest = model(input_ids=completions[:, :t - 1], attention_mask=attn, position_ids=pos, cache=cache,
+                 use_cache=True)
+    return torch.cat([first, rest.logits], dim=1)
+
+
+def _prompt_image_inputs(batch: PromptBatch, prompts: torch.Tensor) -> dict[str, torch.Tensor]:
+    """``pixel_values`` and ``image_grid_thw`` of the images of ``prompts`` (in order), or nothing."""
+    if "image_grid_thw" not in batch.extra:
+        return {}
+    grid, pixels = batch.extra["image_grid_thw"], batch.extra["pixel_values"]
+    slices = _image_slices(batch)
+    img_idx = [i for p in prompts.tolist() for i in range(*slices[p])]
+    if not img_idx:
+        return {}
+    patch_start = [0]
+    for c in grid.prod(-1).tolist():
+        patch_start.append(patch_start[-1] + c)
+    sel = torch.cat([pixels[patch_start[i]:patch_start[i + 1]] for i in img_idx])
+    return {"pixel_values": sel, "image_grid_thw": grid[img_idx]}
+
+
+def _token_logprobs(logits: torch.Tensor, completions: torch.Tensor, with_entropy: bool
+                    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Log-probs (N, T) of ``completions`` under ``logits`` (N, T, V), and the entropy when asked."""
+    logp_all = torch.log_softmax(logits.float(), dim=-1)
     logp = logp_all.gather(-1, completions[..., None]).squeeze(-1)
     entropy = None
     if with_entropy:

@@ -74,8 +74,11 @@ class Outcome:
 
 def make_optimizer(params: list[torch.nn.Parameter], algo: Any, total_steps: int
                    ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    # The fused kernel (TRL's default optimizer, adamw_torch_fused) updates each tensor in one pass
+    # instead of a dozen elementwise ops with their temporaries: faster, and less peak memory.
+    fused = bool(params) and all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
     opt = torch.optim.AdamW(params, lr=algo.lr, weight_decay=algo.weight_decay,
-                            betas=(algo.adam_beta1, algo.adam_beta2))
+                            betas=(algo.adam_beta1, algo.adam_beta2), fused=fused or None)
 
     def factor(step: int) -> float:
         if algo.warmup_steps and step < algo.warmup_steps:
