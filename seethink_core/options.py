@@ -78,6 +78,21 @@ def _hints(schema: type) -> dict[str, Any]:
     return typing.get_type_hints(schema)
 
 
+@functools.cache
+def _init_fields(schema: type) -> tuple[dict[str, dataclasses.Field], tuple[str, ...]]:
+    """A schema's ``{name: field}`` of the options it takes, and those without a default, once per
+    schema (``validate`` runs once per option list of every stage)."""
+    known = {f.name: f for f in fields(schema) if f.init}
+    required = tuple(n for n, f in known.items() if f.default is MISSING and f.default_factory is MISSING)
+    return known, required
+
+
+@functools.cache
+def _shape(tp: Any) -> tuple[Any, tuple]:
+    """``typing.get_origin`` and ``get_args`` of a type hint, once per hint."""
+    return typing.get_origin(tp), typing.get_args(tp)
+
+
 def describe(schema: type) -> list[OptionInfo]:
     hints = _hints(schema)
     out = []
@@ -134,8 +149,29 @@ class _Mismatch(Exception):
 
 def coerce(value: Any, tp: Any) -> Any:
     """Return ``value`` converted to ``tp`` (int→float allowed), or raise ``_Mismatch``."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
+    # The plain types first: they are most options, and have no origin or arguments to look up.
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise _Mismatch("a number")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+            return int(value)
+        raise _Mismatch("an integer")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise _Mismatch("a string")
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise _Mismatch("a boolean (true or false)")
+    try:
+        origin, args = _shape(tp)
+    except TypeError:  # a hint that cannot be hashed: looked up each time
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
     if tp is Any:
         return value
     if origin is Literal:
@@ -171,24 +207,6 @@ def coerce(value: Any, tp: Any) -> Any:
             raise _Mismatch("a mapping")
         vt = args[1] if len(args) == 2 else Any
         return {str(k): coerce(v, vt) for k, v in value.items()}
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise _Mismatch("a boolean (true or false)")
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-            return int(value)
-        raise _Mismatch("an integer")
-    if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise _Mismatch("a number")
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise _Mismatch("a string")
     if dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
@@ -213,7 +231,7 @@ def validate(schema: type, values: dict[str, Any], *, what: str = "",
     where = where or (lambda _name: None)
     label = f"{what}: " if what else ""
     hints = _hints(schema)
-    known = {f.name: f for f in fields(schema) if f.init}
+    known, required = _init_fields(schema)
     problems: list[Diagnostic] = []
     bound: dict[str, Any] = {}
     for name, value in values.items():
@@ -235,8 +253,8 @@ def validate(schema: type, values: dict[str, Any], *, what: str = "",
                 problems.append(Diagnostic(f"{label}option '{name}' {problem[0]}", where(name), problem[1]))
                 break
         bound[name] = v
-    for name, f in known.items():
-        if name not in values and f.default is MISSING and f.default_factory is MISSING:
+    for name in required:
+        if name not in values:
             problems.append(Diagnostic(f"{label}missing required option '{name}'", where(None)))
     if problems:
         return None, problems
@@ -267,15 +285,14 @@ def bound_problem(name: str, meta: Any, item: Any) -> tuple[str, str | None] | N
     if isinstance(item, int) and _is_seed(name) and (lo, hi, gt, lt) == (None, None, None, None):
         problem = seed_problem(item)
         return (problem, SEED_HINT) if problem else None
-    shown = _number(item)
     if lo is not None and item < lo:
-        return f"must be at least {lo}, not {shown}", hint
+        return f"must be at least {lo}, not {_number(item)}", hint
     if gt is not None and item <= gt:
-        return f"must be above {gt}, not {shown}", hint
+        return f"must be above {gt}, not {_number(item)}", hint
     if hi is not None and item > hi:
-        return f"must be at most {hi}, not {shown}", hint
+        return f"must be at most {hi}, not {_number(item)}", hint
     if lt is not None and item >= lt:
-        return f"must be below {lt}, not {shown}", hint
+        return f"must be below {lt}, not {_number(item)}", hint
     return None
 
 

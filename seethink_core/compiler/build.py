@@ -305,9 +305,13 @@ def compile_unit(unit: Unit, registry: Registry, *, curriculum: str | None = Non
 
     phases = make_phases(phase_specs, plan_model, plan_seed, diags)
     groups: dict[str, tuple[P.BackendRef, Any, ast.Backend | None, list[StageSpec]]] = {}
+    ref_keys: dict[int, str] = {}  # each ref's key made once, not once per phase (refs live as long as this)
     for s in phase_specs:
         ref, spec, stmt = own.get(s.name, (backend_ref, backend_spec, layers.backend_stmt))
-        groups.setdefault(P.canonical_json(P.to_data(ref)), (ref, spec, stmt, []))[3].append(s)
+        key = ref_keys.get(id(ref))
+        if key is None:
+            key = ref_keys[id(ref)] = P.canonical_json(P.to_data(ref))
+        groups.setdefault(key, (ref, spec, stmt, []))[3].append(s)
     for _, spec, _, specs in groups.values():
         if spec is not None:
             check_methods(spec, specs, diags)

@@ -135,13 +135,18 @@ class Resolver:
         self.diags = diags
         self.sources = sources  # named sources in scope
         self._named: dict[str, NamedSource | None] = {}
+        self._ranges: dict[str, tuple[float, float] | None] = {}  # reward_range, once per reward name
+        # rewards() and eval() by their statements. Per resolver, not in the shared ``_checked``: what an
+        # eval line names depends on the curriculum's sources.
+        self._rewards: dict[tuple, tuple] = {}
+        self._evals: dict[tuple, tuple] = {}
         # Shared by the curricula of one ``seethink check`` (the keys are syntax nodes of one file).
         self._checked: dict[tuple, tuple[Any, list]] = {} if checked is None else checked
 
     def check(self, schema: type, args: dict[str, ast.Arg], what: str, pos: SourcePos | None) -> Any | None:
         """``check_options``, once per distinct set of argument nodes: a curriculum-level reward or
         source is validated once, not once per stage."""
-        key = (schema, what, pos, tuple((k, id(a)) for k, a in args.items()))
+        key = (schema, what, pos, tuple(args), tuple(map(id, args.values())))
         found = self._checked.get(key)
         if found is None:
             # The same values (a stage's `difficulty pass_rate(samples: 16)`, written once per stage) give
@@ -368,9 +373,12 @@ class Resolver:
 
     def reward_range(self, name: str) -> tuple[float, float] | None:
         """The scores a reward can give, when its options schema declares them (``score_range``)."""
+        if name in self._ranges:
+            return self._ranges[name]
         spec = self.registry.find("reward", name)
         found = getattr(spec.options, "score_range", None) if spec is not None else None
-        return (float(found[0]), float(found[1])) if found is not None else None
+        got = self._ranges[name] = (float(found[0]), float(found[1])) if found is not None else None
+        return got
 
     def total_range(self, rewards: list[P.RewardRef]) -> tuple[float, float] | None:
         """``reward.total`` is Σ weight × score: its range, when every component's is known."""
@@ -518,7 +526,26 @@ class Resolver:
                 return None
         return text
 
+    def _once(self, kind: str, v: ast.Value, what: str, check: Any) -> str | None:
+        """``check(v, what)`` once per statement, as ``model``: a curriculum-level prompt is inherited by
+        every stage, and checking its template each time was a tenth of a stage's resolving. The node is
+        kept with the result, so an id the collector reused for another node never matches."""
+        key = (kind, id(v), what)
+        found = self._checked.get(key)
+        if found is None or found[2] is not v:
+            saved, self.diags = self.diags, Diags()
+            try:
+                found = (check(v, what), self.diags.items, v)
+            finally:
+                self.diags = saved
+            self._checked[key] = found
+        self.diags.extend(found[1])
+        return found[0]
+
     def prompt(self, v: ast.Value, what: str = "prompt") -> str | None:
+        return self._once("prompt", v, what, self._prompt)
+
+    def _prompt(self, v: ast.Value, what: str) -> str | None:
         text = self.string(v, what)
         if text is None or not self.template(v, text):
             return None
@@ -534,6 +561,9 @@ class Resolver:
 
     def system(self, v: ast.Value, what: str = "system prompt") -> str | None:
         """A system prompt: a template without the need for ``{question}``, or none."""
+        return self._once("system", v, what, self._system)
+
+    def _system(self, v: ast.Value, what: str) -> str | None:
         if v.value is None:
             return None
         text = self.string(v, what)
@@ -688,7 +718,28 @@ class Resolver:
         return P.Difficulty(source=source, order=order, min=lo, max=hi, pacing=pacing,
                             estimator=estimator), levels
 
+    def _replayed(self, cache: dict, nodes: tuple, work: Any) -> Any:
+        """``work()`` once per distinct tuple of syntax nodes (by identity), its diagnostics replayed on
+        each later call: the statements a curriculum writes once (its rewards, its eval lines) are
+        inherited by every stage, and resolving them is deterministic. The nodes are kept with the
+        result, so their ids stay theirs."""
+        key = tuple(map(id, nodes))
+        found = cache.get(key)
+        if found is None:
+            saved, self.diags = self.diags, Diags()
+            try:
+                found = (work(), self.diags.items, nodes)
+            finally:
+                self.diags = saved
+            cache[key] = found
+        self.diags.extend(found[1])
+        return found[0]
+
     def rewards(self, stmts: list[ast.Reward]) -> list[tuple[P.RewardRef, frozenset[str], SourcePos]]:
+        # A new list each time: a stage's reward list is its own.
+        return list(self._replayed(self._rewards, tuple(stmts), lambda: self._resolve_rewards(stmts)))
+
+    def _resolve_rewards(self, stmts: list[ast.Reward]) -> list[tuple[P.RewardRef, frozenset[str], SourcePos]]:
         out = []
         seen: dict[str, SourcePos] = {}
         for stmt in stmts:
@@ -711,7 +762,14 @@ class Resolver:
         return out
 
     def eval(self, block: Block) -> tuple[P.EvalSpec | None, dict[str, str | None]]:
-        """The eval spec and what its settings say of the eval prompt and system prompt."""
+        """The eval spec and what its settings say of the eval prompt and system prompt (once per
+        distinct set of statements: see ``_replayed``; the spec is frozen, as the plan's parts are)."""
+        nodes = (*block.lists.get("eval", []), block.single.get("eval_every"), *block.eval_settings,
+                 *block.eval_settings.values())
+        spec, text = self._replayed(self._evals, nodes, lambda: self._resolve_eval(block))
+        return spec, dict(text)
+
+    def _resolve_eval(self, block: Block) -> tuple[P.EvalSpec | None, dict[str, str | None]]:
         stmts = block.lists.get("eval", [])
         cadence = block.single.get("eval_every")
         if not stmts and not block.eval_settings and cadence is None:
