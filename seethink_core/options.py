@@ -87,10 +87,19 @@ def _init_fields(schema: type) -> tuple[dict[str, dataclasses.Field], tuple[str,
     return known, required
 
 
-@functools.cache
+_SHAPES: dict[int, tuple[Any, Any, tuple]] = {}
+
+
 def _shape(tp: Any) -> tuple[Any, tuple]:
-    """``typing.get_origin`` and ``get_args`` of a type hint, once per hint."""
-    return typing.get_origin(tp), typing.get_args(tp)
+    """``typing.get_origin`` and ``get_args`` of a type hint, once per hint. Keyed by the hint's
+    identity, not equality: ``Literal["a", "b"] == Literal["b", "a"]``, and the choices' order is the
+    order an error message lists them in. The entry keeps the hint alive, so its id is never reused."""
+    hit = _SHAPES.get(id(tp))
+    if hit is not None and hit[0] is tp:
+        return hit[1], hit[2]
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    _SHAPES[id(tp)] = (tp, origin, args)
+    return origin, args
 
 
 def describe(schema: type) -> list[OptionInfo]:

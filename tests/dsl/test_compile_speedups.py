@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+from typing import Literal
 
 import pytest
 
@@ -111,3 +112,17 @@ def test_validate_reads_a_schema_once_and_reports_as_before():
             "w: option 'rate' must be above 0, not 0", "w: option 'count' must be an integer, not a boolean",
             "w: unknown option 'nmae'", "w: missing required option 'name'"]
         assert problems[0].hint == "a share" and problems[2].hint is not None
+
+
+def test_choices_keep_their_own_order_whatever_was_validated_first() -> None:
+    """Literal hints that are equal as sets are different hints: each lists its choices as written."""
+    @dataclasses.dataclass(frozen=True)
+    class First:
+        model: Literal["phase_init", "base"] = "base"
+
+    @dataclasses.dataclass(frozen=True)
+    class Second:
+        model: Literal["base", "phase_init"] = "base"
+
+    assert "must be one of 'phase_init', 'base'" in str(validate(First, {"model": "x"})[1])
+    assert "must be one of 'base', 'phase_init'" in str(validate(Second, {"model": "x"})[1])
