@@ -205,6 +205,25 @@ class Until(Setting):
     min_steps: Value | None = None
 
 
+
+def until_of(pos: SourcePos, items: list) -> Until:
+    """An ``until`` from its parts as written: ``Condition`` nodes and ``(clause, Value)`` pairs
+    (``cap``, ``window``, ``min_steps``). A second ``or steps N`` becomes a condition, which the
+    compiler reports. Both parsers build it here."""
+    conditions: list[Condition] = []
+    found: dict[str, Value] = {}
+    extra_caps: list[Value] = []
+    for item in items:
+        if isinstance(item, Condition):
+            conditions.append(item)
+        elif item[0] == "cap" and "cap" in found:
+            extra_caps.append(item[1])
+        else:
+            found[item[0]] = item[1]
+    for cap in extra_caps:
+        conditions.append(Condition(cap.pos, Name(cap.pos, "steps"), ">=", cap))
+    return Until(pos, tuple(conditions), found.get("cap"), found.get("window"), found.get("min_steps"))
+
 @_node
 class Span(Node):
     lo: Value

@@ -444,23 +444,9 @@ class Reader:
             if self.at_word(clause):
                 self.i += 1
                 items.append((clause, self.scalar()))
-        # As parser._Builder.until: a second `or steps N` becomes a condition the compiler reports.
-        conditions: list = []
-        found: dict[str, ast.Value] = {}
-        extra_caps: list[ast.Value] = []
-        for item in items:
-            if isinstance(item, ast.Condition):
-                conditions.append(item)
-            elif item[0] == "cap" and "cap" in found:
-                extra_caps.append(item[1])
-            else:
-                found[item[0]] = item[1]
-        for cap in extra_caps:
-            conditions.append(ast.Condition(cap.pos, ast.Name(cap.pos, "steps"), ">=", cap))
         last = items[-1]
         last_pos = last.pos if isinstance(last, ast.Condition) else last[1].pos
-        return ast.Until(self.span(kw, last_pos), tuple(conditions), found.get("cap"), found.get("window"),
-                         found.get("min_steps"))
+        return ast.until_of(self.span(kw, last_pos), items)
 
     def span_node(self) -> ast.Span:
         lo = self.scalar()

@@ -318,20 +318,7 @@ class _Builder:
         return ("cap", _named(c)[0])
 
     def until(self, c: list) -> ast.Until:
-        conditions: list[ast.Condition] = []
-        found: dict[str, ast.Value] = {}
-        extra_caps: list[ast.Value] = []
-        for item in _named(c):
-            if isinstance(item, ast.Condition):
-                conditions.append(item)
-            elif item[0] == "cap" and "cap" in found:
-                extra_caps.append(item[1])
-            else:
-                found[item[0]] = item[1]
-        for cap in extra_caps:  # a second `or steps N`: the compiler reports it
-            conditions.append(ast.Condition(cap.pos, ast.Name(cap.pos, "steps"), ">=", cap))
-        return ast.Until(_span(c), tuple(conditions), found.get("cap"), found.get("window"),
-                         found.get("min_steps"))
+        return ast.until_of(_span(c), _named(c))
 
     def order(self, c: list) -> ast.Name:
         return _name(_named(c)[0])
