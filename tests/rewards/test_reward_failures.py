@@ -4,10 +4,8 @@ stop the run with one message that keeps the checkpoints and says how to go on."
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +14,6 @@ import pytest
 from seethink_core.backend import RewardBatch
 from seethink_core.rewarding import CombinedReward, Component, FailureWatch, RewardFailuresExceeded
 from seethink_core.sample import Sample
-
-HERE = Path(__file__).parent
-
-
-@pytest.fixture(scope="module")
-def doubles():
-    """The misbehaving rewards, importable by plain name here and in the reward workers."""
-    sys.path.insert(0, str(HERE))
-    try:
-        yield importlib.import_module("rewards_doubles")
-    finally:
-        sys.path.remove(str(HERE))
 
 
 def samples(n: int) -> list[Sample]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 import threading
 import time
@@ -25,16 +24,6 @@ from seethink_core.sample import Sample
 
 TIMEOUT = 1.0
 
-
-@pytest.fixture(scope="module")
-def doubles():
-    """The misbehaving rewards, importable by plain name in this process and in the workers."""
-    here = str(Path(__file__).parent)
-    sys.path.insert(0, here)
-    try:
-        yield importlib.import_module("rewards_doubles")
-    finally:
-        sys.path.remove(here)
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,7 @@ results of many chunks and workers put together; the same inline and through the
 
 from __future__ import annotations
 
-import importlib
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,16 +13,6 @@ from seethink_core.sample import Sample
 
 PATHS = pytest.mark.parametrize("timeout", [None, 5.0], ids=["inline", "worker"])
 
-
-@pytest.fixture(scope="module")
-def doubles():
-    """The rewards below, importable by plain name here and in the reward workers."""
-    here = str(Path(__file__).parent)
-    sys.path.insert(0, here)
-    try:
-        yield importlib.import_module("test_worker_doubles")
-    finally:
-        sys.path.remove(here)
 
 
 def group(answer: str, k: int, size: int = 8) -> list[Sample]:
