@@ -31,6 +31,7 @@ from seethink_core.plan import RewardRef, canonical_json, to_data
 from seethink_core.prompting import render_prompt, render_system
 from seethink_core.registry import Registry
 from seethink_core.sample import Sample
+from seethink_core.user_cache import user_cache_dir
 
 CACHE_FORMAT = 1  # bump when the meaning of a cached value changes
 CACHE_FILE = "pass_rates.sqlite"
@@ -237,5 +238,4 @@ class PassRateCache:
 
 def default_cache_dir() -> Path:
     """``$SEETHINK_CACHE/difficulty``, else ``~/.cache/seethink/difficulty``."""
-    env = os.environ.get("SEETHINK_CACHE")
-    return Path(env) / "difficulty" if env else Path.home() / ".cache" / "seethink" / "difficulty"
+    return user_cache_dir("difficulty")

@@ -32,6 +32,7 @@ import pluggy
 from seethink_core import hookspecs
 from seethink_core.errors import PluginError
 from seethink_core.registry import Registry
+from seethink_core.user_cache import user_cache_dir
 
 if TYPE_CHECKING:
     from importlib import metadata
@@ -175,8 +176,7 @@ def _mtime(path: str) -> int:
 
 
 def _cache_file() -> Path:
-    env = os.environ.get("SEETHINK_CACHE")
-    return (Path(env) if env else Path.home() / ".cache" / "seethink") / "plugins.json"
+    return user_cache_dir("plugins.json")
 
 
 def _read_cache(path: Path, key: str) -> list[CachedEntryPoint] | None:

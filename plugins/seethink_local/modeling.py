@@ -13,6 +13,7 @@ import torch
 
 import seethink_local.processing  # noqa: F401  (registers the image-only processor with AutoProcessor)
 from seethink_core.errors import BackendError
+from seethink_core.user_cache import user_cache_dir
 from seethink_local.options import LocalOptions
 
 FREEZABLE = ("vision", "projector", "language")
@@ -21,8 +22,7 @@ FREEZABLE = ("vision", "projector", "language")
 def cache_root(options: LocalOptions) -> Path:
     if options.cache_dir:
         return Path(options.cache_dir)
-    env = os.environ.get("SEETHINK_CACHE")
-    return Path(env) / "models" if env else Path.home() / ".cache" / "seethink" / "models"
+    return user_cache_dir("models")
 
 
 def registered_model(name: str) -> Any | None:
