@@ -79,7 +79,7 @@ def _hints(schema: type) -> dict[str, Any]:
 
 
 @functools.cache
-def _init_fields(schema: type) -> tuple[dict[str, dataclasses.Field], tuple[str, ...]]:
+def init_fields(schema: type) -> tuple[dict[str, dataclasses.Field], tuple[str, ...]]:
     """A schema's ``{name: field}`` of the options it takes, and those without a default, once per
     schema (``validate`` runs once per option list of every stage)."""
     known = {f.name: f for f in fields(schema) if f.init}
@@ -177,10 +177,7 @@ def coerce(value: Any, tp: Any) -> Any:
         if isinstance(value, bool):
             return value
         raise _Mismatch("a boolean (true or false)")
-    try:
-        origin, args = _shape(tp)
-    except TypeError:  # a hint that cannot be hashed: looked up each time
-        origin, args = typing.get_origin(tp), typing.get_args(tp)
+    origin, args = _shape(tp)
     if tp is Any:
         return value
     if origin is Literal:
@@ -240,7 +237,7 @@ def validate(schema: type, values: dict[str, Any], *, what: str = "",
     where = where or (lambda _name: None)
     label = f"{what}: " if what else ""
     hints = _hints(schema)
-    known, required = _init_fields(schema)
+    known, required = init_fields(schema)
     problems: list[Diagnostic] = []
     bound: dict[str, Any] = {}
     for name, value in values.items():

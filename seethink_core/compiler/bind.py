@@ -13,15 +13,13 @@ from typing import Any
 from seethink_core.compiler.diagnostics import Diags
 from seethink_core.dsl import ast
 from seethink_core.errors import SourcePos
-from seethink_core.options import validate
+from seethink_core.options import init_fields, validate
 
 
 @functools.lru_cache(maxsize=None)
 def field_names(schema: type | None) -> tuple[str, ...]:
     """The options a schema takes, in declaration order (cached: asked once per option list, per stage)."""
-    if schema is None:
-        return ()
-    return tuple(f.name for f in dataclasses.fields(schema) if f.init)
+    return tuple(init_fields(schema)[0]) if schema is not None else ()
 
 
 @functools.lru_cache(maxsize=None)
@@ -29,8 +27,9 @@ def _all_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
-# Values ``dataclasses.asdict`` returns as they are (its deepcopy of them is the object itself).
-_ATOMS = (str, int, float, bool, type(None))
+# Plain option values: ``dataclasses.asdict`` returns them as they are (its deepcopy of one is the
+# object itself), and a value's type and repr say all that validating it depends on.
+PLAIN_TYPES = (str, int, float, bool, type(None))
 
 
 def bind_args(call: ast.Call, schema: type | None, what: str, diags: Diags,
@@ -87,6 +86,6 @@ def as_dict(instance: Any) -> dict[str, Any]:
     """``dataclasses.asdict``, without its recursion when every value is a plain number, string or none
     (most option sets; asdict took a fifth of compiling a 1,000-stage file)."""
     out = {name: getattr(instance, name) for name in _all_fields(type(instance))}
-    if all(type(v) in _ATOMS for v in out.values()):
+    if all(type(v) in PLAIN_TYPES for v in out.values()):
         return out
     return dataclasses.asdict(instance)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from seethink_core import plan as P
-from seethink_core.compiler.bind import as_dict, bind_args, check_options, field_names
+from seethink_core.compiler.bind import PLAIN_TYPES, as_dict, bind_args, check_options, field_names
 from seethink_core.compiler.blocks import Block
 from seethink_core.compiler.diagnostics import Diags, suggest
 from seethink_core.difficulty import PassRateOptions  # no torch: that module imports only the core
@@ -499,17 +499,7 @@ class Resolver:
         """``_model``, once per ``model`` statement: every stage (and, in ``seethink check``, every
         curriculum of an ``extends`` chain) inherits the same one, and a name without '/' costs a look
         at the disk and a did-you-mean over the registered models."""
-        key = ("model", id(v))
-        found = self._checked.get(key)
-        if found is None:
-            saved, self.diags = self.diags, Diags()
-            try:
-                found = (self._model(v), self.diags.items)
-            finally:
-                self.diags = saved
-            self._checked[key] = found
-        self.diags.extend(found[1])
-        return found[0]
+        return self._replayed(self._checked, "model", (v,), lambda: self._model(v))
 
     def _model(self, v: ast.Value) -> str | None:
         text = self.string(v, "model")
@@ -526,24 +516,10 @@ class Resolver:
                 return None
         return text
 
-    def _once(self, kind: str, v: ast.Value, what: str, check: Any) -> str | None:
-        """``check(v, what)`` once per statement, as ``model``: a curriculum-level prompt is inherited by
-        every stage, and checking its template each time was a tenth of a stage's resolving. The node is
-        kept with the result, so an id the collector reused for another node never matches."""
-        key = (kind, id(v), what)
-        found = self._checked.get(key)
-        if found is None or found[2] is not v:
-            saved, self.diags = self.diags, Diags()
-            try:
-                found = (check(v, what), self.diags.items, v)
-            finally:
-                self.diags = saved
-            self._checked[key] = found
-        self.diags.extend(found[1])
-        return found[0]
-
     def prompt(self, v: ast.Value, what: str = "prompt") -> str | None:
-        return self._once("prompt", v, what, self._prompt)
+        # Once per statement, as ``model``: a curriculum-level prompt is inherited by every stage, and
+        # checking its template each time was a tenth of a stage's resolving.
+        return self._replayed(self._checked, ("prompt", what), (v,), lambda: self._prompt(v, what))
 
     def _prompt(self, v: ast.Value, what: str) -> str | None:
         text = self.string(v, what)
@@ -561,7 +537,7 @@ class Resolver:
 
     def system(self, v: ast.Value, what: str = "system prompt") -> str | None:
         """A system prompt: a template without the need for ``{question}``, or none."""
-        return self._once("system", v, what, self._system)
+        return self._replayed(self._checked, ("system", what), (v,), lambda: self._system(v, what))
 
     def _system(self, v: ast.Value, what: str) -> str | None:
         if v.value is None:
@@ -718,12 +694,12 @@ class Resolver:
         return P.Difficulty(source=source, order=order, min=lo, max=hi, pacing=pacing,
                             estimator=estimator), levels
 
-    def _replayed(self, cache: dict, nodes: tuple, work: Any) -> Any:
-        """``work()`` once per distinct tuple of syntax nodes (by identity), its diagnostics replayed on
-        each later call: the statements a curriculum writes once (its rewards, its eval lines) are
-        inherited by every stage, and resolving them is deterministic. The nodes are kept with the
-        result, so their ids stay theirs."""
-        key = tuple(map(id, nodes))
+    def _replayed(self, cache: dict, kind: Any, nodes: tuple, work: Any) -> Any:
+        """``work()`` once per ``kind`` and distinct tuple of syntax nodes (by identity), its diagnostics
+        replayed on each later call: the statements a curriculum writes once (its model, prompts,
+        rewards, eval lines) are inherited by every stage, and resolving them is deterministic. The
+        nodes are kept with the result, so their ids stay theirs."""
+        key = (kind, *map(id, nodes))
         found = cache.get(key)
         if found is None:
             saved, self.diags = self.diags, Diags()
@@ -737,7 +713,7 @@ class Resolver:
 
     def rewards(self, stmts: list[ast.Reward]) -> list[tuple[P.RewardRef, frozenset[str], SourcePos]]:
         # A new list each time: a stage's reward list is its own.
-        return list(self._replayed(self._rewards, tuple(stmts), lambda: self._resolve_rewards(stmts)))
+        return list(self._replayed(self._rewards, "rewards", tuple(stmts), lambda: self._resolve_rewards(stmts)))
 
     def _resolve_rewards(self, stmts: list[ast.Reward]) -> list[tuple[P.RewardRef, frozenset[str], SourcePos]]:
         out = []
@@ -766,7 +742,7 @@ class Resolver:
         distinct set of statements: see ``_replayed``; the spec is frozen, as the plan's parts are)."""
         nodes = (*block.lists.get("eval", []), block.single.get("eval_every"), *block.eval_settings,
                  *block.eval_settings.values())
-        spec, text = self._replayed(self._evals, nodes, lambda: self._resolve_eval(block))
+        spec, text = self._replayed(self._evals, "eval", nodes, lambda: self._resolve_eval(block))
         return spec, dict(text)
 
     def _resolve_eval(self, block: Block) -> tuple[P.EvalSpec | None, dict[str, str | None]]:
@@ -834,9 +810,6 @@ class Resolver:
         return False
 
 
-_PLAIN = (str, int, float, bool, type(None))
-
-
 def _values_key(schema: type, args: dict[str, ast.Arg]) -> tuple | None:
     """What an option list's validation depends on: the schema and each option's value (its type and
     ``repr`` too, so that 1, 1.0 and True, or 0.0 and -0.0, stay apart); ``None`` when a value is not
@@ -844,7 +817,7 @@ def _values_key(schema: type, args: dict[str, ast.Arg]) -> tuple | None:
     out: list = [schema]
     for k, a in args.items():
         v = a.value.value
-        if type(v) not in _PLAIN:
+        if type(v) not in PLAIN_TYPES:
             return None
         out.append((k, type(v), repr(v)))
     return tuple(out)
