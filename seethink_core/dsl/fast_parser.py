@@ -21,9 +21,8 @@ import re
 from typing import Any
 
 from seethink_core.dsl import ast
+from seethink_core.dsl.parser import MAX_LIST_DEPTH, unescape
 from seethink_core.errors import SourcePos
-
-MAX_LIST_DEPTH = 32  # parser.MAX_LIST_DEPTH; deeper lists are Lark's to report
 
 # Token kinds: the group of _TOKEN that matched.
 STRING, NUMBER, WORD, COMMENT, PUNCT, NEWLINE, BAD, END = 1, 2, 3, 4, 5, 6, 7, 8
@@ -53,8 +52,6 @@ EVAL_KEYWORDS = frozenset(("every", "settings"))
 # After `until` and `or`, where a metric may start.
 CONDITION_KEYWORDS = frozenset(("steps",))
 
-_ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "t": "\t"}
-_ESCAPE = re.compile(r'\\([\\"nt])')
 
 
 class TooManyTokens(Exception):
@@ -113,12 +110,6 @@ def _source_pos(file: str, line: int, col: int, end_col: int | None) -> SourcePo
     d["col"] = col
     d["end_col"] = end_col
     return pos
-
-
-def _unescape(body: str) -> str:
-    if "\\" not in body:
-        return body
-    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], body)
 
 
 class Reader:
@@ -200,7 +191,7 @@ class Reader:
             j += 1
         parts = toks[self.i:j]
         self.i = j
-        text = "".join(_unescape(t[1][1:-1]) for t in parts)
+        text = "".join(unescape(t[1][1:-1]) for t in parts)
         return ast.Value(self.span(first, parts[-1]), text)
 
     def scalar(self, depth: int = 0) -> ast.Value:
@@ -236,7 +227,7 @@ class Reader:
         return self.scalar(depth)
 
     def list(self, depth: int) -> ast.Value:
-        if depth > MAX_LIST_DEPTH:
+        if depth > MAX_LIST_DEPTH:  # deeper lists are Lark's to report
             raise self.fail()
         first = self.punct("[")
         items: list = []
@@ -325,35 +316,11 @@ class Reader:
             raise self.fail()
         return method(self, kw)
 
-    def s_model(self, kw: tuple) -> ast.Setting:
-        v = self.scalar()
-        return ast.Model(self.span(kw, v.pos), v)
-
-    def s_prompt(self, kw: tuple) -> ast.Setting:
-        v = self.scalar()
-        return ast.Prompt(self.span(kw, v.pos), v)
-
-    def s_system(self, kw: tuple) -> ast.Setting:
-        v = self.scalar()
-        return ast.System(self.span(kw, v.pos), v)
-
-    def s_seed(self, kw: tuple) -> ast.Setting:
-        v = self.scalar()
-        return ast.Seed(self.span(kw, v.pos), v)
-
-    def s_backend(self, kw: tuple) -> ast.Setting:
-        c = self.call()
-        return ast.Backend(self.span(kw, c.pos), c)
-
-    def s_algorithm(self, kw: tuple) -> ast.Setting:
-        c = self.call()
-        return ast.Algorithm(self.span(kw, c.pos), c)
-
-    s_method = s_algorithm
-
-    def s_pacing(self, kw: tuple) -> ast.Setting:
-        c = self.call()
-        return ast.Pacing(self.span(kw, c.pos), c)
+    def one_part(self, kw: tuple) -> ast.Setting:
+        """A setting that is its keyword and one part (``_ONE_PART``): ``model "m"``, ``backend b(...)``."""
+        node, read = _ONE_PART[kw[1]]
+        part = read(self)
+        return node(self.span(kw, part.pos), part)
 
     def weighted(self) -> ast.Value | None:
         if self.at_word("weight"):
@@ -404,10 +371,6 @@ class Reader:
     def s_handoff(self, kw: tuple) -> ast.Setting:
         args = self.kwargs()
         return ast.Handoff(self.span(kw, args[-1].pos), args)
-
-    def s_capability(self, kw: tuple) -> ast.Setting:
-        n = self.name()
-        return ast.Capability(self.span(kw, n.pos), n)
 
     def s_steps(self, kw: tuple) -> ast.Setting:
         v = self.scalar()
@@ -481,10 +444,6 @@ class Reader:
             self.i += 1
             levels.append(self.level())
         return ast.Levels(self.span(kw, levels[-1].pos), tuple(levels))
-
-    def s_mix(self, kw: tuple) -> ast.Setting:
-        n = self.name()
-        return ast.Mix(self.span(kw, n.pos), n)
 
     # --- structure ----------------------------------------------------------------------------------
 
@@ -593,8 +552,15 @@ class Reader:
         return value
 
 
+# The settings that are a keyword and one part: their node, and how the part is read.
+_ONE_PART = {
+    "model": (ast.Model, Reader.scalar), "prompt": (ast.Prompt, Reader.scalar), "system": (ast.System, Reader.scalar),
+    "seed": (ast.Seed, Reader.scalar), "backend": (ast.Backend, Reader.call), "algorithm": (ast.Algorithm, Reader.call),
+    "method": (ast.Algorithm, Reader.call), "pacing": (ast.Pacing, Reader.call),
+    "capability": (ast.Capability, Reader.name), "mix": (ast.Mix, Reader.name),
+}
 # Each setting keyword's reader method.
-_SETTINGS = {word: getattr(Reader, "s_" + word) for word in SETTING_KEYWORDS}
+_SETTINGS = {word: Reader.one_part if word in _ONE_PART else getattr(Reader, "s_" + word) for word in SETTING_KEYWORDS}
 
 
 def read_module(text: str, file: str, limit: int | None = None) -> tuple:
