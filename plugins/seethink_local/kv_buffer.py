@@ -1,10 +1,11 @@
 """A rollout's KV cache in buffers sized for the whole rollout, so a decode step writes one token in place.
 
 transformers' ``DynamicLayer`` grows by ``torch.cat``: every decode step copies each layer's whole
-cache into a fresh allocation to add one token, which on CPU cost about a third of a rollout's time
-(the copies, and the page faults of the new memory). Here the prefilled cache of each prompt is
-copied once, ``group`` times over, into a buffer with room for the completion, and each step writes
-its token into the next slot; attention reads the filled part as a view.
+cache into a fresh allocation to add one token. torch.profiler put those copies at a third of a
+rollout, but most of that was the profiler's own overhead: measured without it, buffers save about
+4% of a rollout's CPU time on the ~10M model (docs/speed.md). Here the prefilled cache of each prompt
+is copied once, ``group`` times over, into a buffer with room for the completion, and each step
+writes its token into the next slot; attention reads the filled part as a view.
 """
 
 from __future__ import annotations

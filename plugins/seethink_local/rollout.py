@@ -346,20 +346,13 @@ def _shared_vision_inputs(core: Any, batch: PromptBatch, prompts: torch.Tensor, 
     """Image features for each distinct prompt once, repeated for its completions."""
     from transformers.modeling_outputs import BaseModelOutputWithPooling
 
-    grid = batch.extra["image_grid_thw"]
-    pixels = batch.extra["pixel_values"]
-    slices = _image_slices(batch)
-    patch_counts = grid.prod(-1).tolist()
-    patch_start = [0]
-    for c in patch_counts:
-        patch_start.append(patch_start[-1] + c)
-    # Pixel rows and grids of the images of the distinct prompts, in order.
-    img_idx = [i for p in prompts.tolist() for i in range(*slices[p])]
-    if not img_idx:
+    selected = _prompt_image_inputs(batch, prompts)  # the distinct prompts' images, in order
+    if not selected:
         return {}
-    sel_pixels = torch.cat([pixels[patch_start[i]:patch_start[i + 1]] for i in img_idx])
-    sel_grid = grid[img_idx]
-    feats = core.model.get_image_features(sel_pixels, sel_grid, return_dict=True).pooler_output
+    grid = batch.extra["image_grid_thw"]
+    slices = _image_slices(batch)
+    feats = core.model.get_image_features(selected["pixel_values"], selected["image_grid_thw"],
+                                          return_dict=True).pooler_output
     # feats is one tensor per image; map each row to its prompt's images.
     per_prompt: list[list[torch.Tensor]] = []
     k = 0
