@@ -14,10 +14,10 @@ from seethink_data.parquet import open_parquet
 from seethink_synthetic.options import SyntheticOptions
 from seethink_synthetic.source import SyntheticSource
 
-from seethink_core.methods import GRPOOptions
-from seethink_core.plan import Budget, DataRef, Phase
-from seethink_core.plugins import load_plugins
-from seethink_core.stream import build_stream
+from seethink_core.hooks.manager import load_plugins
+from seethink_core.run.stream import build_stream
+from seethink_core.types.methods import GRPOOptions
+from seethink_core.types.plan import Budget, DataRef, Phase
 
 SYNTHETIC_SAMPLES = 500
 PARQUET_ROWS = 10_000

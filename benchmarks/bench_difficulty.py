@@ -22,10 +22,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "difficulty"))
 from difficulty_doubles import Exact, ScriptedGenerator, make_items  # noqa: E402
 
-from seethink_core.backend import Checkpoint  # noqa: E402
-from seethink_core.difficulty import PassRateCache, estimate_pass_rates  # noqa: E402
-from seethink_core.registry import Registry  # noqa: E402
-from seethink_core.rewarding import CombinedReward, Component  # noqa: E402
+from seethink_core.hooks.backend import Checkpoint  # noqa: E402
+from seethink_core.hooks.registry import Registry  # noqa: E402
+from seethink_core.run.difficulty import PassRateCache, estimate_pass_rates  # noqa: E402
+from seethink_core.run.rewarding import CombinedReward, Component  # noqa: E402
 
 ITEMS = 1000
 K = 16
@@ -103,9 +103,9 @@ def test_tiny_vlm_estimation_items_per_second(benchmark, tmp_path: Path) -> None
     from seethink_synthetic.options import SyntheticOptions
     from seethink_synthetic.source import SyntheticSource
 
-    from seethink_core.plan import RewardRef
-    from seethink_core.plugins import load_plugins
-    from seethink_core.rewarding import build_reward
+    from seethink_core.hooks.manager import load_plugins
+    from seethink_core.run.rewarding import build_reward
+    from seethink_core.types.plan import RewardRef
 
     registry = load_plugins().registry
     items = list(SyntheticSource(SyntheticOptions(count=TINY_ITEMS), seed=0))

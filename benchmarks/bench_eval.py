@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from seethink_core.backend import Checkpoint
-from seethink_core.evaluation import EvalSettings, run_eval
-from seethink_core.plan import DataRef, EvalSpec, RewardRef
-from seethink_core.plugins import load_plugins
+from seethink_core.hooks.backend import Checkpoint
+from seethink_core.hooks.manager import load_plugins
+from seethink_core.run.evaluation import EvalSettings, run_eval
+from seethink_core.types.plan import DataRef, EvalSpec, RewardRef
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "eval"))
 from eval_doubles import ScriptedGenerator, eval_plugin  # noqa: E402

@@ -16,8 +16,8 @@ from seethink_local.options import LocalOptions  # noqa: E402
 from seethink_local.rollout import completion_logprobs, encode_prompts, generate  # noqa: E402
 from seethink_local.tiny_model import build_tiny_vlm  # noqa: E402
 
-from seethink_core.methods import GRPOOptions  # noqa: E402
-from seethink_core.sample import Sample  # noqa: E402
+from seethink_core.types.methods import GRPOOptions  # noqa: E402
+from seethink_core.types.sample import Sample  # noqa: E402
 
 PROMPTS, GROUP, NEW_TOKENS = 8, 4, 24
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from seethink_core.options import validate
-from seethink_core.plan import RewardRef
-from seethink_core.plugins import load_plugins
-from seethink_core.rewarding import CombinedReward, build_components, build_reward
-from seethink_core.sample import Sample
+from seethink_core.hooks.manager import load_plugins
+from seethink_core.run.rewarding import CombinedReward, build_components, build_reward
+from seethink_core.types.options import validate
+from seethink_core.types.plan import RewardRef
+from seethink_core.types.sample import Sample
 
 N = 10_000
 CHOICES = ["a red cube", "a blue ball", "a green cone", "a yellow star"]

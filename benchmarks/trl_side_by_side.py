@@ -44,7 +44,7 @@ def _samples(n: int, seed: int = 0):
 
     from PIL import Image, ImageDraw
 
-    from seethink_core.sample import Sample
+    from seethink_core.types.sample import Sample
 
     rng = random.Random(seed)
     out = []
@@ -86,9 +86,9 @@ def run_seethink(folder: Path, a: argparse.Namespace) -> dict:
     from seethink_local.backend import LocalBackend
     from seethink_local.options import LocalOptions
 
-    from seethink_core.backend import Checkpoint, PhaseContext, RewardBatch
-    from seethink_core.methods import METHODS
-    from seethink_core.plan import BackendRef, Budget, Phase, TrainingPlan
+    from seethink_core.hooks.backend import Checkpoint, PhaseContext, RewardBatch
+    from seethink_core.types.methods import METHODS
+    from seethink_core.types.plan import BackendRef, Budget, Phase, TrainingPlan
 
     samples = _samples(a.prompts * a.steps)
     extra = {"dynamic_sampling": False, "overlong_buffer": 0} if a.method == "dapo" else {}

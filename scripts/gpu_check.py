@@ -116,7 +116,7 @@ def environment(cpu_smoke: bool) -> dict[str, Any]:
         raise CheckError(f"missing package: {', '.join(missing)} (the check needs torch, transformers and peft)")
     import torch
     try:
-        from seethink_core.plugins import get_plugins
+        from seethink_core.hooks.manager import get_plugins
     except ImportError:
         raise CheckError(f"seethink is not installed: pip install -e {REPO} (offline: add --no-deps)") from None
     if get_plugins().registry.find("backend", "local") is None:
@@ -154,8 +154,8 @@ def peak_memory_gib(gpu: bool) -> dict[str, float] | None:
 def run_curriculum(path: Path, run_dir: Path, overrides: dict[str, str]) -> tuple[Any, float]:
     """Compile ``path`` with ``overrides`` (``--set`` pairs) and run it; (plan, wall seconds)."""
     from seethink_core.compiler import compile_path
-    from seethink_core.rundir import RunDir
-    from seethink_core.runner import Runner
+    from seethink_core.run.rundir import RunDir
+    from seethink_core.run.runner import Runner
 
     plan = compile_path(path, overrides=overrides)
     started = time.perf_counter()
@@ -164,8 +164,8 @@ def run_curriculum(path: Path, run_dir: Path, overrides: dict[str, str]) -> tupl
 
 
 def train_rows(run_dir: Path, plan: Any, phase_index: int) -> list[dict[str, Any]]:
-    from seethink_core.metrics import read_metrics
-    from seethink_core.rundir import RunDir
+    from seethink_core.run.metrics import read_metrics
+    from seethink_core.run.rundir import RunDir
 
     phase = plan.phases[phase_index]
     rows = read_metrics(RunDir(run_dir).phase_dir(phase) / "metrics.jsonl")

@@ -16,10 +16,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name is imported on first use
-    from seethink_core.backend import Checkpoint, PhaseContext, PhaseResult
     from seethink_core.errors import Diagnostic, DslError, SeethinkError, SourcePos
-    from seethink_core.methods import METHODS
-    from seethink_core.plan import (
+    from seethink_core.hooks.backend import Checkpoint, PhaseContext, PhaseResult
+    from seethink_core.hooks.manager import get_plugins, load_plugins
+    from seethink_core.hooks.registry import BackendSpec, DataSourceSpec, EvaluatorSpec, ModelSpec, RewardSpec
+    from seethink_core.types.methods import METHODS
+    from seethink_core.types.plan import (
         Budget,
         DataRef,
         Difficulty,
@@ -31,22 +33,20 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each name i
         Transition,
         plan_hash,
     )
-    from seethink_core.plugins import get_plugins, load_plugins
-    from seethink_core.registry import BackendSpec, DataSourceSpec, EvaluatorSpec, ModelSpec, RewardSpec
-    from seethink_core.sample import Sample
+    from seethink_core.types.sample import Sample
 
 # The public names and the module each lives in. Imported on first use (PEP 562), so that a command
 # pays only for what it touches: `seethink check` never needs the backend contract, for instance.
 _LAZY = {
-    **dict.fromkeys(("Checkpoint", "PhaseContext", "PhaseResult"), "seethink_core.backend"),
+    **dict.fromkeys(("Checkpoint", "PhaseContext", "PhaseResult"), "seethink_core.hooks.backend"),
     **dict.fromkeys(("Diagnostic", "DslError", "SeethinkError", "SourcePos"), "seethink_core.errors"),
-    "METHODS": "seethink_core.methods",
+    "METHODS": "seethink_core.types.methods",
     **dict.fromkeys(("Budget", "DataRef", "Difficulty", "EvalSpec", "HandOff", "Phase", "RewardRef",
-                     "TrainingPlan", "Transition", "plan_hash"), "seethink_core.plan"),
-    **dict.fromkeys(("get_plugins", "load_plugins"), "seethink_core.plugins"),
+                     "TrainingPlan", "Transition", "plan_hash"), "seethink_core.types.plan"),
+    **dict.fromkeys(("get_plugins", "load_plugins"), "seethink_core.hooks.manager"),
     **dict.fromkeys(("BackendSpec", "DataSourceSpec", "EvaluatorSpec", "ModelSpec", "RewardSpec"),
-                    "seethink_core.registry"),
-    "Sample": "seethink_core.sample",
+                    "seethink_core.hooks.registry"),
+    "Sample": "seethink_core.types.sample",
 }
 
 

@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from seethink_core import plugins as plugins_mod  # noqa: E402
+from seethink_core.hooks import manager as plugins_mod  # noqa: E402
 
 
 @pytest.fixture

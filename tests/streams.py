@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from seethink_core.sample import Sample
+from seethink_core.types.sample import Sample
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from seethink_core.errors import DataError
-from seethink_core.sample import Sample
+from seethink_core.types.sample import Sample
 from seethink_data.hf import HubReader
 from seethink_data.options import AdapterOptions
 from seethink_data.readers import open_reader

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from seethink_core.options import opt
+from seethink_core.types.options import opt
 
 OnError = Literal["skip", "stop"]
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from seethink_core.hookspecs import hookimpl
-from seethink_core.registry import EvaluatorSpec
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import EvaluatorSpec
 
 _BUILTIN = (
     ("accuracy", "Accuracy", frozenset(),

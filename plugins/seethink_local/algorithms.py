@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from seethink_core.methods import RLOptions
+from seethink_core.types.methods import RLOptions
 
 STD_EPS = 1e-4  # TRL adds 1e-4 to the group std
 WHITEN_EPS = 1e-8  # OpenRLHF's masked whitening epsilon

@@ -11,12 +11,12 @@ from typing import Any
 
 import torch
 
-from seethink_core.backend import Checkpoint, Completion, PhaseContext, PhaseResult
 from seethink_core.errors import BackendError
-from seethink_core.images import ImageBounds
-from seethink_core.methods import is_rl
-from seethink_core.plan import Phase, TrainingPlan
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import Checkpoint, Completion, PhaseContext, PhaseResult
+from seethink_core.samples.images import ImageBounds
+from seethink_core.types.methods import is_rl
+from seethink_core.types.plan import Phase, TrainingPlan
+from seethink_core.types.sample import Sample
 from seethink_local import modeling
 from seethink_local.options import LocalOptions
 from seethink_local.quiet import quiet_hf

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 import torch
 
-from seethink_core.sample import Sample
+from seethink_core.types.sample import Sample
 
 SPREAD_EPS = 1e-12  # a group with reward variance at most this has no spread
 EXTRA_DRAWS_FACTOR = 3  # at most this many batches' worth of extra prompts per rollout

@@ -27,7 +27,7 @@ def cache_root(options: LocalOptions) -> Path:
 
 def registered_model(name: str) -> Any | None:
     """The ModelSpec for ``name`` (``tiny-vlm`` and ``tiny_vlm`` are the same name), or None."""
-    from seethink_core.plugins import get_plugins
+    from seethink_core.hooks.manager import get_plugins
 
     return get_plugins().registry.find("model", name)
 
@@ -41,8 +41,8 @@ def resolve_model_path(name_or_path: str, options: LocalOptions) -> str:
         # A missing folder or a hub id that cannot be had is one clear error now, in seconds: transformers
         # would call the folder a bad repo id, or retry an unreachable hub for minutes. A hub model the
         # hub cannot serve right now loads from its cached snapshot folder.
-        from seethink_core.model_source import locate_model
-        from seethink_core.plugins import get_plugins
+        from seethink_core.hooks.manager import get_plugins
+        from seethink_core.run.model_source import locate_model
 
         return locate_model(name_or_path, get_plugins().registry).path
     model_options = spec.options()

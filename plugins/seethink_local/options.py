@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from seethink_core.options import opt
+from seethink_core.types.options import opt
 
 IMAGE_SIZE = 112  # 112 px = 8x8 patches of 14 px = 16 image tokens after Qwen's 2x2 merge
 DEFAULT_VOCAB = 1024  # BPE target size; the synthetic corpus saturates at ~570 tokens (see tokenizer.py)

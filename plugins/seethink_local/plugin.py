@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from seethink_core.hookspecs import hookimpl
-from seethink_core.methods import METHODS
-from seethink_core.registry import BackendSpec, ModelSpec
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import BackendSpec, ModelSpec
+from seethink_core.types.methods import METHODS
 from seethink_local.options import LocalOptions, Tiny10MOptions, TinyVLMOptions
 
 FEATURES = frozenset({"generate", "lora", "gradient_checkpointing", "freeze", "carry_optimizer", "text_only",

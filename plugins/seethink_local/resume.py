@@ -6,7 +6,7 @@ holds the trainable parameters (all of them, or the LoRA adapters), the optimize
 scheduler, the data stream's position, every random generator (Python, NumPy, torch CPU and CUDA,
 the sampling generator) and what the loop carries (step, samples seen, last metrics, the
 transition monitor's smoothing window). Atomicity, validation and retention are
-``seethink_core.checkpointing``'s job.
+``seethink_core.run.checkpointing``'s job.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import Any
 
 import torch
 
-from seethink_core.backend import PhaseContext
-from seethink_core.checkpointing import discard_after, save_checkpoint
 from seethink_core.errors import BackendError
-from seethink_core.plan import Phase, Transition
+from seethink_core.hooks.backend import PhaseContext
+from seethink_core.run.checkpointing import discard_after, save_checkpoint
+from seethink_core.types.plan import Phase, Transition
 
 WEIGHTS = "trainable.safetensors"
 OPTIMIZER = "optimizer.pt"

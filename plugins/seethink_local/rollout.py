@@ -18,9 +18,9 @@ from typing import Any
 import torch
 
 from seethink_core.errors import BackendError, DataError
-from seethink_core.images import ImageBounds, bound_image
-from seethink_core.prompting import chat_messages, render_prompt, render_system
-from seethink_core.sample import Sample
+from seethink_core.samples.images import ImageBounds, bound_image
+from seethink_core.samples.prompting import chat_messages, render_prompt, render_system
+from seethink_core.types.sample import Sample
 from seethink_local.kv_buffer import buffer_cache
 
 

@@ -14,15 +14,15 @@ from typing import Any
 
 import torch
 
-from seethink_core.backend import PhaseContext
 from seethink_core.errors import BackendError
-from seethink_core.faults import fault_point
-from seethink_core.images import ImageBounds
-from seethink_core.methods import RLOptions, SFTOptions
-from seethink_core.metrics import failure_metrics
-from seethink_core.overlong import DROPPED_METRIC, dropped_note, fill_fitting
-from seethink_core.plan import Phase
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import PhaseContext
+from seethink_core.run.faults import fault_point
+from seethink_core.run.metrics import failure_metrics
+from seethink_core.samples.images import ImageBounds
+from seethink_core.samples.overlong import DROPPED_METRIC, dropped_note, fill_fitting
+from seethink_core.types.methods import RLOptions, SFTOptions
+from seethink_core.types.plan import Phase
+from seethink_core.types.sample import Sample
 from seethink_local import algorithms as alg
 from seethink_local import dynamic_sampling as ds
 from seethink_local.options import LocalOptions

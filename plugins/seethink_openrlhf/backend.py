@@ -16,11 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from seethink_core.backend import Checkpoint, PhaseContext, PhaseResult
 from seethink_core.errors import BackendError, SeethinkError
-from seethink_core.overlong import DROPPED_METRIC
-from seethink_core.plan import Phase, TrainingPlan
-from seethink_core.rundir import RunDir
+from seethink_core.hooks.backend import Checkpoint, PhaseContext, PhaseResult
+from seethink_core.run.rundir import RunDir
+from seethink_core.samples.overlong import DROPPED_METRIC
+from seethink_core.types.plan import Phase, TrainingPlan
 from seethink_openrlhf.checks import check_plan
 from seethink_openrlhf.commands import (
     JobSettings,
@@ -127,8 +127,8 @@ class OpenRLHFBackend:
         every = eval_every_rollouts(phase)
         if every is None:
             return None, 0, {}
-        from seethink_core.evaluation import eval_seed, load_eval_samples
-        from seethink_core.plugins import get_plugins
+        from seethink_core.hooks.manager import get_plugins
+        from seethink_core.run.evaluation import eval_seed, load_eval_samples
 
         spec = phase.eval
         assert spec is not None
@@ -223,7 +223,7 @@ def stopped_by_reward(stop_file: Path) -> None:
     """Raise the reward bridge's ``RewardFailuresExceeded`` when it is what ended the job (reward_bridge.py)."""
     if not stop_file.is_file():
         return
-    from seethink_core.rewarding import RewardFailuresExceeded
+    from seethink_core.run.rewarding import RewardFailuresExceeded
 
     try:
         said = json.loads(stop_file.read_text(encoding="utf-8"))

@@ -8,9 +8,9 @@ assertions and ``train()``) or from the trainer's behaviour.
 from __future__ import annotations
 
 from seethink_core.errors import Diagnostic
-from seethink_core.methods import RLOptions
-from seethink_core.options import validate
-from seethink_core.plan import Phase, TrainingPlan
+from seethink_core.types.methods import RLOptions
+from seethink_core.types.options import validate
+from seethink_core.types.plan import Phase, TrainingPlan
 from seethink_openrlhf.commands import (
     ESTIMATORS,
     GROUP_ESTIMATORS,

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from seethink_core.methods import RLOptions
-from seethink_core.plan import Phase
+from seethink_core.types.methods import RLOptions
+from seethink_core.types.plan import Phase
 from seethink_openrlhf.options import OpenRLHFOptions
 
 # Every job runs through seethink's thin launcher, which takes train_ppo_ray's flags unchanged and runs

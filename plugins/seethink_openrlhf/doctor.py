@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from seethink_core.methods import METHODS
-from seethink_core.plan import Budget, Phase, RewardRef
+from seethink_core.types.methods import METHODS
+from seethink_core.types.plan import Budget, Phase, RewardRef
 from seethink_openrlhf.commands import ESTIMATORS, JobSettings, PhaseFiles, build_command
 from seethink_openrlhf.options import OpenRLHFOptions
 

@@ -17,7 +17,7 @@ with ``--data.input_key prompt --data.label_key label --data.image_key images
 
 OpenRLHF 0.11.2 has no pixel-bound flag (its processor is ``AutoProcessor.from_pretrained(model)``),
 so a phase's ``min_pixels``/``max_pixels`` are applied here: every image is written already bounded
-(``seethink_core.images``, what EasyR1 does to its inputs). With ``overlong_prompts: drop`` a prompt
+(``seethink_core.samples.images``, what EasyR1 does to its inputs). With ``overlong_prompts: drop`` a prompt
 is measured as OpenRLHF's ``process_prompt_with_images`` tokenizes it (``count_tokens``) and one
 over ``max_prompt_tokens`` is left out, the next sample of the stream taking its place.
 """
@@ -35,13 +35,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seethink_core.backend import SampleStream
 from seethink_core.errors import DataError
-from seethink_core.images import ImageBounds, bound_image
-from seethink_core.overlong import fill_fitting
-from seethink_core.plan import Phase
-from seethink_core.prompting import chat_messages, render_prompt, render_system
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import SampleStream
+from seethink_core.samples.images import ImageBounds, bound_image
+from seethink_core.samples.overlong import fill_fitting
+from seethink_core.samples.prompting import chat_messages, render_prompt, render_system
+from seethink_core.types.plan import Phase
+from seethink_core.types.sample import Sample
 
 LABEL_FIELDS = ("id", "prompt", "answer", "capability", "difficulty", "facts", "source")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from seethink_core.errors import BackendError
-from seethink_core.metrics import FAILURE_RATE
+from seethink_core.run.metrics import FAILURE_RATE
 from seethink_openrlhf.reward_bridge import FAILURE_PREFIX, LOG_PREFIX
 from seethink_openrlhf.tb_events import EventTail
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from seethink_core.options import opt
+from seethink_core.types.options import opt
 
 Colocate = Literal["none", "actor_ref", "all"]
 ParamDtype = Literal["bf16", "fp16"]

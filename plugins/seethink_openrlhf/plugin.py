@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from seethink_core.hookspecs import hookimpl
-from seethink_core.registry import BackendSpec
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import BackendSpec
 from seethink_openrlhf.options import OpenRLHFOptions
 
 # The methods OpenRLHF's train_ppo_ray runs (docs/architecture.md §9 method table); `sft` is not one of them.

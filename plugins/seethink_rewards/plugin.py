@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from seethink_core.hookspecs import hookimpl
-from seethink_core.registry import RewardSpec
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import RewardSpec
 from seethink_rewards import schemas
 
 _ANSWER = frozenset({"answer"})

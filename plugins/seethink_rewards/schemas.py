@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from seethink_core.options import OptionError, opt
+from seethink_core.types.options import OptionError, opt
 from seethink_rewards.backtracking import backtracking_problem
 
 # The reference's format rule: the whole response is <think>…</think>…\boxed{…}… (dot matches newline).

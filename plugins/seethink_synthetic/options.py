@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from seethink_core.errors import did_you_mean
-from seethink_core.options import OptionError, opt
+from seethink_core.types.options import OptionError, opt
 
 LEVEL_COUNT = 4  # keep equal to len(levels.LEVELS); a test checks it
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from seethink_core.hookspecs import hookimpl
-from seethink_core.registry import DataSourceSpec
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import DataSourceSpec
 from seethink_synthetic.options import SyntheticOptions
 
 

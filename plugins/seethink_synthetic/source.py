@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seethink_core.errors import DataError
-from seethink_core.sample import Sample
+from seethink_core.types.sample import Sample
 from seethink_synthetic import facts as facts_mod
 from seethink_synthetic.families import Family, families, format_choices, multiple_choice
 from seethink_synthetic.levels import LEVELS, difficulty_of

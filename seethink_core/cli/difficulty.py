@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from seethink_core.backend import Checkpoint
 from seethink_core.cli.common import add_compile_args, parse_overrides
-from seethink_core.difficulty import (
+from seethink_core.errors import ConfigError, did_you_mean
+from seethink_core.hooks.backend import Checkpoint
+from seethink_core.hooks.registry import Registry
+from seethink_core.run.difficulty import (
     DifficultyError,
     EstimateStats,
     default_cache_dir,
@@ -28,11 +30,9 @@ from seethink_core.difficulty import (
     histogram,
     render_histogram,
 )
-from seethink_core.errors import ConfigError, did_you_mean
-from seethink_core.options import validate
-from seethink_core.plan import Phase, TrainingPlan
-from seethink_core.registry import Registry
-from seethink_core.sample import Sample
+from seethink_core.types.options import validate
+from seethink_core.types.plan import Phase, TrainingPlan
+from seethink_core.types.sample import Sample
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from seethink_core.compiler import compile_path
-    from seethink_core.plugins import get_plugins
+    from seethink_core.hooks.manager import get_plugins
 
     plan = compile_path(args.file, curriculum=args.curriculum, backend=args.backend,
                         overrides=parse_overrides(args.overrides))
@@ -128,7 +128,7 @@ def starting_checkpoint(phase: Phase, run_dir: Path | None) -> Checkpoint:
     """The checkpoint ``phase`` starts from: the base model, or a finished phase of ``run_dir``."""
     if phase.init_from == "base" or estimator_options(phase.difficulty).model == "base":
         return Checkpoint(phase.model)
-    from seethink_core.rundir import RunDir
+    from seethink_core.run.rundir import RunDir
 
     state = RunDir(run_dir).load_state() if run_dir is not None else None
     prev = state.phases.get(phase.init_from) if state is not None else None

@@ -17,7 +17,7 @@ from typing import Any
 
 from seethink_core import __version__
 from seethink_core.errors import ConfigError
-from seethink_core.options import validate
+from seethink_core.types.options import validate
 
 MARKS = {"ok": "[green]ok[/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
 
@@ -62,7 +62,7 @@ def core_checks() -> list[Check]:
                    Check(dist, "warn", f"{dist} is not installed ({why})", "pip install 'seethink[local]'"))
     out.append(_gpu())
     try:
-        from seethink_core.plugins import get_plugins
+        from seethink_core.hooks.manager import get_plugins
 
         plugins = get_plugins()
         out.append(Check("plugins", "ok", f"{len(plugins.info)} loaded; backends: "
@@ -96,7 +96,7 @@ def _parse_value(text: str) -> Any:
 
 
 def backend_checks(name: str, raw_options: list[str]) -> list[Any]:
-    from seethink_core.plugins import get_plugins
+    from seethink_core.hooks.manager import get_plugins
 
     spec = get_plugins().registry.get("backend", name)
     values: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seethink_core.errors import ConfigError
-from seethink_core.plan import DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
+from seethink_core.types.plan import DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
 
 # The synthetic world's built-in suite: every item has gold facts, all three capabilities.
 SUITE = DataRef("synthetic", {"count": 60, "level": "mixed"}, name="synthetic_suite")
@@ -84,7 +84,7 @@ def run_phase_of(checkpoint: str) -> tuple[TrainingPlan, Phase] | None:
 def eval_target(args: argparse.Namespace) -> tuple[TrainingPlan | None, Phase | None, EvalSpec]:
     """The plan and phase (from --file, or the run directory the checkpoint sits in) and the eval
     spec the flags describe."""
-    from seethink_core.prompting import template_problems, uses_question
+    from seethink_core.samples.prompting import template_problems, uses_question
 
     if args.file and args.data:
         raise ConfigError("give --file or --data, not both")
@@ -149,8 +149,8 @@ def eval_target(args: argparse.Namespace) -> tuple[TrainingPlan | None, Phase | 
 
 
 def open_generator(name: str, options: dict[str, Any], plan: TrainingPlan | None) -> Any:
-    from seethink_core.options import validate
-    from seethink_core.plugins import get_plugins
+    from seethink_core.hooks.manager import get_plugins
+    from seethink_core.types.options import validate
 
     spec = get_plugins().registry.get("backend", name)
     if "generate" not in spec.features:
@@ -206,10 +206,10 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from seethink_core.backend import Checkpoint
-    from seethink_core.evaluation import EvalSettings, run_eval
-    from seethink_core.plugins import get_plugins
-    from seethink_core.rundir import stored_path
+    from seethink_core.hooks.backend import Checkpoint
+    from seethink_core.hooks.manager import get_plugins
+    from seethink_core.run.evaluation import EvalSettings, run_eval
+    from seethink_core.run.rundir import stored_path
 
     plan, phase, spec = eval_target(args)
     out = Path(args.out) if args.out else default_out(args.checkpoint)

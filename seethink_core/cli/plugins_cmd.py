@@ -11,8 +11,8 @@ import textwrap
 from typing import Any
 
 from seethink_core.errors import ConfigError, did_you_mean
-from seethink_core.options import OptionInfo, describe
-from seethink_core.registry import KIND_WORDS, Spec
+from seethink_core.hooks.registry import KIND_WORDS, Spec
+from seethink_core.types.options import OptionInfo, describe
 
 # The width options are wrapped to off a terminal (a pipe, a log): wide enough for one option a line.
 DEFAULT_WIDTH = 100
@@ -29,8 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def collect() -> list[dict]:
     # Imported here, not at the top: building the parser (`seethink --help`, any other command) needs none.
-    from seethink_core.plan import EXECUTION_ONLY_BACKEND_OPTIONS
-    from seethink_core.plugins import get_plugins
+    from seethink_core.hooks.manager import get_plugins
+    from seethink_core.types.plan import EXECUTION_ONLY_BACKEND_OPTIONS
 
     plugins = get_plugins()
     rows = []
@@ -52,8 +52,8 @@ def collect() -> list[dict]:
 
 def collect_methods() -> list[dict]:
     """The training methods, each with its options (they are core data, not a plugin's)."""
-    from seethink_core.methods import METHODS
-    from seethink_core.plan import EXECUTION_ONLY_ALGORITHM_OPTIONS
+    from seethink_core.types.methods import METHODS
+    from seethink_core.types.plan import EXECUTION_ONLY_ALGORITHM_OPTIONS
 
     return [{"kind": "method", "name": name, "doc": class_doc(schema),
              "options": option_rows(schema, EXECUTION_ONLY_ALGORITHM_OPTIONS)} for name, schema in METHODS.items()]

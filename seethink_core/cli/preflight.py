@@ -10,7 +10,7 @@ from seethink_core.cli.common import add_compile_args, parse_overrides
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from seethink_core.preflight import ModelReport, SourceReport
+    from seethink_core.run.preflight import ModelReport, SourceReport
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -115,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from seethink_core.compiler import compile_path
-    from seethink_core.plugins import get_plugins
-    from seethink_core.preflight import check_models, preflight
+    from seethink_core.hooks.manager import get_plugins
+    from seethink_core.run.preflight import check_models, preflight
 
     plan = compile_path(args.file, curriculum=args.curriculum, backend=args.backend,
                         overrides=parse_overrides(args.overrides))

@@ -39,8 +39,8 @@ def make_report(roots: list[Path | str], out: Path | None = None, *, plots: bool
     A plot with no data is not drawn (an empty axes reads as a broken report); ``skipped`` says why, and
     so does the page. A PNG left from an earlier report of the same runs is removed with it."""
     # Imported here, not at the top: building the parser (`seethink --help`, any other command) needs none.
-    from seethink_core.report_data import load_runs, report_data, runs_summary
-    from seethink_core.rundir import write_atomic, write_json_atomic
+    from seethink_core.report.data import load_runs, report_data, runs_summary
+    from seethink_core.run.rundir import write_atomic, write_json_atomic
 
     runs = load_runs(list(roots))
     if out is None:
@@ -54,7 +54,7 @@ def make_report(roots: list[Path | str], out: Path | None = None, *, plots: bool
         files.data[name] = out / f"{name}.json"
         write_json_atomic(files.data[name], payload)
     if plots:
-        from seethink_core.report_plots import PLOTTERS, empty_reason
+        from seethink_core.report.plots import PLOTTERS, empty_reason
 
         for name, draw in PLOTTERS.items():
             reason = empty_reason(name, data[name])
@@ -64,7 +64,7 @@ def make_report(roots: list[Path | str], out: Path | None = None, *, plots: bool
                 files.skipped[name] = reason
                 (out / f"{name}.png").unlink(missing_ok=True)
     if html:
-        from seethink_core.report_html import render_html
+        from seethink_core.report.html import render_html
 
         page = render_html(title or " vs ".join(r.name for r in runs), summary, data, files.plots, files.skipped)
         files.html = out / "report.html"

@@ -40,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from seethink_core.compiler import compile_path
-    from seethink_core.rundir import PlanMismatch, RunDir
-    from seethink_core.runner import Runner
-    from seethink_core.summary import stop_notes, summary_rows, summary_table
+    from seethink_core.report.summary import stop_notes, summary_rows, summary_table
+    from seethink_core.run.rundir import PlanMismatch, RunDir
+    from seethink_core.run.runner import Runner
 
     if args.verbose:  # read by backends (seethink_local.quiet) and by any process this run starts
         os.environ["SEETHINK_VERBOSE"] = "1"

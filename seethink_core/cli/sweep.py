@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from seethink_core.cli.common import parse_overrides
     from seethink_core.compiler import compile_path, list_curricula
     from seethink_core.errors import ConfigError, did_you_mean
-    from seethink_core.sweep import DEFAULT_COLUMNS, fmt_cell, run_sweep, write_results
+    from seethink_core.report.sweep import DEFAULT_COLUMNS, fmt_cell, run_sweep, write_results
 
     parse_overrides(args.overrides)  # fail early on a malformed KEY=VALUE
     names = list_curricula(args.file)
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_report:
         from seethink_core.cli.report import make_report
         from seethink_core.errors import ConfigError
-        from seethink_core.report_plots import plot_sweep
+        from seethink_core.report.plots import plot_sweep
 
         try:
             console.print(f"plot: {plot_sweep(result.table, root / 'sweep.png')}")

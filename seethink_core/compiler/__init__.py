@@ -17,14 +17,14 @@ from seethink_core.compiler.build import DEFAULT_BACKEND, ChainCache, compile_un
 from seethink_core.compiler.loader import Loader, Unit
 from seethink_core.dsl.collector import collector_paused
 from seethink_core.errors import Diagnostic, DslError, SeethinkError
-from seethink_core.plan import TrainingPlan
-from seethink_core.registry import Registry
+from seethink_core.hooks.registry import Registry
+from seethink_core.types.plan import TrainingPlan
 
 
 def _registry(registry: Registry | None) -> Registry:
     if registry is not None:
         return registry
-    from seethink_core.plugins import get_plugins
+    from seethink_core.hooks.manager import get_plugins
 
     return get_plugins().registry
 

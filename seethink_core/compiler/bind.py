@@ -1,4 +1,4 @@
-"""Binding a call's arguments to a schema, and validating them with ``seethink_core.options``.
+"""Binding a call's arguments to a schema, and validating them with ``seethink_core.types.options``.
 
 Positional arguments bind to the schema's fields in declaration order; keyword arguments by
 name. Every problem is reported at the argument it concerns.
@@ -13,7 +13,7 @@ from typing import Any
 from seethink_core.compiler.diagnostics import Diags
 from seethink_core.dsl import ast
 from seethink_core.errors import SourcePos
-from seethink_core.options import init_fields, validate
+from seethink_core.types.options import init_fields, validate
 
 
 @functools.lru_cache(maxsize=None)

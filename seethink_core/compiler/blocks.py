@@ -25,7 +25,7 @@ from seethink_core.compiler.bind import bind_args
 from seethink_core.compiler.diagnostics import Diags
 from seethink_core.dsl import ast
 from seethink_core.errors import SourcePos
-from seethink_core.methods import METHODS
+from seethink_core.types.methods import METHODS
 
 SINGLE_KINDS = ("model", "backend", "prompt", "seed", "freeze", "capability", "budget", "until", "levels",
                 "pacing", "mix", "system", "eval_every")

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from seethink_core import plan as P
 from seethink_core.compiler import merge as merging
 from seethink_core.compiler.bind import as_dict, bind_args, check_options
 from seethink_core.compiler.blocks import Block, build_block, layer
@@ -29,8 +28,9 @@ from seethink_core.compiler.overrides import parse_overrides, spread_budget
 from seethink_core.compiler.resolve import Resolver, StageSpec
 from seethink_core.dsl import ast
 from seethink_core.errors import Diagnostic, DslError, SourcePos
-from seethink_core.methods import is_rl
-from seethink_core.registry import Registry, load_factory
+from seethink_core.hooks.registry import Registry, load_factory
+from seethink_core.types import plan as P
+from seethink_core.types.methods import is_rl
 
 DEFAULT_BACKEND = "local"
 # Errors reported for one curriculum before the compiler stops (clang stops at 20): past that, more are

@@ -19,11 +19,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from seethink_core import plan as P
 from seethink_core.compiler.blocks import Block, fold
 from seethink_core.compiler.diagnostics import Diags, suggest
 from seethink_core.compiler.resolve import Resolver, StageSpec
 from seethink_core.dsl import ast
+from seethink_core.types import plan as P
 
 # attribute(s) of StageSpec -> (kinds of settings that set it, words for messages, keyword for the hint)
 _SAME = (

@@ -11,18 +11,18 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from seethink_core import plan as P
 from seethink_core.compiler.bind import PLAIN_TYPES, as_dict, bind_args, check_options, field_names
 from seethink_core.compiler.blocks import Block
 from seethink_core.compiler.diagnostics import Diags, suggest
-from seethink_core.difficulty import PassRateOptions  # no torch: that module imports only the core
 from seethink_core.dsl import ast
 from seethink_core.errors import SOURCES, Diagnostic, SourcePos
-from seethink_core.methods import METHODS, TOP_P_HINT, OptimizerOptions
-from seethink_core.options import SEED_HINT, NoOptions, opt, seed_problem
-from seethink_core.prompting import template_problems, uses_question
-from seethink_core.registry import Registry
-from seethink_core.sample import SAMPLE_FIELDS
+from seethink_core.hooks.registry import Registry
+from seethink_core.run.difficulty import PassRateOptions  # no torch: that module imports only the core
+from seethink_core.samples.prompting import template_problems, uses_question
+from seethink_core.types import plan as P
+from seethink_core.types.methods import METHODS, TOP_P_HINT, OptimizerOptions
+from seethink_core.types.options import SEED_HINT, NoOptions, opt, seed_problem
+from seethink_core.types.sample import SAMPLE_FIELDS
 
 DEFAULT_METHOD = "grpo"
 FREEZABLE = ("vision", "projector", "language")

@@ -53,7 +53,7 @@ def test_every_public_name_is_importable_from_the_package():
     exec(f"from seethink_core import {', '.join(seethink_core.__all__)}", namespace)  # noqa: S102
     assert all(namespace[name] is getattr(seethink_core, name) for name in seethink_core.__all__)
     assert set(seethink_core.__all__) <= set(dir(seethink_core))
-    assert seethink_core.TrainingPlan.__module__ == "seethink_core.plan"
+    assert seethink_core.TrainingPlan.__module__ == "seethink_core.types.plan"
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         seethink_core.nothing_here  # noqa: B018
 
@@ -76,8 +76,8 @@ def test_check_imports_neither_other_commands_nor_rich_nor_reporting(tmp_path):
     assert result["code"] == 0
     modules = set(result["modules"])
     commands = {f"seethink_core.cli.{m}" for m in COMMANDS.values()} - {"seethink_core.cli.check"}
-    unwanted = commands | {"rich", "seethink_core.report_data", "seethink_core.rundir", "importlib.metadata"}
-    # importlib.metadata: the plugin discovery cache answers a second start (seethink_core.plugins)
+    unwanted = commands | {"rich", "seethink_core.report.data", "seethink_core.run.rundir", "importlib.metadata"}
+    # importlib.metadata: the plugin discovery cache answers a second start (seethink_core.hooks.manager)
     assert sorted(modules & unwanted) == [], "a cold `seethink check` imported what it does not use"
 
 

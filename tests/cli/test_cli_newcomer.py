@@ -14,9 +14,9 @@ from seethink_core.cli.main import main
 from seethink_core.cli.plugins_cmd import dsl_value
 from seethink_core.cli.run import beside_command
 from seethink_core.dsl.parser import parse_literal
-from seethink_core.methods import SFTOptions
-from seethink_core.plan import BackendRef, Budget, DataRef, Phase, TrainingPlan
-from seethink_core.rundir import RunDir
+from seethink_core.run.rundir import RunDir
+from seethink_core.types.methods import SFTOptions
+from seethink_core.types.plan import BackendRef, Budget, DataRef, Phase, TrainingPlan
 
 
 def out_of(capsys, *argv: str) -> tuple[int, str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from seethink_core.metrics import read_metrics, trend
+from seethink_core.run.metrics import read_metrics, trend
 
 ROOT = Path(__file__).resolve().parents[2]
 SHORT = ["--set", "stage.textual_reasoning.steps=2", "--set", "stage.visual_reasoning.steps=2",

@@ -10,8 +10,8 @@ import pytest
 
 from seethink_core.cli.main import main
 from seethink_core.errors import ConfigError
-from seethink_core.model_source import hub_lookup, locate_model
-from seethink_core.plugins import get_plugins
+from seethink_core.hooks.manager import get_plugins
+from seethink_core.run.model_source import hub_lookup, locate_model
 
 HUB_ID = "nobody-org/no-such-model"
 CURR = """

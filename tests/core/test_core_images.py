@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from seethink_core.images import ImageBounds, bound_image, bounded_size
-from seethink_core.methods import GRPOOptions, SFTOptions
-from seethink_core.options import validate
+from seethink_core.samples.images import ImageBounds, bound_image, bounded_size
+from seethink_core.types.methods import GRPOOptions, SFTOptions
+from seethink_core.types.options import validate
 
 REF_MIN, REF_MAX = 262144, 4194304  # the reference recipe's data.min_pixels / data.max_pixels
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from seethink_core.errors import SourcePos
-from seethink_core.methods import METHODS, DAPOOptions, DrGRPOOptions, GRPOOptions
-from seethink_core.options import describe, opt, validate
+from seethink_core.types.methods import METHODS, DAPOOptions, DrGRPOOptions, GRPOOptions
+from seethink_core.types.options import describe, opt, validate
 
 
 @dataclass(frozen=True)

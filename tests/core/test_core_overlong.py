@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seethink_core.errors import DataError
-from seethink_core.overlong import DROP_LIMIT, fill_fitting
+from seethink_core.samples.overlong import DROP_LIMIT, fill_fitting
 
 
 class Stream:

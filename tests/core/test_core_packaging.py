@@ -62,7 +62,7 @@ def test_example_plugin_installs_into_a_fresh_venv_and_is_listed(tmp_path):
     assert '"plugin": "example_reward"' in out.stdout and '"name": "keyword"' in out.stdout
     call = ("from seethink_core import load_plugins\n"
             "spec = load_plugins().registry.get('reward', 'keyword')\n"
-            "from seethink_core.options import validate\n"
+            "from seethink_core.types.options import validate\n"
             "opts, _ = validate(spec.options, {'words': ['circle']})\n"
             "print(spec.load()(opts)(['q', 'q'], ['a red circle', 'a square']))\n")
     out = subprocess.run([str(py), "-c", call], capture_output=True, text=True, timeout=120, cwd=tmp_path)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from seethink_core.methods import GRPOOptions, SFTOptions
-from seethink_core.plan import (
+from seethink_core.types.methods import GRPOOptions, SFTOptions
+from seethink_core.types.plan import (
     BackendRef,
     Budget,
     Condition,

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from seethink_core import hookspecs
 from seethink_core.errors import PluginError
-from seethink_core.hookspecs import hookimpl
-from seethink_core.options import opt
-from seethink_core.plugins import load_plugins
-from seethink_core.registry import BackendSpec, DataSourceSpec, EvaluatorSpec, ModelSpec, RewardSpec
+from seethink_core.hooks import hookspecs
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.manager import load_plugins
+from seethink_core.hooks.registry import BackendSpec, DataSourceSpec, EvaluatorSpec, ModelSpec, RewardSpec
+from seethink_core.types.options import opt
 
 
 @dataclass(frozen=True)

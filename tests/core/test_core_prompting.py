@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seethink_core.prompting import (
+from seethink_core.samples.prompting import (
     chat_messages,
     render_prompt,
     render_system,
     template_problems,
     uses_question,
 )
-from seethink_core.sample import Sample
+from seethink_core.types.sample import Sample
 
 # The reference's training prompt (EasyR1 training/format_prompts/math.jinja) and what Jinja renders for
 # a question with surrounding whitespace: ``{{ content | trim }}`` followed by the instruction.

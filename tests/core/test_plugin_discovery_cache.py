@@ -1,4 +1,4 @@
-"""The entry-point discovery cache (seethink_core.plugins): what ``get_plugins()`` reads instead of asking
+"""The entry-point discovery cache (seethink_core.hooks.manager): what ``get_plugins()`` reads instead of asking
 ``importlib.metadata`` on every start. It must see an install, an uninstall and an edited
 ``entry_points.txt`` on the next start, and say what ``importlib.metadata`` says."""
 
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from seethink_core.plugins import CachedDistribution, CachedEntryPoint, _entry_points, load_plugins
+from seethink_core.hooks.manager import CachedDistribution, CachedEntryPoint, _entry_points, load_plugins
 
 PLUGIN_MODULE = '''
-from seethink_core.hookspecs import hookimpl
-from seethink_core.registry import RewardSpec
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import RewardSpec
 
 
 @hookimpl
@@ -128,7 +128,7 @@ def test_a_cache_hit_does_not_import_importlib_metadata(tmp_path):
     """The point of the cache: a start that finds it valid skips importlib.metadata's imports and scan."""
     code = textwrap.dedent("""
         import sys
-        from seethink_core.plugins import get_plugins
+        from seethink_core.hooks.manager import get_plugins
         assert "rewards" in get_plugins().info
         print("importlib.metadata" in sys.modules)
     """)

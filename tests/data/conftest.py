@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from seethink_core.methods import GRPOOptions
-from seethink_core.plan import Budget, DataRef, Difficulty, Phase
-from seethink_core.plugins import load_plugins
-from seethink_core.registry import Registry
+from seethink_core.hooks.manager import load_plugins
+from seethink_core.hooks.registry import Registry
+from seethink_core.types.methods import GRPOOptions
+from seethink_core.types.plan import Budget, DataRef, Difficulty, Phase
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from seethink_core.errors import DataError
-from seethink_core.plan import DataRef
-from seethink_core.stream import open_source
+from seethink_core.run.stream import open_source
+from seethink_core.types.plan import DataRef
 
 
 def perception_problem(q: str) -> str:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from seethink_core.compiler import compile_path, compile_text
-from seethink_core.plan import TrainingPlan
+from seethink_core.types.plan import TrainingPlan
 
 BODY = """
 curriculum c {{

@@ -8,8 +8,8 @@ import sys
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seethink_core.plan import DataRef
-from seethink_core.stream import _quotas, open_source
+from seethink_core.run.stream import _quotas, open_source
+from seethink_core.types.plan import DataRef
 
 ADAPTERS = {"capcurriculum_perception", "capcurriculum_text", "capcurriculum_visual", "geometry3k", "mmstar",
             "pope"}

@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from seethink_core.errors import DataError, PluginError
-from seethink_core.plan import DataRef, Difficulty, Pacing
-from seethink_core.stream import admitted_range, admitted_share, build_stream, count_samples
+from seethink_core.run.stream import admitted_range, admitted_share, build_stream, count_samples
+from seethink_core.types.plan import DataRef, Difficulty, Pacing
 
 
 def jsonl_ref(tmp_path, n: int = 40, name: str = "d", capability: str | None = None, **kw) -> DataRef:
@@ -229,8 +229,8 @@ def test_drop_last_keeps_whole_rollout_batches_and_leaves_the_same_hard_tail_out
     epoch, not 6.56; sorted easy → hard, the hardest 288 are left out of every epoch."""
     from dataclasses import replace
 
-    from seethink_core.methods import GRPOOptions
-    from seethink_core.runner import resolve_total_steps
+    from seethink_core.run.runner import resolve_total_steps
+    from seethink_core.types.methods import GRPOOptions
 
     phase = make_phase(jsonl_ref(tmp_path, 50), difficulty=Difficulty(order="easy_to_hard"))
     phase = replace(phase, algorithm=GRPOOptions(rollout_batch_size=16, batch_size=4, drop_last=True))
@@ -239,7 +239,7 @@ def test_drop_last_keeps_whole_rollout_batches_and_leaves_the_same_hard_tail_out
     first, second = drain(stream, 48), drain(stream, 48)
     assert [s.id for s in first] == [s.id for s in second]
     assert max(s.difficulty for s in first) < 48.5 / 49  # the two hardest never come
-    from seethink_core.plan import Budget
+    from seethink_core.types.plan import Budget
 
     assert resolve_total_steps(replace(phase, budget=Budget(epochs=16)), stream.total_samples()) == 16 * 48 // 4
     kept = build_stream(replace(phase, algorithm=GRPOOptions(rollout_batch_size=16, batch_size=4)), registry, seed=0)

@@ -12,7 +12,7 @@ from seethink_synthetic.options import LEVEL_COUNT, SyntheticOptions
 from seethink_synthetic.source import SyntheticSource
 
 from seethink_core.errors import DataError
-from seethink_core.options import validate
+from seethink_core.types.options import validate
 
 
 def source(**kw) -> SyntheticSource:

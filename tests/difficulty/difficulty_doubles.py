@@ -8,12 +8,12 @@ import types
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from seethink_core.backend import Checkpoint, Completion
-from seethink_core.hookspecs import hookimpl
-from seethink_core.methods import METHODS
-from seethink_core.options import opt
-from seethink_core.registry import BackendSpec, DataSourceSpec, RewardSpec
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import Checkpoint, Completion
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import BackendSpec, DataSourceSpec, RewardSpec
+from seethink_core.types.methods import METHODS
+from seethink_core.types.options import opt
+from seethink_core.types.sample import Sample
 
 RATES = (0.0, 0.25, 0.5, 0.75, 1.0)
 

@@ -14,7 +14,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from difficulty_doubles import ScriptedGenerator, difficulty_plugin, expected_pass_rate  # noqa: E402
 
-from seethink_core.backend import Checkpoint  # noqa: E402
 from seethink_core.cli.difficulty import (  # noqa: E402
     estimate_plan,
     open_generator,
@@ -23,10 +22,11 @@ from seethink_core.cli.difficulty import (  # noqa: E402
     write_values,
 )
 from seethink_core.cli.main import main  # noqa: E402
-from seethink_core.difficulty import DifficultyError  # noqa: E402
 from seethink_core.errors import ConfigError  # noqa: E402
-from seethink_core.plan import BackendRef, Difficulty  # noqa: E402
-from seethink_core.rundir import PhaseState, RunDir, RunState  # noqa: E402
+from seethink_core.hooks.backend import Checkpoint  # noqa: E402
+from seethink_core.run.difficulty import DifficultyError  # noqa: E402
+from seethink_core.run.rundir import PhaseState, RunDir, RunState  # noqa: E402
+from seethink_core.types.plan import BackendRef, Difficulty  # noqa: E402
 
 CURR = """
 curriculum est {

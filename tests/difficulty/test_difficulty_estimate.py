@@ -20,8 +20,10 @@ from difficulty_doubles import (  # noqa: E402
     make_items,
 )
 
-from seethink_core.backend import Checkpoint  # noqa: E402
-from seethink_core.difficulty import (  # noqa: E402
+from seethink_core.errors import BackendError, ConfigError  # noqa: E402
+from seethink_core.hooks.backend import Checkpoint  # noqa: E402
+from seethink_core.hooks.registry import Registry  # noqa: E402
+from seethink_core.run.difficulty import (  # noqa: E402
     DifficultyError,
     EstimateStats,
     PassRateCache,
@@ -30,10 +32,8 @@ from seethink_core.difficulty import (  # noqa: E402
     item_key,
     model_key,
 )
-from seethink_core.errors import BackendError, ConfigError  # noqa: E402
-from seethink_core.plan import RewardRef  # noqa: E402
-from seethink_core.registry import Registry  # noqa: E402
-from seethink_core.rewarding import CombinedReward, Component  # noqa: E402
+from seethink_core.run.rewarding import CombinedReward, Component  # noqa: E402
+from seethink_core.types.plan import RewardRef  # noqa: E402
 
 MODEL = Checkpoint("hub-org/some-model")
 SETTINGS = dict(samples_k=4, temperature=0.7, top_p=0.9, max_new_tokens=64, prompt_template="{question} Think.")
@@ -261,7 +261,7 @@ def test_an_unreadable_cache_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_pixel_bounds_reach_the_generator_and_key_the_cache(tmp_path: Path) -> None:
     """Items are estimated as the phase trains on them: with its pixel bounds (a new cache key only then)."""
-    from seethink_core.images import ImageBounds
+    from seethink_core.samples.images import ImageBounds
 
     class Recording(ScriptedGenerator):
         def __init__(self) -> None:

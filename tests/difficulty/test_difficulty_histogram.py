@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seethink_core.difficulty import histogram, render_histogram
+from seethink_core.run.difficulty import histogram, render_histogram
 
 
 def test_bins_edges_and_the_last_bin_is_closed() -> None:

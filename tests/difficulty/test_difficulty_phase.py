@@ -12,17 +12,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from difficulty_doubles import ScriptedGenerator, difficulty_plugin, expected_pass_rate  # noqa: E402
 
-from seethink_core.backend import Checkpoint  # noqa: E402
-from seethink_core.difficulty import (  # noqa: E402
+from seethink_core.errors import ConfigError  # noqa: E402
+from seethink_core.hooks.backend import Checkpoint  # noqa: E402
+from seethink_core.run.difficulty import (  # noqa: E402
     DifficultyError,
     EstimateStats,
     PassRateOptions,
     difficulty_for_phase,
     estimator_options,
 )
-from seethink_core.errors import ConfigError  # noqa: E402
-from seethink_core.methods import GRPOOptions  # noqa: E402
-from seethink_core.plan import BackendRef, Budget, DataRef, Difficulty, Phase, RewardRef, TrainingPlan  # noqa: E402
+from seethink_core.types.methods import GRPOOptions  # noqa: E402
+from seethink_core.types.plan import BackendRef, Budget, DataRef, Difficulty, Phase, RewardRef, TrainingPlan  # noqa: E402
 
 
 def make_plan(estimator: dict | None = None, rewards=(RewardRef("exact", 1.0),), order="easy_to_hard",
@@ -107,7 +107,7 @@ def test_missing_rewards_or_generate_are_clear_errors(registry) -> None:
 
 
 def test_the_estimates_order_the_phase_stream_easy_first(registry) -> None:
-    from seethink_core.stream import build_stream
+    from seethink_core.run.stream import build_stream
 
     plan = make_plan()
     phase = plan.phases[0]
@@ -123,7 +123,7 @@ def test_the_estimates_order_the_phase_stream_easy_first(registry) -> None:
 
 
 def test_sources_are_read_in_chunks_and_ids_estimated_once(registry, monkeypatch) -> None:
-    import seethink_core.difficulty as difficulty
+    import seethink_core.run.difficulty as difficulty
 
     monkeypatch.setattr(difficulty, "READ_CHUNK", 4)
     # The second source repeats items 5..9 of the first: each id is estimated once.

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from seethink_core.errors import Diagnostic
-from seethink_core.hookspecs import hookimpl
-from seethink_core.options import NoOptions, opt
-from seethink_core.registry import BackendSpec, DataSourceSpec, EvaluatorSpec, ModelSpec, RewardSpec
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import BackendSpec, DataSourceSpec, EvaluatorSpec, ModelSpec, RewardSpec
+from seethink_core.types.options import NoOptions, opt
 
 FACTORY = "seethink_core.errors:SourcePos"  # never called
 
@@ -123,7 +123,7 @@ def fake_plugins():
     """Plugins with only the fakes: first-party plugins blocked (they may be half-written)."""
     import os
 
-    from seethink_core import plugins as plugins_mod
+    from seethink_core.hooks import manager as plugins_mod
 
     old = os.environ.get("SEETHINK_BLOCK_PLUGINS")
     os.environ["SEETHINK_BLOCK_PLUGINS"] = FIRST_PARTY

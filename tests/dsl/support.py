@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from seethink_core import plan as P
-from seethink_core.methods import METHODS
+from seethink_core.types import plan as P
+from seethink_core.types.methods import METHODS
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from seethink_core.cli.main import main
-from seethink_core.plan import TrainingPlan
+from seethink_core.types.plan import TrainingPlan
 
 HERE = Path(__file__).parent
 PAPER = HERE / "curricula" / "paper.curr"
@@ -77,7 +77,7 @@ import json, sys
 sys.path.insert(0, {tests!r})
 if {fakes}:
     import fakes
-    from seethink_core import plugins
+    from seethink_core.hooks import manager as plugins
     plugins.set_plugins(fakes.fake_plugins())
 from seethink_core.cli.main import main
 codes = [main(["check", {paper!r}]), main(["plan", {paper!r}, "--format", "json"])]

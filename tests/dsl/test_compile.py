@@ -9,8 +9,8 @@ import pytest
 from seethink_core import compile_file
 from seethink_core.compiler import check_paths, compile_path, compile_text, list_curricula
 from seethink_core.errors import DslError
-from seethink_core.methods import GRPOOptions, SFTOptions
-from seethink_core.plan import TrainingPlan
+from seethink_core.types.methods import GRPOOptions, SFTOptions
+from seethink_core.types.plan import TrainingPlan
 
 HERE = Path(__file__).parent
 PAPER = HERE / "curricula" / "paper.curr"

@@ -14,7 +14,7 @@ from seethink_core.compiler import compile_text
 from seethink_core.dsl.collector import BIG_BUILD, collector_paused
 from seethink_core.dsl.fast_parser import _source_pos
 from seethink_core.errors import DslError, SourcePos
-from seethink_core.options import opt, validate
+from seethink_core.types.options import opt, validate
 
 
 def test_a_position_made_without_init_is_the_same_object():

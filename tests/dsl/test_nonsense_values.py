@@ -18,7 +18,7 @@ from seethink_core.compiler import _registry
 from seethink_core.compiler.build import compile_unit
 from seethink_core.compiler.loader import Loader
 from seethink_core.errors import Diagnostic, DslError
-from seethink_core.options import validate
+from seethink_core.types.options import validate
 
 
 def curriculum(stage: str = "", algo: str = "group: 4", reward: str = "reward accuracy", data: str = "synthetic",

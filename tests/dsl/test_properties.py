@@ -18,7 +18,7 @@ from lark import Lark
 from seethink_core.compiler import compile_text
 from seethink_core.dsl.parser import grammar_text
 from seethink_core.errors import DslError, render_all
-from seethink_core.plan import TrainingPlan
+from seethink_core.types.plan import TrainingPlan
 
 HERE = Path(__file__).parent
 CORPUS = sorted(HERE.glob("curricula/*.curr")) + sorted((HERE / "golden" / "plans").glob("*.curr"))

@@ -11,11 +11,11 @@ import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from seethink_core.backend import Checkpoint, Completion
-from seethink_core.hookspecs import hookimpl
-from seethink_core.options import opt
-from seethink_core.registry import DataSourceSpec
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import Checkpoint, Completion
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import DataSourceSpec
+from seethink_core.types.options import opt
+from seethink_core.types.sample import Sample
 
 CAPS = ("perception", "visual_reasoning", "textual_reasoning")
 

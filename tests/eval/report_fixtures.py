@@ -9,12 +9,12 @@ from pathlib import Path
 
 from eval_doubles import ScriptedGenerator, eval_plugin
 
-from seethink_core.backend import Checkpoint
-from seethink_core.evaluation import EvalSettings, base_eval_path, run_eval
-from seethink_core.methods import GRPOOptions
-from seethink_core.plan import BackendRef, Budget, DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
-from seethink_core.rundir import RunDir
-from seethink_core.runner import Runner
+from seethink_core.hooks.backend import Checkpoint
+from seethink_core.run.evaluation import EvalSettings, base_eval_path, run_eval
+from seethink_core.run.rundir import RunDir
+from seethink_core.run.runner import Runner
+from seethink_core.types.methods import GRPOOptions
+from seethink_core.types.plan import BackendRef, Budget, DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "runner"))
 from fake_backend import fake_plugin  # noqa: E402

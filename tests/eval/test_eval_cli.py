@@ -12,10 +12,10 @@ from eval_doubles import ScriptedGenerator, eval_plugin
 from seethink_core.cli.eval_cmd import SUITE, default_out, parse_values, refuse_other_result
 from seethink_core.cli.main import main
 from seethink_core.errors import ConfigError
-from seethink_core.hookspecs import hookimpl
-from seethink_core.methods import GRPOOptions
-from seethink_core.plan import BackendRef, Budget, DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
-from seethink_core.registry import BackendSpec
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import BackendSpec
+from seethink_core.types.methods import GRPOOptions
+from seethink_core.types.plan import BackendRef, Budget, DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
 
 MADE: list[ScriptedGenerator] = []
 

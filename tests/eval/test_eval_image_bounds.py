@@ -6,11 +6,11 @@ import json
 
 from eval_doubles import ScriptedGenerator
 
-from seethink_core.backend import Checkpoint
-from seethink_core.evaluation import EvalSettings, run_eval
-from seethink_core.images import ImageBounds
-from seethink_core.methods import GRPOOptions
-from seethink_core.plan import Budget, DataRef, EvalSpec, Phase, RewardRef
+from seethink_core.hooks.backend import Checkpoint
+from seethink_core.run.evaluation import EvalSettings, run_eval
+from seethink_core.samples.images import ImageBounds
+from seethink_core.types.methods import GRPOOptions
+from seethink_core.types.plan import Budget, DataRef, EvalSpec, Phase, RewardRef
 
 
 class BoundsRecorder(ScriptedGenerator):

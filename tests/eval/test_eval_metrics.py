@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from seethink_eval import metrics as m
 from seethink_eval.evaluators import Accuracy, FormatRate, Length, PassAtK, PerceptionSplit
 
-from seethink_core.backend import Completion
-from seethink_core.evaluation import EvalRecord
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import Completion
+from seethink_core.run.evaluation import EvalRecord
+from seethink_core.types.sample import Sample
 
 
 @given(st.integers(1, 8).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n), st.integers(1, n))))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from seethink_core.evaluation import DEFAULT_EVALUATORS, build_evaluators
-from seethink_core.plugins import load_plugins
+from seethink_core.hooks.manager import load_plugins
+from seethink_core.run.evaluation import DEFAULT_EVALUATORS, build_evaluators
 
 
 def test_builtin_evaluators_are_registered_by_the_eval_plugin():

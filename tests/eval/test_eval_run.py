@@ -8,10 +8,10 @@ import statistics
 import pytest
 from eval_doubles import CAPS, ScriptedGenerator
 
-from seethink_core.backend import Checkpoint
 from seethink_core.errors import PluginError
-from seethink_core.evaluation import EvalError, EvalSettings, run_eval
-from seethink_core.plan import DataRef, EvalSpec, RewardRef
+from seethink_core.hooks.backend import Checkpoint
+from seethink_core.run.evaluation import EvalError, EvalSettings, run_eval
+from seethink_core.types.plan import DataRef, EvalSpec, RewardRef
 
 INLINE = EvalSettings(reward_timeout=None)  # grade in this thread: fast and deterministic
 REWARDS = [RewardRef("accuracy", 0.9), RewardRef("format", 0.1)]
@@ -156,9 +156,9 @@ def test_eval_sets_are_the_same_items_for_every_checkpoint(eval_plugins, tmp_pat
 
 
 def test_in_phase_evaluation_runs_only_when_due(eval_plugins, tmp_path):
-    from seethink_core.evaluation import eval_due, step_evaluator
-    from seethink_core.methods import GRPOOptions
-    from seethink_core.plan import BackendRef, Budget, Phase, TrainingPlan
+    from seethink_core.run.evaluation import eval_due, step_evaluator
+    from seethink_core.types.methods import GRPOOptions
+    from seethink_core.types.plan import BackendRef, Budget, Phase, TrainingPlan
 
     every = spec(count=3, every_steps=5)
     phase = Phase(index=0, name="p", stages=["p"], capabilities=["perception"], model="m", init_from="base",
@@ -178,9 +178,9 @@ def test_in_phase_evaluation_runs_only_when_due(eval_plugins, tmp_path):
 
 
 def test_the_generation_limit_falls_back_to_the_plans_not_a_default():
-    from seethink_core.evaluation import max_new_tokens
-    from seethink_core.methods import GRPOOptions, SFTOptions
-    from seethink_core.plan import BackendRef, Budget, Phase, TrainingPlan
+    from seethink_core.run.evaluation import max_new_tokens
+    from seethink_core.types.methods import GRPOOptions, SFTOptions
+    from seethink_core.types.plan import BackendRef, Budget, Phase, TrainingPlan
 
     def phase(i, method, algo):
         return Phase(index=i, name=f"p{i}", stages=[f"p{i}"], capabilities=[], model="m", init_from="base",
@@ -196,8 +196,8 @@ def test_the_generation_limit_falls_back_to_the_plans_not_a_default():
 
 
 def test_a_set_without_capabilities_is_reported_under_its_own_name():
-    from seethink_core.evaluation import EvalRecord
-    from seethink_core.sample import Sample
+    from seethink_core.run.evaluation import EvalRecord
+    from seethink_core.types.sample import Sample
 
     assert EvalRecord(Sample(id="g-1", prompt="q"), "geometry3k", [], [], []).capability == "geometry3k"
     assert EvalRecord(Sample(id="g-1", prompt="q", capability="perception"), "geo", [], [], []).capability \

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import pytest
 from eval_doubles import ScriptedGenerator
 
-from seethink_core.backend import Checkpoint, Completion
-from seethink_core.evaluation import EvalError, EvalSettings, run_eval
-from seethink_core.methods import GRPOOptions
-from seethink_core.plan import Budget, DataRef, EvalSpec, Phase, RewardRef
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import Checkpoint, Completion
+from seethink_core.run.evaluation import EvalError, EvalSettings, run_eval
+from seethink_core.types.methods import GRPOOptions
+from seethink_core.types.plan import Budget, DataRef, EvalSpec, Phase, RewardRef
+from seethink_core.types.sample import Sample
 
 INLINE = EvalSettings(reward_timeout=None)
 REWARDS = [RewardRef("accuracy", 0.9), RewardRef("format", 0.1)]

@@ -14,14 +14,14 @@ from report_fixtures import MERGED_CELLS, STAGED_CELLS, fixture_plugins, staged_
 from seethink_core.cli.main import main
 from seethink_core.cli.report import make_report, terminal_table
 from seethink_core.errors import RunError
-from seethink_core.report_data import load_run
+from seethink_core.report.data import load_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    from seethink_core import plugins as plugins_mod
+    from seethink_core.hooks import manager as plugins_mod
 
     previous = plugins_mod._CACHED
     loaded = plugins_mod.load_plugins(extra=fixture_plugins())
@@ -146,8 +146,8 @@ def test_html_renders_in_headless_chromium(two_report, tmp_path):
 def test_a_run_without_evaluations_still_gets_a_report(tmp_path, with_plugins):
     from report_fixtures import make_plan
 
-    from seethink_core.rundir import RunDir
-    from seethink_core.runner import Runner
+    from seethink_core.run.rundir import RunDir
+    from seethink_core.run.runner import Runner
 
     plugins = with_plugins(*fixture_plugins())
     plan = make_plan("bare", [("perception", ["perception"])])
@@ -176,7 +176,7 @@ def test_per_set_accuracy_sft_loss_and_phase_titles(runs, tmp_path):
 
 
 def test_rollouts_best_and_worst_by_reward():
-    from seethink_core.report_data import PhaseInfo, RunData, rollouts_data
+    from seethink_core.report.data import PhaseInfo, RunData, rollouts_data
 
     rows = [{"step": s, "id": f"x-{s}", "prompt": "q", "completion": "c", "reward.total": r}
             for s, r in [(1, 0.2), (2, 0.9), (3, 0.0), (4, 0.9), (5, 0.5)]]
@@ -191,7 +191,7 @@ def test_rollouts_best_and_worst_by_reward():
 
 
 def test_label_lanes_keep_close_phase_labels_apart():
-    from seethink_core.report_plots import label_lanes
+    from seethink_core.report.plots import label_lanes
 
     # three phases 6 steps apart on a 60-step axis: their long names would overlap in one row
     assert label_lanes([(0, "1 warmup"), (40, "2 perception"), (46, "3 textual_reasoning"),

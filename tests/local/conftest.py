@@ -13,10 +13,10 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from seethink_core.backend import Checkpoint, PhaseContext, RewardBatch  # noqa: E402
-from seethink_core.methods import SFTOptions  # noqa: E402
-from seethink_core.plan import BackendRef, Budget, Phase, TrainingPlan  # noqa: E402
-from seethink_core.sample import Sample  # noqa: E402
+from seethink_core.hooks.backend import Checkpoint, PhaseContext, RewardBatch  # noqa: E402
+from seethink_core.types.methods import SFTOptions  # noqa: E402
+from seethink_core.types.plan import BackendRef, Budget, Phase, TrainingPlan  # noqa: E402
+from seethink_core.types.sample import Sample  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from streams import ListStream  # noqa: E402  (the shared double)

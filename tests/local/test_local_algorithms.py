@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 
 from seethink_local import algorithms as alg  # noqa: E402
 
-from seethink_core.methods import (  # noqa: E402
+from seethink_core.types.methods import (  # noqa: E402
     DAPOOptions,
     GRPOOptions,
     ReinforcePPBaselineOptions,

@@ -10,12 +10,12 @@ from seethink_local.backend import LocalBackend  # noqa: E402
 from seethink_local.options import LocalOptions  # noqa: E402
 from seethink_local.processing import SeethinkVLProcessor  # noqa: E402
 
-from seethink_core.backend import Checkpoint, RewardBatch  # noqa: E402
 from seethink_core.errors import BackendError, DataError  # noqa: E402
-from seethink_core.images import ImageBounds, bounded_size  # noqa: E402
-from seethink_core.methods import GRPOOptions, SFTOptions  # noqa: E402
-from seethink_core.overlong import DROPPED_METRIC  # noqa: E402
-from seethink_core.sample import Sample  # noqa: E402
+from seethink_core.hooks.backend import Checkpoint, RewardBatch  # noqa: E402
+from seethink_core.samples.images import ImageBounds, bounded_size  # noqa: E402
+from seethink_core.samples.overlong import DROPPED_METRIC  # noqa: E402
+from seethink_core.types.methods import GRPOOptions, SFTOptions  # noqa: E402
+from seethink_core.types.sample import Sample  # noqa: E402
 
 CPU = LocalOptions(device="cpu", memory_estimate=False, rollout_dump_every=0)
 RL = dict(lr=1e-4, batch_size=2, rollout_batch_size=4, group=2, max_response_tokens=3, kl=0.0)

@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 
 from seethink_local import algorithms as alg  # noqa: E402
 
-from seethink_core.methods import GRPOOptions  # noqa: E402
+from seethink_core.types.methods import GRPOOptions  # noqa: E402
 
 
 def verl_dual_clip_loss(logp, old_logp, adv, mask, clip_low, clip_high, c, agg):

@@ -10,8 +10,8 @@ from seethink_local.backend import LocalBackend  # noqa: E402
 from seethink_local.options import LocalOptions  # noqa: E402
 from seethink_local.rollout import completion_logprobs, encode_prompts, generate  # noqa: E402
 
-from seethink_core.backend import Checkpoint  # noqa: E402
-from seethink_core.sample import Sample  # noqa: E402
+from seethink_core.hooks.backend import Checkpoint  # noqa: E402
+from seethink_core.types.sample import Sample  # noqa: E402
 
 
 def test_tiny_vlm_reloads_with_auto_classes(tiny_dir):

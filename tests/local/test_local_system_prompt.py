@@ -13,8 +13,8 @@ import seethink_local.trainer as local_trainer  # noqa: E402
 from seethink_local.backend import LocalBackend  # noqa: E402
 from seethink_local.options import LocalOptions  # noqa: E402
 
-from seethink_core.backend import Checkpoint  # noqa: E402
-from seethink_core.methods import GRPOOptions  # noqa: E402
+from seethink_core.hooks.backend import Checkpoint  # noqa: E402
+from seethink_core.types.methods import GRPOOptions  # noqa: E402
 
 CPU = LocalOptions(device="cpu", memory_estimate=False)
 

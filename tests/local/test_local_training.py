@@ -9,9 +9,9 @@ torch = pytest.importorskip("torch")
 from seethink_local.backend import LocalBackend  # noqa: E402
 from seethink_local.options import LocalOptions  # noqa: E402
 
-from seethink_core.backend import Checkpoint  # noqa: E402
 from seethink_core.errors import BackendError  # noqa: E402
-from seethink_core.methods import (  # noqa: E402
+from seethink_core.hooks.backend import Checkpoint  # noqa: E402
+from seethink_core.types.methods import (  # noqa: E402
     DAPOOptions,
     DrGRPOOptions,
     GRPOOptions,
@@ -132,7 +132,7 @@ def test_carry_optimizer_and_bad_freeze(warm, kit, tmp_path):
 
 
 def test_caption_sft_and_text_only_samples(tiny_dir, kit, tmp_path):
-    from seethink_core.sample import Sample
+    from seethink_core.types.sample import Sample
 
     samples = kit.counting_samples(4) + [Sample(id="t", prompt="One plus one?", answer="2")] * 2
     for target in ("facts", "reasoned"):

@@ -17,12 +17,12 @@ from typing import Any, Callable
 
 import pytest
 
-from seethink_core.backend import Checkpoint, PhaseContext, RewardBatch
-from seethink_core.hookspecs import hookimpl
-from seethink_core.methods import METHODS
-from seethink_core.plan import BackendRef, Budget, DataRef, Phase, RewardRef, TrainingPlan
-from seethink_core.registry import RewardSpec
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import Checkpoint, PhaseContext, RewardBatch
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import RewardSpec
+from seethink_core.types.methods import METHODS
+from seethink_core.types.plan import BackendRef, Budget, DataRef, Phase, RewardRef, TrainingPlan
+from seethink_core.types.sample import Sample
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from streams import ListStream  # noqa: E402  (the shared double)

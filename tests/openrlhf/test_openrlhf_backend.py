@@ -14,9 +14,9 @@ import pytest
 from seethink_openrlhf.backend import OpenRLHFBackend
 from seethink_openrlhf.options import OpenRLHFOptions
 
-from seethink_core.backend import Checkpoint
 from seethink_core.errors import BackendError
-from seethink_core.plan import RewardRef
+from seethink_core.hooks.backend import Checkpoint
+from seethink_core.types.plan import RewardRef
 
 
 def real_reward_phase(orl, **kw):
@@ -118,8 +118,8 @@ def test_in_phase_evaluation_becomes_openrlhfs_own_validation(orl, tmp_path, con
     prompt) and the job validates on it every N steps in rollout batches, with the eval's sampling."""
     from pathlib import Path
 
-    from seethink_core.plan import DataRef, EvalSpec
-    from seethink_core.sample import Sample
+    from seethink_core.types.plan import DataRef, EvalSpec
+    from seethink_core.types.sample import Sample
 
     text = [Sample(id=f"t{i}", prompt=f"What is {i} + 1?", answer=str(i + 1), capability="textual_reasoning")
             for i in range(8)]

@@ -14,12 +14,12 @@ from seethink_openrlhf.export import export_phase
 from seethink_openrlhf.options import OpenRLHFOptions
 from seethink_openrlhf.tokens import prompt_token_counter
 
-from seethink_core.backend import Checkpoint
 from seethink_core.errors import BackendError, DataError
-from seethink_core.images import bounded_size
-from seethink_core.overlong import DROPPED_METRIC
-from seethink_core.plan import RewardRef
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import Checkpoint
+from seethink_core.samples.images import bounded_size
+from seethink_core.samples.overlong import DROPPED_METRIC
+from seethink_core.types.plan import RewardRef
+from seethink_core.types.sample import Sample
 
 LONG_TEXT = " Count every circle in the picture, one by one, carefully." * 4
 
@@ -122,7 +122,7 @@ def test_the_count_is_what_the_model_is_fed(orl, tmp_path, tiny_processor):
     samples = alternating(orl, 2) + [Sample(id="text", prompt="What is 2+3?")]
     out = rows(export_phase(phase, orl.ListStream(samples), n_prompts=3, out_dir=tmp_path).path)
     count = prompt_token_counter(tiny_processor)
-    from seethink_core.images import ImageBounds
+    from seethink_core.samples.images import ImageBounds
 
     local = encode_prompts(tiny_processor, samples, phase.prompt, image_bounds=ImageBounds(max_pixels=500))
     assert [count(r) for r in out] == local.attention_mask.sum(1).tolist()

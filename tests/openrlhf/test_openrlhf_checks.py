@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from seethink_openrlhf.checks import check_plan
 
-from seethink_core.plan import Difficulty, HandOff, Transition
-from seethink_core.plugins import get_plugins
+from seethink_core.hooks.manager import get_plugins
+from seethink_core.types.plan import Difficulty, HandOff, Transition
 
 
 def errors(plan) -> list[str]:
@@ -20,7 +20,7 @@ def warnings(plan) -> list[str]:
 def test_registered_with_its_checks(with_plugins):
     spec = with_plugins().registry.get("backend", "openrlhf")
     assert spec.methods == {"grpo", "dr_grpo", "dapo", "rloo", "reinforce_pp", "reinforce_pp_baseline"}
-    from seethink_core.registry import load_factory
+    from seethink_core.hooks.registry import load_factory
 
     assert load_factory(spec.check, "check") is check_plan
     assert spec.load().__name__ == "OpenRLHFBackend"
@@ -79,7 +79,7 @@ def test_warnings_name_the_phase(orl):
 
 
 def test_order_and_pacing_are_kept_except_where_openrlhf_reorders(orl):
-    from seethink_core.plan import Pacing
+    from seethink_core.types.plan import Pacing
 
     paced = Difficulty(source="column", order="easy_to_hard", pacing=Pacing())
     step_by_step = orl.replace(orl.make_phase("grpo", batch_size=64, rollout_batch_size=64), difficulty=paced)

@@ -13,7 +13,7 @@ from seethink_openrlhf.commands import JobSettings, PhaseFiles, build_command
 from seethink_openrlhf.contract import ContractError
 from seethink_openrlhf.options import OpenRLHFOptions
 
-from seethink_core.options import validate
+from seethink_core.types.options import validate
 
 
 def files(root: Path) -> PhaseFiles:

@@ -27,8 +27,8 @@ from seethink_openrlhf.export import decode_label, export_phase
 from seethink_openrlhf.options import QWEN_ASSISTANT_MARKER, OpenRLHFOptions
 from seethink_openrlhf.reward_bridge import write_reward_file
 
-from seethink_core.prompting import render_prompt
-from seethink_core.sample import Sample
+from seethink_core.samples.prompting import render_prompt
+from seethink_core.types.sample import Sample
 
 sys.path.insert(0, str(Path(__file__).parent))
 import openrlhf_src  # noqa: E402  (tests/openrlhf helper, imported by path)

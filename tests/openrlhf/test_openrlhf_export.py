@@ -8,7 +8,7 @@ import pytest
 from seethink_openrlhf.export import decode_label, export_phase
 
 from seethink_core.errors import DataError
-from seethink_core.sample import Sample
+from seethink_core.types.sample import Sample
 
 
 def rows(path) -> list[dict]:

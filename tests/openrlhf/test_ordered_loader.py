@@ -28,8 +28,8 @@ from seethink_openrlhf.commands import MODULE, JobSettings, PhaseFiles, build_co
 from seethink_openrlhf.export import export_phase
 from seethink_openrlhf.options import OpenRLHFOptions
 
-from seethink_core.plan import DataRef, Difficulty, Pacing
-from seethink_core.sample import Sample
+from seethink_core.types.plan import DataRef, Difficulty, Pacing
+from seethink_core.types.sample import Sample
 
 sys.path.insert(0, str(Path(__file__).parent))
 import openrlhf_src  # noqa: E402  (tests/openrlhf helper, imported by path)
@@ -210,7 +210,7 @@ def test_a_checkpoint_of_a_shuffled_job_is_refused_with_a_reason(orl, openrlhf_c
 def test_a_runner_ordered_stream_trains_in_its_order(orl, openrlhf_code, patched, contract, tiny_vlm, tmp_path,
                                                      with_plugins, difficulty):
     """The runner's own stream (difficulty order, pacing) → seethink's export → OpenRLHF's loader."""
-    from seethink_core.stream import build_stream
+    from seethink_core.run.stream import build_stream
 
     data = tmp_path / "items.jsonl"
     data.write_text("".join(json.dumps({"id": f"d{i}", "prompt": f"item {i}", "answer": str(i),

@@ -18,9 +18,9 @@ from typing import Any, Callable
 import pytest
 
 from seethink_core.compiler import compile_path, list_curricula
-from seethink_core.plan import Phase, TrainingPlan
-from seethink_core.rundir import RunDir
-from seethink_core.runner import Runner
+from seethink_core.run.rundir import RunDir
+from seethink_core.run.runner import Runner
+from seethink_core.types.plan import Phase, TrainingPlan
 
 PAPER = Path(__file__).parents[2] / "curricula" / "paper.curr"
 PROMPT = ("{question|trim} You FIRST think about the reasoning process as an internal monologue and then provide "

@@ -11,10 +11,10 @@ from typing import Any, Callable
 from seethink_local.backend import LocalBackend
 from seethink_local.options import LocalOptions
 
-from seethink_core.backend import Checkpoint, PhaseContext
-from seethink_core.methods import OptimizerOptions
-from seethink_core.plan import BackendRef, Budget, Phase, TrainingPlan, Transition
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import Checkpoint, PhaseContext
+from seethink_core.types.methods import OptimizerOptions
+from seethink_core.types.plan import BackendRef, Budget, Phase, TrainingPlan, Transition
+from seethink_core.types.sample import Sample
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from streams import ListStream  # noqa: E402  (the shared double)

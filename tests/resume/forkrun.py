@@ -22,11 +22,11 @@ SERVER = r'''
 import json, os, sys, traceback
 import importlib
 import seethink_core.cli.main as cli
-from seethink_core.plugins import get_plugins
+from seethink_core.hooks.manager import get_plugins
 
 # Everything a run imports, imported once before any fork (pure Python: no torch op runs here).
-for name in ("seethink_local.backend", "seethink_core.cli.run", "seethink_core.runner", "seethink_core.compiler",
-             "seethink_core.rewarding", "seethink_core.metrics", "seethink_synthetic.source",
+for name in ("seethink_local.backend", "seethink_core.cli.run", "seethink_core.run.runner", "seethink_core.compiler",
+             "seethink_core.run.rewarding", "seethink_core.run.metrics", "seethink_synthetic.source",
              "seethink_rewards.accuracy", "seethink_rewards.length", "rich.console", "rich.table", "tensorboard",
              "transformers.models.qwen2_5_vl.modeling_qwen2_5_vl"):
     importlib.import_module(name)

@@ -18,10 +18,10 @@ pytest.importorskip("transformers")
 from seethink_local import trainer  # noqa: E402
 from seethink_local.dynamic_sampling import groups_with_spread  # noqa: E402
 
-from seethink_core.backend import RewardBatch  # noqa: E402
 from seethink_core.errors import BackendError  # noqa: E402
-from seethink_core.methods import DAPOOptions, GRPOOptions, RLOptions  # noqa: E402
-from seethink_core.sample import Sample  # noqa: E402
+from seethink_core.hooks.backend import RewardBatch  # noqa: E402
+from seethink_core.types.methods import DAPOOptions, GRPOOptions, RLOptions  # noqa: E402
+from seethink_core.types.sample import Sample  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from doubles import Logs, run_phase  # noqa: E402

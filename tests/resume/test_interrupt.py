@@ -117,7 +117,7 @@ def test_ctrl_c_prints_one_line_with_the_resume_command_and_exits_130(world, int
     state = json.loads((run / "state.json").read_text())
     assert state["phases"]["warm"]["status"] == "done" and state["phases"]["rl"]["status"] == "running"
     assert not list(run.rglob(".*.tmp*")), list(run.rglob(".*.tmp*"))
-    from seethink_core.checkpointing import validate_checkpoint
+    from seethink_core.run.checkpointing import validate_checkpoint
 
     resume = sorted((run / RL / "resume").glob("step-*"))
     assert resume and all(validate_checkpoint(c)[1] is None for c in resume)

@@ -15,11 +15,11 @@ pytest.importorskip("transformers")
 from seethink_local.options import LocalOptions  # noqa: E402
 from seethink_local.resume import WEIGHTS  # noqa: E402
 
-from seethink_core.backend import RewardBatch  # noqa: E402
-from seethink_core.methods import DAPOOptions, SFTOptions  # noqa: E402
-from seethink_core.plan import Condition, Transition  # noqa: E402
-from seethink_core.sample import Sample  # noqa: E402
-from seethink_core.transitions import TransitionMonitor  # noqa: E402
+from seethink_core.hooks.backend import RewardBatch  # noqa: E402
+from seethink_core.run.transitions import TransitionMonitor  # noqa: E402
+from seethink_core.types.methods import DAPOOptions, SFTOptions  # noqa: E402
+from seethink_core.types.plan import Condition, Transition  # noqa: E402
+from seethink_core.types.sample import Sample  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from doubles import run_phase  # noqa: E402

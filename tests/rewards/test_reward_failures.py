@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from seethink_core.backend import RewardBatch
-from seethink_core.rewarding import CombinedReward, Component, FailureWatch, RewardFailuresExceeded
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import RewardBatch
+from seethink_core.run.rewarding import CombinedReward, Component, FailureWatch, RewardFailuresExceeded
+from seethink_core.types.sample import Sample
 
 
 def samples(n: int) -> list[Sample]:
@@ -73,7 +73,7 @@ def test_bools_and_numpy_scalars_are_still_scores(doubles) -> None:
 # -- the first failure is said once; too many stop -------------------------------------------------
 
 def failing_batch(n: int, failed: int, name: str = "bad") -> RewardBatch:
-    from seethink_core.backend import RewardFailure
+    from seethink_core.hooks.backend import RewardFailure
 
     error = RewardFailure(name, "RuntimeError: boom", "grader.py:3 in __call__", "s0",
                           "Traceback ...\nRuntimeError: boom")
@@ -150,8 +150,8 @@ def run(doubles, with_plugins, tmp_path, capsys):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     from seethink_core.cli.main import main
-    from seethink_core.hookspecs import hookimpl
-    from seethink_core.registry import RewardSpec
+    from seethink_core.hooks.hookspecs import hookimpl
+    from seethink_core.hooks.registry import RewardSpec
 
     class FailingRewards:
         @staticmethod
@@ -212,7 +212,7 @@ def test_a_reward_that_breaks_mid_run_stops_it_and_keeps_the_checkpoint(run, dou
         "phase's algorithm options (1 never stops; changing it resumes the same run); finished phases are kept; "
         "re-running the same command resumes this phase from its checkpoint at step 1\n")
     assert [r["step"] for r in rows(phase_dir)] == [1] and rows(phase_dir)[0]["reward_failures.breaks_later"] == 0
-    from seethink_core.checkpointing import latest_checkpoint
+    from seethink_core.run.checkpointing import latest_checkpoint
 
     assert latest_checkpoint(phase_dir / "resume").step == 1
     state = json.loads((phase_dir.parents[1] / "state.json").read_text())

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from seethink_core.errors import ConfigError
-from seethink_core.plan import RewardRef
-from seethink_core.plugins import load_plugins
-from seethink_core.rewarding import (
+from seethink_core.hooks.manager import load_plugins
+from seethink_core.run.rewarding import (
     CombinedReward,
     Component,
     RewardError,
@@ -20,7 +19,8 @@ from seethink_core.rewarding import (
     check_reward_maximum,
     wrong_answer,
 )
-from seethink_core.sample import Sample
+from seethink_core.types.plan import RewardRef
+from seethink_core.types.sample import Sample
 
 TIMEOUT = 1.0
 
@@ -212,8 +212,8 @@ def test_a_stuck_worker_does_not_outlive_a_killed_caller() -> None:
         "import os, signal, sys, threading, time\n"
         f"sys.path.insert(0, {here!r})\n"
         "import rewards_doubles\n"
-        "from seethink_core.rewarding import CombinedReward, Component\n"
-        "from seethink_core.sample import Sample\n"
+        "from seethink_core.run.rewarding import CombinedReward, Component\n"
+        "from seethink_core.types.sample import Sample\n"
         "r = CombinedReward([Component('h', 1.0, rewards_doubles.HangsOn('hang'))], timeout=600)\n"
         "s = [Sample(id='1', prompt='q', answer='1')]\n"
         "threading.Thread(target=r, args=(['q'], ['hang'], s), daemon=True).start()\n"

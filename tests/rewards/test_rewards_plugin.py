@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from seethink_core.errors import ConfigError
-from seethink_core.options import validate
-from seethink_core.plan import RewardRef
-from seethink_core.plugins import load_plugins
-from seethink_core.rewarding import build_components
+from seethink_core.hooks.manager import load_plugins
+from seethink_core.run.rewarding import build_components
+from seethink_core.types.options import validate
+from seethink_core.types.plan import RewardRef
 
 NAMES = {"format", "accuracy", "choice", "numeric", "iou", "count", "length", "overlong"}
 
@@ -34,7 +34,7 @@ def test_every_reward_is_registered_by_the_rewards_plugin(registry) -> None:
 
 
 def test_registering_imports_no_grader() -> None:
-    code = ("import sys; from seethink_core.plugins import load_plugins; load_plugins(); "
+    code = ("import sys; from seethink_core.hooks.manager import load_plugins; load_plugins(); "
             "print(sorted(m for m in ('sympy', 'mathruler', 'math_verify') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -8,8 +8,8 @@ import math
 
 import pytest
 
-from seethink_core.rewarding import _CHUNK, CombinedReward, Component
-from seethink_core.sample import Sample
+from seethink_core.run.rewarding import _CHUNK, CombinedReward, Component
+from seethink_core.types.sample import Sample
 
 PATHS = pytest.mark.parametrize("timeout", [None, 5.0], ids=["inline", "worker"])
 

@@ -13,13 +13,13 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-from seethink_core.backend import Checkpoint, PhaseContext, PhaseResult
-from seethink_core.hookspecs import hookimpl
-from seethink_core.methods import METHODS
-from seethink_core.options import opt
-from seethink_core.plan import Phase, TrainingPlan
-from seethink_core.registry import BackendSpec, DataSourceSpec, RewardSpec
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import Checkpoint, PhaseContext, PhaseResult
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import BackendSpec, DataSourceSpec, RewardSpec
+from seethink_core.types.methods import METHODS
+from seethink_core.types.options import opt
+from seethink_core.types.plan import Phase, TrainingPlan
+from seethink_core.types.sample import Sample
 
 
 @dataclass(frozen=True)

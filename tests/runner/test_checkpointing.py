@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from seethink_core.checkpointing import MARKER, latest_checkpoint, save_checkpoint
 from seethink_core.errors import RunError
+from seethink_core.run.checkpointing import MARKER, latest_checkpoint, save_checkpoint
 
 
 def writer(payload: str):
@@ -63,7 +63,7 @@ def test_sigkill_during_the_write_leaves_the_previous_checkpoint(tmp_path):
     save_checkpoint(tmp_path, 10, writer("ok"))
     code = (
         "import sys; from pathlib import Path\n"
-        "from seethink_core.checkpointing import save_checkpoint\n"
+        "from seethink_core.run.checkpointing import save_checkpoint\n"
         "def w(f): (f / 'model.bin').write_text('half')\n"
         f"save_checkpoint(Path({str(tmp_path)!r}), 20, w)\n"
     )

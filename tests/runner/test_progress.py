@@ -16,13 +16,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_backend import FakeBackend, fake_plugin  # noqa: E402
 from test_runner import make_plan  # noqa: E402
 
-from seethink_core.hookspecs import hookimpl  # noqa: E402
-from seethink_core.plan import Budget, EvalSpec, RewardRef  # noqa: E402
-from seethink_core.progress import NoRewardSignal, RunProgress, fmt_duration  # noqa: E402
-from seethink_core.registry import RewardSpec  # noqa: E402
-from seethink_core.rundir import PhaseState, RunDir, RunState  # noqa: E402
-from seethink_core.runner import PhaseReport, Runner  # noqa: E402
-from seethink_core.summary import stop_notes, summary_rows, summary_table  # noqa: E402
+from seethink_core.hooks.hookspecs import hookimpl  # noqa: E402
+from seethink_core.hooks.registry import RewardSpec  # noqa: E402
+from seethink_core.report.progress import NoRewardSignal, RunProgress, fmt_duration  # noqa: E402
+from seethink_core.report.summary import stop_notes, summary_rows, summary_table  # noqa: E402
+from seethink_core.run.rundir import PhaseState, RunDir, RunState  # noqa: E402
+from seethink_core.run.runner import PhaseReport, Runner  # noqa: E402
+from seethink_core.types.plan import Budget, EvalSpec, RewardRef  # noqa: E402
 
 
 class Clock:
@@ -195,9 +195,9 @@ class StubReward:
 
 
 def test_evaluations_report_answers_done_out_of_the_total():
-    from seethink_core.backend import Checkpoint
-    from seethink_core.evaluation import EvalSettings, LoadedEvaluator, evaluate
-    from seethink_core.sample import Sample
+    from seethink_core.hooks.backend import Checkpoint
+    from seethink_core.run.evaluation import EvalSettings, LoadedEvaluator, evaluate
+    from seethink_core.types.sample import Sample
 
     sys.path.insert(0, str(Path(__file__).parents[1] / "eval"))
     from eval_doubles import ScriptedGenerator

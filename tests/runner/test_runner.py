@@ -14,10 +14,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_backend import FakeBackend, fake_plugin, tree_hashes  # noqa: E402
 
 from seethink_core.errors import BackendError, RunError  # noqa: E402
-from seethink_core.hookspecs import hookimpl  # noqa: E402
-from seethink_core.methods import GRPOOptions, SFTOptions  # noqa: E402
-from seethink_core.metrics import read_metrics  # noqa: E402
-from seethink_core.plan import (  # noqa: E402
+from seethink_core.hooks.hookspecs import hookimpl  # noqa: E402
+from seethink_core.run.metrics import read_metrics  # noqa: E402
+from seethink_core.run.rundir import RunDir  # noqa: E402
+from seethink_core.run.runner import Runner  # noqa: E402
+from seethink_core.types.methods import GRPOOptions, SFTOptions  # noqa: E402
+from seethink_core.types.plan import (  # noqa: E402
     BackendRef,
     Budget,
     Condition,
@@ -28,8 +30,6 @@ from seethink_core.plan import (  # noqa: E402
     TrainingPlan,
     Transition,
 )
-from seethink_core.rundir import RunDir  # noqa: E402
-from seethink_core.runner import Runner  # noqa: E402
 
 
 def make_plan(steps=(3, 4), backend_options=None, transition=None, handoff=HandOff()) -> TrainingPlan:

@@ -13,11 +13,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_backend import FakeBackend, FakeOptions, fake_plugin  # noqa: E402
 
 from seethink_core.compiler import compile_text  # noqa: E402
-from seethink_core.hookspecs import hookimpl  # noqa: E402
-from seethink_core.plan import BackendRef, TrainingPlan  # noqa: E402
-from seethink_core.registry import BackendSpec  # noqa: E402
-from seethink_core.rundir import RunDir  # noqa: E402
-from seethink_core.runner import Runner  # noqa: E402
+from seethink_core.hooks.hookspecs import hookimpl  # noqa: E402
+from seethink_core.hooks.registry import BackendSpec  # noqa: E402
+from seethink_core.run.rundir import RunDir  # noqa: E402
+from seethink_core.run.runner import Runner  # noqa: E402
+from seethink_core.types.plan import BackendRef, TrainingPlan  # noqa: E402
 
 
 class SFTOnly(FakeBackend):

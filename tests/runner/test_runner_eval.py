@@ -12,13 +12,13 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "eval"))
 from eval_doubles import ScriptedGenerator, eval_plugin  # noqa: E402
 from fake_backend import FakeBackend, FakeOptions, ToyOptions, ToySource  # noqa: E402
 
-from seethink_core.hookspecs import hookimpl  # noqa: E402
-from seethink_core.methods import GRPOOptions  # noqa: E402
-from seethink_core.metrics import read_metrics  # noqa: E402
-from seethink_core.plan import BackendRef, Budget, DataRef, EvalSpec, Phase, RewardRef, TrainingPlan  # noqa: E402
-from seethink_core.registry import BackendSpec, DataSourceSpec  # noqa: E402
-from seethink_core.rundir import RunDir  # noqa: E402
-from seethink_core.runner import Runner  # noqa: E402
+from seethink_core.hooks.hookspecs import hookimpl  # noqa: E402
+from seethink_core.hooks.registry import BackendSpec, DataSourceSpec  # noqa: E402
+from seethink_core.run.metrics import read_metrics  # noqa: E402
+from seethink_core.run.rundir import RunDir  # noqa: E402
+from seethink_core.run.runner import Runner  # noqa: E402
+from seethink_core.types.methods import GRPOOptions  # noqa: E402
+from seethink_core.types.plan import BackendRef, Budget, DataRef, EvalSpec, Phase, RewardRef, TrainingPlan  # noqa: E402
 
 
 class GeneratingFake(FakeBackend):

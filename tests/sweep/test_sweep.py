@@ -10,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parents[1] / "eval"))
 from report_fixtures import build_run, fixture_plugins, make_plan  # noqa: E402
 
-from seethink_core.sweep import RunSpec, mean_std, results_table, table_markdown  # noqa: E402
+from seethink_core.report.sweep import RunSpec, mean_std, results_table, table_markdown  # noqa: E402
 
 
 def test_mean_std():
@@ -44,7 +44,7 @@ def test_results_table_over_seeds(tmp_path, with_plugins):
 def test_runs_of_a_seed_reuse_the_phases_earlier_runs_of_that_seed_finished(tmp_path, monkeypatch):
     """A shared warm-up is trained once per seed: later curricula get `--reuse` of the same seed's
     earlier runs (the runner takes a phase only when the plan prefix is identical)."""
-    import seethink_core.sweep as sweep
+    import seethink_core.report.sweep as sweep
 
     calls: list[tuple[str, int, list[str]]] = []
 

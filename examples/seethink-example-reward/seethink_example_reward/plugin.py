@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from seethink_core.hookspecs import hookimpl
-from seethink_core.options import opt
-from seethink_core.registry import RewardSpec
+from seethink_core.hooks.hookspecs import hookimpl
+from seethink_core.hooks.registry import RewardSpec
+from seethink_core.types.options import opt
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from seethink_core.errors import PluginError, did_you_mean
-from seethink_core.options import NoOptions
+from seethink_core.types.options import NoOptions
 
 Factory = Callable[..., Any] | str
 

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import pluggy
 
-from seethink_core import hookspecs
 from seethink_core.errors import PluginError
-from seethink_core.registry import Registry
+from seethink_core.hooks import hookspecs
+from seethink_core.hooks.registry import Registry
 from seethink_core.user_cache import user_cache_dir
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ def load_plugins(extra: Iterable[tuple[str, object]] = (), *, entry_points: bool
     except pluggy.PluginValidationError as e:
         raise PluginError(f"plugin '{e.plugin_name if hasattr(e, 'plugin_name') else '?'}' "
                           f"implements an unknown hook: {e}",
-                          hint="hook names are listed in seethink_core.hookspecs") from None
+                          hint="hook names are listed in seethink_core.hooks.hookspecs") from None
     registry = Registry()
     _fill(pm, registry)
     return Plugins(pm, registry, info)

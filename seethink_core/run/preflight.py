@@ -4,7 +4,7 @@ For every phase: materialise a few samples of each source and of each eval set (
 images decode; an eval set shared by several phases is checked once, under the first), show one
 sample per source, and check that every reward gives the gold answer its maximum and a wrong
 answer less. ``check_models`` locates every base model as a run would (a registered model, a
-folder that exists, a hub id the hub or the local cache has: ``seethink_core.model_source``),
+folder that exists, a hub id the hub or the local cache has: ``seethink_core.run.model_source``),
 loading nothing. Every problem is one line; nothing trains.
 
 A source that can ``scan()`` (the record sources of ``seethink_data``) gives every record with
@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from seethink_core.errors import SeethinkError
-from seethink_core.evaluation import eval_seed
-from seethink_core.model_source import ModelSource, locate_model
-from seethink_core.plan import DataRef, Phase, TrainingPlan, to_data
-from seethink_core.plugins import Plugins
-from seethink_core.registry import Registry
-from seethink_core.sample import Sample
+from seethink_core.hooks.manager import Plugins
+from seethink_core.hooks.registry import Registry
+from seethink_core.run.evaluation import eval_seed
+from seethink_core.run.model_source import ModelSource, locate_model
+from seethink_core.types.plan import DataRef, Phase, TrainingPlan, to_data
+from seethink_core.types.sample import Sample
 
 MAX_LISTED = 20  # problems (and skipped records) listed per source; the rest are counted
 
@@ -221,7 +221,7 @@ def check_source(rep: SourceReport, source: Any, needs: set[str], per_source: in
 def _check_ref(phase: str, ref: DataRef, registry: Registry, seed: int, needs: set[str], per_source: int | None,
                progress: ScanProgress | None) -> SourceReport:
     """Open one source (a data line or an eval set) and check its records."""
-    from seethink_core.stream import open_source
+    from seethink_core.run.stream import open_source
 
     rep = SourceReport(phase, ref.label)
     try:
@@ -249,7 +249,7 @@ def _new_eval_sets(phase: Phase, seen: set[str]) -> list[DataRef]:
 def preflight(plan: TrainingPlan, plugins: Plugins, *, per_source: int | None = 4,
               progress: ScanProgress | None = None) -> list[PhaseReport]:
     """Check every phase; ``per_source``: records read per source (None: every record)."""
-    from seethink_core.rewarding import build_reward, check_reward_maximum
+    from seethink_core.run.rewarding import build_reward, check_reward_maximum
 
     registry = plugins.registry
     reports = []

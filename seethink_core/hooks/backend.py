@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from seethink_core.errors import SeethinkError
-from seethink_core.images import ImageBounds
-from seethink_core.plan import Phase, TrainingPlan
-from seethink_core.sample import Sample
+from seethink_core.samples.images import ImageBounds
+from seethink_core.types.plan import Phase, TrainingPlan
+from seethink_core.types.sample import Sample
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class PhaseContext:
     should_stop: Callable[[int, dict[str, float]], str | None]  # transition check: a reason or None
     dump_rollouts: Callable[[int, list[dict[str, Any]]], None]
     progress: Callable[[int, dict[str, float]], None] = lambda step, metrics: None
-    resume_dir: Path | None = None  # where in-phase checkpoints go (seethink_core.checkpointing)
+    resume_dir: Path | None = None  # where in-phase checkpoints go (seethink_core.run.checkpointing)
     resume_from: Path | None = None  # the complete checkpoint to continue from, when resuming inside a phase
     carry_optimizer: Path | None = None  # optimizer state of the previous phase (handoff.optimizer=carry)
     # In-phase evaluation (`eval ... every N steps`): a backend calls ``evaluate(step, save)`` after each
@@ -121,9 +121,9 @@ class Generator(Protocol):
     """Backends with the ``generate`` feature sample completions from a checkpoint
     (pass-rate estimation and evaluation reuse it).
 
-    ``image_bounds`` (the phase's ``min_pixels``/``max_pixels``, ``seethink_core.images``) is passed
+    ``image_bounds`` (the phase's ``min_pixels``/``max_pixels``, ``seethink_core.samples.images``) is passed
     only when the phase sets a bound, so a generator that predates it keeps working for every phase
-    that does not. ``system_prompt`` (a template, ``seethink_core.prompting.render_system``) likewise
+    that does not. ``system_prompt`` (a template, ``seethink_core.samples.prompting.render_system``) likewise
     comes only when there is one: the generator then sends it as the chat's system message.
     """
 

@@ -15,7 +15,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from seethink_core.methods import METHODS, OptimizerOptions
+from seethink_core.types.methods import METHODS, OptimizerOptions
 
 PLAN_FORMAT = 1
 
@@ -144,7 +144,7 @@ class Phase:
     rewards: list[RewardRef]
     budget: Budget
     prompt: str | None = None  # template; "{question}" is replaced by the sample's prompt
-    system: str | None = None  # system prompt template (seethink_core.prompting); None: no system message
+    system: str | None = None  # system prompt template (seethink_core.samples.prompting); None: no system message
     transition: Transition | None = None
     difficulty: Difficulty = field(default_factory=Difficulty)
     freeze: list[str] = field(default_factory=list)  # "vision", "projector", "language"

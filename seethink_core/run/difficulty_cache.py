@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seethink_core.backend import Checkpoint
 from seethink_core.errors import SeethinkError
-from seethink_core.plan import RewardRef, canonical_json, to_data
-from seethink_core.prompting import render_prompt, render_system
-from seethink_core.registry import Registry
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import Checkpoint
+from seethink_core.hooks.registry import Registry
+from seethink_core.samples.prompting import render_prompt, render_system
+from seethink_core.types.plan import RewardRef, canonical_json, to_data
+from seethink_core.types.sample import Sample
 from seethink_core.user_cache import user_cache_dir
 
 CACHE_FORMAT = 1  # bump when the meaning of a cached value changes
@@ -80,7 +80,7 @@ def model_key(model: Checkpoint, registry: Registry | None = None) -> str:
     if path.is_dir():
         return "folder:" + folder_fingerprint(path)
     if registry is None:
-        from seethink_core.plugins import get_plugins
+        from seethink_core.hooks.manager import get_plugins
 
         registry = get_plugins().registry
     spec = registry.find("model", model.path) or registry.find("model", model.path.replace("-", "_"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from seethink_core.options import OptionError, opt
+from seethink_core.types.options import OptionError, opt
 
 KlEstimator = Literal["k1", "k2", "k3"]
 KlMode = Literal["loss", "reward", "none"]
@@ -43,7 +43,7 @@ class OptimizerOptions:
     adam_beta1: float = opt(0.9, doc="AdamW β1", min=0, max=1)
     adam_beta2: float = opt(0.999, doc="AdamW β2", min=0, max=1)
     # On every method (SFT too): a phase's model sees its images bounded the same way in training,
-    # generation and evaluation. Applied before the processor, as EasyR1 does (seethink_core.images).
+    # generation and evaluation. Applied before the processor, as EasyR1 does (seethink_core.samples.images).
     min_pixels: int = opt(0, doc="images of fewer pixels are scaled up to about this many, aspect kept, before "
                                  "the processor (0 = no bound; the reference uses 262144)", min=0)
     max_pixels: int = opt(0, doc="images of more pixels are scaled down to about this many, aspect kept, before "
@@ -88,7 +88,7 @@ class RLOptions(OptimizerOptions):
     overlong_buffer: int = opt(0, doc="DAPO soft overlong penalty: buffer length in tokens (0 = off)", min=0)
     overlong_penalty: float = opt(1.0, doc="DAPO soft overlong penalty at the hard limit", min=0)
     # A guard, not a training setting: a reward that fails (raises, times out, returns no number) on more
-    # than this share of the phase's graded samples stops the run (seethink_core.rewarding.FailureWatch).
+    # than this share of the phase's graded samples stops the run (seethink_core.run.rewarding.FailureWatch).
     max_reward_failures: float = opt(0.1, doc="stop the run when a reward fails (raises, times out, returns "
                                               "a wrong count, NaN/inf or a non-number) on more than this share "
                                               "of the samples graded so far in the phase, checked from the end "

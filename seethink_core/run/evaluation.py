@@ -19,18 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from seethink_core.backend import Checkpoint, Completion, Generator, checked_generate
 from seethink_core.errors import PluginError, SeethinkError
-from seethink_core.images import ImageBounds
-from seethink_core.options import validate
-from seethink_core.plan import DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
-from seethink_core.prompting import render_prompt
-from seethink_core.registry import Registry
-from seethink_core.rundir import stored_path, write_json_atomic
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import Checkpoint, Completion, Generator, checked_generate
+from seethink_core.hooks.registry import Registry
+from seethink_core.run.rundir import stored_path, write_json_atomic
+from seethink_core.samples.images import ImageBounds
+from seethink_core.samples.prompting import render_prompt
+from seethink_core.types.options import validate
+from seethink_core.types.plan import DataRef, EvalSpec, Phase, RewardRef, TrainingPlan
+from seethink_core.types.sample import Sample
 
 if TYPE_CHECKING:  # rewarding starts worker processes; import it only when grading
-    from seethink_core.rewarding import CombinedReward
+    from seethink_core.run.rewarding import CombinedReward
 
 EVAL_FORMAT = 1
 # Eval sets are drawn with the plan seed plus this offset, so a generated source (the synthetic
@@ -111,7 +111,7 @@ def set_label(ref: DataRef) -> str:
 def load_eval_samples(ref: DataRef, registry: Registry, *, seed: int, max_samples: int | None) -> list[Sample]:
     """The first ``max_samples`` samples of one eval set, in the source's own order (no shuffling,
     so every evaluation of a run scores the same items)."""
-    from seethink_core.stream import open_source  # the runner's way to open a source, options checked
+    from seethink_core.run.stream import open_source  # the runner's way to open a source, options checked
 
     source = open_source(ref, registry, seed=seed)
     out: list[Sample] = []
@@ -127,7 +127,7 @@ def load_eval_samples(ref: DataRef, registry: Registry, *, seed: int, max_sample
     except Exception as e:
         raise EvalError(f"eval set '{set_label(ref)}' failed while reading: {type(e).__name__}: {e}") from None
     else:
-        from seethink_core.stream import skip_note
+        from seethink_core.run.stream import skip_note
 
         # A skipped eval record changes what the accuracy is out of: say so (known after a whole pass).
         note = skip_note(set_label(ref), source)
@@ -309,7 +309,7 @@ def run_eval(plan: TrainingPlan | None, phase: Phase | None, checkpoint: Checkpo
     and return its metrics. Returns ``{}`` and writes nothing when there is nothing to evaluate.
 
     ``run_root``: the run directory ``out_path`` belongs to; a checkpoint inside it is recorded relative
-    to it, so the run directory can be moved (``seethink_core.rundir.stored_path``).
+    to it, so the run directory can be moved (``seethink_core.run.rundir.stored_path``).
 
     ``rewards`` default to the phase's, ``template`` to the spec's eval prompt (the compiler puts the
     phase's there unless ``eval settings prompt:`` names one), else the phase's; the system prompt is
@@ -322,7 +322,7 @@ def run_eval(plan: TrainingPlan | None, phase: Phase | None, checkpoint: Checkpo
     if not callable(getattr(generator, "generate", None)):
         raise EvalError("this backend cannot generate, so it cannot evaluate",
                         hint="evaluate its checkpoints with `seethink eval CHECKPOINT --backend local`")
-    from seethink_core.rewarding import build_reward
+    from seethink_core.run.rewarding import build_reward
 
     refs = list(rewards if rewards is not None else (phase.rewards if phase is not None and phase.rewards
                                                      else DEFAULT_REWARDS))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from seethink_core.errors import ConfigError, did_you_mean
-from seethink_core.registry import Registry
+from seethink_core.hooks.registry import Registry
 
 HUB_TIMEOUT_S = 5.0  # one HEAD request; a reachable hub answers in well under a second
 DEFAULT_ENDPOINT = "https://huggingface.co"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seethink_core.errors import did_you_mean
-from seethink_core.sample import Sample
+from seethink_core.types.sample import Sample
 
 PLACEHOLDERS = ("question", "choices")
 # Sample fields a prompt must never show: the gold answer the rewards grade against.

@@ -4,7 +4,7 @@ phase's rewards, cached on disk (docs/architecture.md §2: difficulty = 1 - pass
 An item-sample is *correct* when the grading component (``accuracy`` by default; see
 ``PassRateOptions.component``) is at least ``threshold``; a component that gives ``None`` (not
 applicable, or the reward failed) counts as wrong. The pass rate is the mean over the k samples.
-What the cache is keyed by: ``seethink_core.difficulty_cache``.
+What the cache is keyed by: ``seethink_core.run.difficulty_cache``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from seethink_core.backend import Checkpoint, Completion, checked_generate
-from seethink_core.difficulty_cache import (
+from seethink_core.errors import BackendError, ConfigError, DataError, SeethinkError
+from seethink_core.hooks.backend import Checkpoint, Completion, checked_generate
+from seethink_core.hooks.registry import Registry
+from seethink_core.run.difficulty_cache import (
     CachedRate,
     DifficultyError,
     PassRateCache,
@@ -28,13 +30,11 @@ from seethink_core.difficulty_cache import (
     reward_fingerprint,
     settings_key,
 )
-from seethink_core.errors import BackendError, ConfigError, DataError, SeethinkError
-from seethink_core.images import ImageBounds
-from seethink_core.options import opt, validate
-from seethink_core.plan import Difficulty, Phase, RewardRef, TrainingPlan
-from seethink_core.prompting import render_prompt
-from seethink_core.registry import Registry
-from seethink_core.sample import Sample
+from seethink_core.samples.images import ImageBounds
+from seethink_core.samples.prompting import render_prompt
+from seethink_core.types.options import opt, validate
+from seethink_core.types.plan import Difficulty, Phase, RewardRef, TrainingPlan
+from seethink_core.types.sample import Sample
 
 BATCH_ITEMS = 32  # items per generate() call: a crash loses at most one batch of estimates
 
@@ -224,7 +224,7 @@ READ_CHUNK = 1024  # items read from the sources at a time: memory stays bounded
 def open_phase_sources(phase: Phase, registry: Registry) -> list[Any]:
     """The phase's sources, opened exactly as the runner's stream opens them (source k gets seed
     ``phase.seed + k``, so the sample ids match what the stream serves)."""
-    from seethink_core.stream import open_source
+    from seethink_core.run.stream import open_source
 
     if not phase.data:
         raise DataError(f"phase '{phase.name}' has no data")
@@ -276,7 +276,7 @@ def difficulty_for_phase(plan: TrainingPlan, phase: Phase, init: Checkpoint, gen
         sizes = [s.size() if callable(getattr(s, "size", None)) else None for s in sources]
         total = sum(sizes) if all(n is not None for n in sizes) else None  # type: ignore[misc]
         items = iter_items(phase, sources)
-    from seethink_core.rewarding import build_reward
+    from seethink_core.run.rewarding import build_reward
 
     model = estimation_model(phase, init, options)
     reward = build_reward(phase.rewards, registry, timeout=reward_timeout)

@@ -49,10 +49,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from seethink_core.errors import DataError, SeethinkError
-from seethink_core.options import validate
-from seethink_core.plan import DataRef, Difficulty, Pacing, Phase
-from seethink_core.registry import DataSourceSpec, Registry
-from seethink_core.sample import Sample
+from seethink_core.hooks.registry import DataSourceSpec, Registry
+from seethink_core.types.options import validate
+from seethink_core.types.plan import DataRef, Difficulty, Pacing, Phase
+from seethink_core.types.sample import Sample
 
 STATE_VERSION = 1
 UNKNOWN_DIFFICULTY = 0.5  # where a sample without a difficulty sorts

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from seethink_core.errors import RunError
-from seethink_core.report_data import load_run
-from seethink_core.rundir import write_atomic, write_json_atomic
+from seethink_core.report.data import load_run
+from seethink_core.run.rundir import write_atomic, write_json_atomic
 
 # What the results table shows, from the last evaluation of each run (the final checkpoint).
 DEFAULT_COLUMNS = (

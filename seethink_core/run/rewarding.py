@@ -60,12 +60,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from seethink_core.backend import RewardBatch, RewardFailure
 from seethink_core.errors import ConfigError, PluginError, SeethinkError
-from seethink_core.options import validate
-from seethink_core.plan import RewardRef
-from seethink_core.registry import Registry, RewardSpec
-from seethink_core.sample import Sample
+from seethink_core.hooks.backend import RewardBatch, RewardFailure
+from seethink_core.hooks.registry import Registry, RewardSpec
+from seethink_core.types.options import validate
+from seethink_core.types.plan import RewardRef
+from seethink_core.types.sample import Sample
 
 RewardCallable = Callable[..., list]
 
@@ -365,7 +365,7 @@ class _Counter:
                 os.unlink(self.path)
 
 
-_WORKER_CODE = "from seethink_core.rewarding import _worker_entry; _worker_entry()"
+_WORKER_CODE = "from seethink_core.run.rewarding import _worker_entry; _worker_entry()"
 
 
 def _worker_entry() -> None:
@@ -809,7 +809,7 @@ def rollout_samples(algorithm: Any, total_steps: int) -> int:
 
 def resume_note(resume_dir: Path | None) -> str:
     """What re-running does after a stop: continue from the phase's last in-phase checkpoint, or start it again."""
-    from seethink_core.checkpointing import latest_checkpoint
+    from seethink_core.run.checkpointing import latest_checkpoint
 
     found = latest_checkpoint(resume_dir) if resume_dir is not None and resume_dir.is_dir() else None
     if found is not None:

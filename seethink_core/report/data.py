@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from seethink_core.errors import RunError
-from seethink_core.evaluation import base_eval_path
-from seethink_core.metrics import read_metrics
-from seethink_core.plan import CAPABILITIES, TrainingPlan
+from seethink_core.run.evaluation import base_eval_path
+from seethink_core.run.metrics import read_metrics
+from seethink_core.types.plan import CAPABILITIES, TrainingPlan
 
 REPORT_FORMAT = 1
 REWARD_KEY = "reward.total"

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from seethink_core.errors import RunError
 
 if TYPE_CHECKING:
-    from seethink_core.plan import Phase, TrainingPlan
-    from seethink_core.rundir import PhaseState, RunState
+    from seethink_core.run.rundir import PhaseState, RunState
+    from seethink_core.types.plan import Phase, TrainingPlan
 
 PLAIN_EVERY_S = 30.0  # off a terminal: one line per phase at most this often (and its first and last step)
 NO_SIGNAL_STEPS = 10  # consecutive all-zero reward steps before the "no reward signal" warning
@@ -41,7 +41,7 @@ def fmt_duration(seconds: float | None) -> str:
 def planned_steps(phase: Phase) -> int | None:
     """A phase's step budget when it is known without opening its data; an ``epochs`` budget needs the
     data's size, known only when the phase starts (None)."""
-    from seethink_core.runner import resolve_total_steps
+    from seethink_core.run.runner import resolve_total_steps
 
     try:
         return resolve_total_steps(phase, None)
@@ -297,7 +297,7 @@ class NoRewardSignal:
     ``NO_SIGNAL_STEPS``, or the whole phase when it is shorter, so a short phase is warned about too."""
 
     def __init__(self, phase: Phase, total_steps: int, note: Callable[[str], None], window: int = NO_SIGNAL_STEPS):
-        from seethink_core.methods import is_rl
+        from seethink_core.types.methods import is_rl
 
         self.phase = phase
         self.active = is_rl(phase.method)  # an SFT phase's reward, if a backend logs one, is not its signal

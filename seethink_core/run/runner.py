@@ -17,19 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from seethink_core.backend import Checkpoint, PhaseContext, PhaseResult, SampleStream
-from seethink_core.checkpointing import Found, discard_after, latest_checkpoint
 from seethink_core.errors import BackendError, RunError, SeethinkError
-from seethink_core.faults import fault_point
-from seethink_core.metrics import MetricsLog
-from seethink_core.options import validate
-from seethink_core.plan import Phase, TrainingPlan, phase_prefix_hash
-from seethink_core.plugins import Plugins, get_plugins
-from seethink_core.progress import NoRewardSignal
-from seethink_core.progress import RunProgress as _Progress
-from seethink_core.rundir import PhaseState, RunDir, RunState, write_json_atomic
-from seethink_core.sample import Sample
-from seethink_core.transitions import TransitionMonitor
+from seethink_core.hooks.backend import Checkpoint, PhaseContext, PhaseResult, SampleStream
+from seethink_core.hooks.manager import Plugins, get_plugins
+from seethink_core.report.progress import NoRewardSignal
+from seethink_core.report.progress import RunProgress as _Progress
+from seethink_core.run.checkpointing import Found, discard_after, latest_checkpoint
+from seethink_core.run.faults import fault_point
+from seethink_core.run.metrics import MetricsLog
+from seethink_core.run.rundir import PhaseState, RunDir, RunState, write_json_atomic
+from seethink_core.run.transitions import TransitionMonitor
+from seethink_core.types.options import validate
+from seethink_core.types.plan import Phase, TrainingPlan, phase_prefix_hash
+from seethink_core.types.sample import Sample
 
 PARTIAL = "checkpoint.partial"
 
@@ -230,7 +230,7 @@ class Runner:
         """Every phase as it would run, without training: ``phases/NN-name/dry_run.json`` says what it would
         train on which backend, from which checkpoint, for how many steps, and which data is missing.
         State is not touched, so a dry run next to a real run changes nothing of it."""
-        from seethink_core.stream import UnavailableStream, build_stream
+        from seethink_core.run.stream import UnavailableStream, build_stream
 
         would_be: dict[str, str] = {}  # phase -> the checkpoint folder it would hand over
         reports: list[PhaseReport] = []
@@ -259,7 +259,7 @@ class Runner:
             ref = self.plan.backend_of(phase)
             result: PhaseResult | None = None
             if self._backends.has(phase, "dry_run"):
-                from seethink_core.rewarding import build_reward
+                from seethink_core.run.rewarding import build_reward
 
                 with build_reward(phase.rewards, self.plugins.registry) as reward:
                     ctx = PhaseContext(
@@ -325,8 +325,8 @@ class Runner:
         self.run_dir.save_state(state)
         self.position.at(phase, step=resume.step if resume else 0)
 
-        from seethink_core.rewarding import build_reward, resume_note, watch_reward
-        from seethink_core.stream import build_stream
+        from seethink_core.run.rewarding import build_reward, resume_note, watch_reward
+        from seethink_core.run.stream import build_stream
 
         difficulties = self._estimated_difficulties(backend, phase, init, phase_dir, progress)
         stream = RecordingStream(build_stream(phase, registry, seed=phase.seed, difficulties=difficulties),
@@ -421,8 +421,8 @@ class Runner:
     def _steps_done(self, phase: Phase) -> int:
         """How far an interrupted phase got: its last training row in metrics.jsonl (every step with the
         default ``log_every: 1``), or its newest in-phase checkpoint if that is further."""
-        from seethink_core.checkpointing import checkpoint_steps
-        from seethink_core.metrics import read_metrics
+        from seethink_core.run.checkpointing import checkpoint_steps
+        from seethink_core.run.metrics import read_metrics
 
         phase_dir = self.run_dir.phase_dir(phase)
         steps = [int(r["step"]) for r in read_metrics(phase_dir / "metrics.jsonl")
@@ -431,7 +431,7 @@ class Runner:
 
     def _restart_note(self, phase: Phase, done: int, *, own_checkpoints: bool) -> str:
         """What a re-run says about an interrupted phase it cannot continue from a seethink checkpoint."""
-        from seethink_core.checkpointing import foreign_entries
+        from seethink_core.run.checkpointing import foreign_entries
 
         name = f"phase {phase.index + 1} ({phase.name})"
         resume_dir = self.run_dir.phase_dir(phase) / "resume"
@@ -510,7 +510,7 @@ class Runner:
 
     def _evaluate_base(self, first_phase: Phase, progress: "_Progress") -> None:
         """Row 0, on the first phase's backend (the one that starts from the base model)."""
-        from seethink_core.evaluation import base_eval_path, run_eval
+        from seethink_core.run.evaluation import base_eval_path, run_eval
 
         path = base_eval_path(self.run_dir.root)
         if not self._eval_wanted() or path.exists():
@@ -530,7 +530,7 @@ class Runner:
                  step=0, run_root=self.run_dir.root, on_answers=progress.eval_progress("base model"))
 
     def _evaluate_phase(self, phase: Phase, ps: PhaseState, progress: "_Progress") -> None:
-        from seethink_core.evaluation import run_eval
+        from seethink_core.run.evaluation import run_eval
 
         phase_dir = self.run_dir.phase_dir(phase)
         out = phase_dir / "eval.json"
@@ -563,7 +563,7 @@ class Runner:
         if phase.eval is None or not phase.eval.sets or not phase.eval.every_steps or \
                 not self._backends.has(phase, "generate"):
             return None
-        from seethink_core.evaluation import eval_due, step_evaluator
+        from seethink_core.run.evaluation import eval_due, step_evaluator
 
         score = step_evaluator(self.plan, phase, backend, self.plugins.registry, phase_dir,
                                log=self._eval_rows(phase, metrics_log), run_root=self.run_dir.root)
@@ -585,7 +585,7 @@ class Runner:
         and cached on disk, so re-running a phase costs nothing."""
         if phase.difficulty.source != "pass_rate":
             return None
-        from seethink_core.difficulty import default_cache_dir, difficulty_for_phase
+        from seethink_core.run.difficulty import default_cache_dir, difficulty_for_phase
 
         progress.note(f"phase {phase.name}: estimating pass rates ({phase.difficulty.estimator or 'defaults'})")
         difficulties = difficulty_for_phase(self.plan, phase, init, backend, self.plugins.registry,
@@ -650,7 +650,7 @@ def _truncate_jsonl(path: Path, step: int, *, inclusive: bool) -> None:
             continue  # a torn last line
         if row_step < step or (inclusive and row_step == step):
             keep.append(line)
-    from seethink_core.rundir import write_atomic
+    from seethink_core.run.rundir import write_atomic
 
     write_atomic(path, "".join(k + "\n" for k in keep))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 from collections import deque
 
-from seethink_core.plan import Condition, Transition
+from seethink_core.types.plan import Condition, Transition
 
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
 

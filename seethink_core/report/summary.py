@@ -12,13 +12,13 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from seethink_core.progress import fmt_duration
+from seethink_core.report.progress import fmt_duration
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from seethink_core.rundir import RunDir
-    from seethink_core.runner import PhaseReport
+    from seethink_core.run.rundir import RunDir
+    from seethink_core.run.runner import PhaseReport
 
 Trend = tuple[float, float] | float | None  # (first 20%, last 20%), one value, or not logged
 TREND_SHARE = 0.2
@@ -27,8 +27,8 @@ CAPTION = ("reward … length: mean over the first → last 20% of a phase's ste
 
 
 def trend_or_value(rows: list[dict[str, Any]], key: str) -> Trend:
-    """``seethink_core.metrics.trend`` of ``key``, or its only value when the phase logged it once."""
-    from seethink_core.metrics import trend
+    """``seethink_core.run.metrics.trend`` of ``key``, or its only value when the phase logged it once."""
+    from seethink_core.run.metrics import trend
 
     pair = trend(rows, key, TREND_SHARE)
     if pair is not None:
@@ -39,7 +39,7 @@ def trend_or_value(rows: list[dict[str, Any]], key: str) -> Trend:
 
 def summary_rows(reports: Sequence[PhaseReport], run_dir: RunDir) -> list[dict[str, Any]]:
     """One row per phase: reward, accuracy, loss and length over its first and last 20% of steps."""
-    from seethink_core.metrics import read_metrics
+    from seethink_core.run.metrics import read_metrics
 
     rows = []
     for r in reports:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from seethink_core.errors import RunError
-from seethink_core.faults import fault_point
+from seethink_core.run.faults import fault_point
 
 MARKER = "COMPLETE.json"
 PREFIX = "step-"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from seethink_core.errors import RunError
-from seethink_core.plan import Phase, TrainingPlan, hashed_data
+from seethink_core.types.plan import Phase, TrainingPlan, hashed_data
 
 # 2: checkpoint paths inside the run directory are stored relative to it (format 1 stored them
 # absolute; such files are still read, see ``read_stored_path``).

@@ -2,7 +2,7 @@
 
 Registration hooks take a ``register`` callback; the core records which plugin
 registered what, so a duplicate name is an error that names both plugins.
-Each ``register`` call takes one spec object from ``seethink_core.registry``.
+Each ``register`` call takes one spec object from ``seethink_core.hooks.registry``.
 Event hooks are called by the runner; their return values are ignored.
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import pluggy
 
 if TYPE_CHECKING:
-    from seethink_core.plan import Phase, TrainingPlan
+    from seethink_core.types.plan import Phase, TrainingPlan
 
 hookspec = pluggy.HookspecMarker("seethink")
 hookimpl = pluggy.HookimplMarker("seethink")

@@ -1,0 +1,1 @@
+"""The plugin core: the hooks, what plugins register, the plugin manager and the backend contract."""

@@ -1,0 +1,1 @@
+"""Running a plan: the phase loop, the run directory, data order, rewards, evaluation, checkpoints."""

@@ -1,0 +1,1 @@
+"""What happens to one sample on its way to a model: its prompt, its image bounds, length fitting."""
