@@ -5,6 +5,13 @@ The public API a script needs::
     from seethink_core import load_plugins, compile_file, TrainingPlan
     plan = compile_file("curricula/demo.curr", curriculum="demo")
 
+and a plugin (docs/architecture.md §6)::
+
+    from seethink_core import RewardSpec, hookimpl, opt
+
+The modules behind these names are arranged in layers (docs/architecture.md §3); these names stay
+where they are when a module moves.
+
 Importing this package imports no torch, transformers, datasets, ray or vllm.
 """
 
@@ -18,9 +25,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name is imported on first use
     from seethink_core.errors import Diagnostic, DslError, SeethinkError, SourcePos
     from seethink_core.hooks.backend import Checkpoint, PhaseContext, PhaseResult
+    from seethink_core.hooks.hookspecs import hookimpl
     from seethink_core.hooks.manager import get_plugins, load_plugins
     from seethink_core.hooks.registry import BackendSpec, DataSourceSpec, EvaluatorSpec, ModelSpec, RewardSpec
     from seethink_core.types.methods import METHODS
+    from seethink_core.types.options import OptionError, opt
     from seethink_core.types.plan import (
         Budget,
         DataRef,
@@ -44,6 +53,8 @@ _LAZY = {
     **dict.fromkeys(("Budget", "DataRef", "Difficulty", "EvalSpec", "HandOff", "Phase", "RewardRef",
                      "TrainingPlan", "Transition", "plan_hash"), "seethink_core.types.plan"),
     **dict.fromkeys(("get_plugins", "load_plugins"), "seethink_core.hooks.manager"),
+    "hookimpl": "seethink_core.hooks.hookspecs",
+    **dict.fromkeys(("opt", "OptionError"), "seethink_core.types.options"),
     **dict.fromkeys(("BackendSpec", "DataSourceSpec", "EvaluatorSpec", "ModelSpec", "RewardSpec"),
                     "seethink_core.hooks.registry"),
     "Sample": "seethink_core.types.sample",
@@ -75,5 +86,6 @@ __all__ = [
     "__version__", "load_plugins", "get_plugins", "compile_file", "TrainingPlan", "Phase", "DataRef",
     "RewardRef", "Budget", "Transition", "Difficulty", "HandOff", "EvalSpec", "plan_hash", "Sample",
     "Checkpoint", "PhaseContext", "PhaseResult", "METHODS", "SeethinkError", "DslError", "Diagnostic",
-    "SourcePos", "DataSourceSpec", "RewardSpec", "BackendSpec", "EvaluatorSpec", "ModelSpec",
+    "SourcePos", "DataSourceSpec", "RewardSpec", "BackendSpec", "EvaluatorSpec", "ModelSpec", "hookimpl", "opt",
+    "OptionError",
 ]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from seethink_core.hooks.hookspecs import hookimpl
-from seethink_core.hooks.registry import RewardSpec
-from seethink_core.types.options import opt
+from seethink_core import RewardSpec, hookimpl, opt
 
 
 @dataclass(frozen=True)
