@@ -1,311 +1,39 @@
 """A hand-written recursive-descent reader of grammar/curriculum.lark, for text without mistakes.
 
 Lark's LALR parser reads some 50,000 tokens a second here, so a curriculum of 10,000 stages (430,000
-tokens) took seconds. This reader tokenizes each line with one regular expression and builds the
-syntax tree directly, ten times faster. It accepts only what the grammar accepts, and builds the tree
-``parser._Builder`` builds (the same nodes, the same positions). Anything else (a syntax error, a
+tokens) took seconds. This reader tokenizes each line with one regular expression (``tokens``) and builds
+the syntax tree directly, ten times faster. It accepts only what the grammar accepts, and builds the tree
+``lark_builder.TreeBuilder`` builds (the same nodes, the same positions). Anything else (a syntax error, a
 number too large, lists nested too deep, a keyword glued to a word) raises ``NotReadable`` and the
 caller parses the text with Lark, so every error message stays Lark's path's word for word.
 tests/dsl/test_fast_parser.py compares the two on the shipped curricula, the golden error files and
 fuzzed text.
 
-How Lark's contextual lexer reads a word is mirrored per place: where the grammar takes a name, a
-word is a name unless it is one of the keywords that Lark's parser state there also takes (the
-``*_KEYWORDS`` sets below, checked against Lark's tables by the tests).
+The parts of statements (values, calls, arguments) are read by ``value_reader.ValueReader``; this module
+reads the statements. How Lark's contextual lexer reads a word is mirrored per place (the ``*_KEYWORDS``
+sets of ``keywords``).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any
 
 from seethink_core.dsl import ast
-from seethink_core.dsl.parser import MAX_LIST_DEPTH, unescape
-from seethink_core.errors import SourcePos
-
-# Token kinds: the group of _TOKEN that matched.
-STRING, NUMBER, WORD, COMMENT, PUNCT, NEWLINE, BAD, END = 1, 2, 3, 4, 5, 6, 7, 8
-
-# Blanks, then one token (none at the end of the text). The patterns of STRING, NUMBER and NAME are the
-# grammar's; `\d` matches any decimal digit, as in Lark's regexps. No token but NEWLINE holds a line
-# break, so lines are counted at those.
-_TOKEN = re.compile(
-    r'[ \t\f\r]*(?:("[^"\\\n]*(?:\\.[^"\\\n]*)*")'
-    r"|([+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)"
-    r"|([A-Za-z_][A-Za-z0-9_]*)"
-    r"|(#[^\n]*)"
-    r"|(>=|<=|==|\.\.|[{}()\[\],:=.<>])"
-    r"|(\n)"
-    r"|(.))?")
-
-SETTING_KEYWORDS = frozenset((
-    "model", "backend", "algorithm", "method", "prompt", "system", "reward", "data", "eval", "seed",
-    "freeze", "handoff", "capability", "steps", "epochs", "samples", "until", "difficulty", "levels",
-    "pacing", "mix"))
-# Words Lark reads as keywords where a value may be a bare word (an option's value, a list item).
-VALUE_KEYWORDS = frozenset(("true", "false", "none"))
-# After `difficulty`, where its optional call may start: its clauses, and what may follow the statement.
-DIFFICULTY_KEYWORDS = SETTING_KEYWORDS | {"order", "range", "stage", "merge", "stages", "source"}
-# After `eval`, where a call may start.
-EVAL_KEYWORDS = frozenset(("every", "settings"))
-# After `until` and `or`, where a metric may start.
-CONDITION_KEYWORDS = frozenset(("steps",))
+from seethink_core.dsl.keywords import (
+    CONDITION_KEYWORDS,
+    DIFFICULTY_KEYWORDS,
+    EVAL_KEYWORDS,
+    SETTING_KEYWORDS,
+    VALUE_KEYWORDS,
+)
+from seethink_core.dsl.nodes import ONE_PART
+from seethink_core.dsl.tokens import END, PUNCT, STRING, WORD, TooManyTokens, tokenize
+from seethink_core.dsl.tokens import source_pos as _source_pos  # the name tests know it by
+from seethink_core.dsl.value_reader import NotReadable, ValueReader
 
 
-
-class TooManyTokens(Exception):
-    """More tokens than ``tokenize``'s limit; ``token`` is the first one past it."""
-
-    def __init__(self, token: tuple):
-        super().__init__(token)
-        self.token = token
-
-
-class NotReadable(Exception):
-    """The text is not one this reader accepts; ``index`` is the token it stopped at."""
-
-    def __init__(self, index: int):
-        super().__init__(index)
-        self.index = index
-
-
-def tokenize(text: str, limit: int | None = None) -> list[tuple]:
-    """``(kind, text, line, col, end_col)`` per token, comments left out; an ``END`` token last.
-    Raises ``TooManyTokens`` at the first token past ``limit``, before reading further."""
-    out: list[tuple] = []
-    if limit is None or len(text) <= limit:  # every token has a character
-        limit = len(text) + 1
-    append = out.append
-    line, line_start = 1, 0
-    for m in _TOKEN.finditer(text):
-        kind = m.lastindex
-        if kind is None or kind == COMMENT:
-            continue
-        if kind == NEWLINE:
-            line += 1
-            line_start = m.end()
-            continue
-        value = m.group(kind)
-        col = m.start(kind) - line_start + 1
-        append((kind, value, line, col, col + len(value)))
-        if len(out) > limit:
-            raise TooManyTokens(out[-1])
-    col = len(text) - line_start + 1
-    append((END, "", line, col, col))
-    return out
-
-
-_new = object.__new__
-
-
-def _source_pos(file: str, line: int, col: int, end_col: int | None) -> SourcePos:
-    """``SourcePos(file, line, col, end_col)``, the same object, made without the frozen dataclass's
-    ``__init__`` (an ``object.__setattr__`` per field): a position is made for every node, and
-    constructing them was a fifth of reading a 10,000-stage file."""
-    pos = _new(SourcePos)
-    d = pos.__dict__
-    d["file"] = file
-    d["line"] = line
-    d["col"] = col
-    d["end_col"] = end_col
-    return pos
-
-
-class Reader:
+class Reader(ValueReader):
     """One parse: ``module()`` or ``literal()`` over ``tokenize(text)``."""
-
-    def __init__(self, tokens: list[tuple], file: str):
-        self.toks = tokens
-        self.i = 0
-        self.file = file
-        # Statement lists open at the point of failure, outermost first: [index of the header's first
-        # token (None at top level), index of its '{', start of the previous statement, start of this one].
-        self.frames: list[list] = []
-
-    # --- tokens ---------------------------------------------------------------------------------
-
-    def fail(self) -> NotReadable:
-        return NotReadable(self.i)
-
-    def pos(self, tok: tuple) -> SourcePos:
-        return _source_pos(self.file, tok[2], tok[3], tok[4])
-
-    def span(self, first: tuple, last: SourcePos | tuple) -> SourcePos:
-        """From token ``first`` to the end of ``last`` (a position or a token), when on one line."""
-        if isinstance(last, tuple):
-            end = last[4] if last[2] == first[2] else None
-        else:
-            end = last.end_col if last.line == first[2] else None
-        return _source_pos(self.file, first[2], first[3], end)
-
-    def span_pos(self, first: SourcePos, last: SourcePos) -> SourcePos:
-        return _source_pos(self.file, first.line, first.col, last.end_col if last.line == first.line else None)
-
-    def punct(self, text: str) -> tuple:
-        tok = self.toks[self.i]
-        if tok[0] != PUNCT or tok[1] != text:
-            raise self.fail()
-        self.i += 1
-        return tok
-
-    def name_tok(self) -> tuple:
-        """A NAME where the parser state takes only a name (no keyword)."""
-        tok = self.toks[self.i]
-        if tok[0] != WORD:
-            raise self.fail()
-        self.i += 1
-        return tok
-
-    def name(self) -> ast.Name:
-        tok = self.name_tok()
-        return ast.Name(_source_pos(self.file, tok[2], tok[3], tok[4]), tok[1])
-
-    def at_punct(self, text: str) -> bool:
-        tok = self.toks[self.i]
-        return tok[0] == PUNCT and tok[1] == text
-
-    def at_word(self, text: str) -> bool:
-        tok = self.toks[self.i]
-        return tok[0] == WORD and tok[1] == text
-
-    # --- values -----------------------------------------------------------------------------------
-
-    def number(self, tok: tuple) -> ast.Value:
-        text = tok[1]
-        if "." in text or "e" in text or "E" in text:
-            value: Any = float(text)
-            if not math.isfinite(value):
-                raise self.fail()
-        else:
-            if len(text) > 30:
-                raise self.fail()
-            value = int(text)
-        return ast.Value(self.pos(tok), value)
-
-    def string(self) -> ast.Value:
-        toks = self.toks
-        first = toks[self.i]
-        j = self.i + 1
-        while toks[j][0] == STRING:
-            j += 1
-        parts = toks[self.i:j]
-        self.i = j
-        text = "".join(unescape(t[1][1:-1]) for t in parts)
-        return ast.Value(self.span(first, parts[-1]), text)
-
-    def scalar(self, depth: int = 0) -> ast.Value:
-        tok = self.toks[self.i]
-        kind = tok[0]
-        if kind == STRING:
-            return self.string()
-        if kind == NUMBER:
-            self.i += 1
-            return self.number(tok)
-        if kind == WORD:
-            word = tok[1]
-            if word == "true":
-                self.i += 1
-                return ast.Value(self.pos(tok), True)
-            if word == "false":
-                self.i += 1
-                return ast.Value(self.pos(tok), False)
-            if word == "none":
-                self.i += 1
-                return ast.Value(self.pos(tok), None)
-            raise self.fail()
-        if kind == PUNCT and tok[1] == "[":
-            return self.list(depth + 1)
-        raise self.fail()
-
-    def value(self, depth: int = 0) -> ast.Value:
-        """``?value``: a scalar or a bare word."""
-        tok = self.toks[self.i]
-        if tok[0] == WORD and tok[1] not in VALUE_KEYWORDS:
-            self.i += 1
-            return ast.Value(self.pos(tok), tok[1], bare=True)
-        return self.scalar(depth)
-
-    def list(self, depth: int) -> ast.Value:
-        if depth > MAX_LIST_DEPTH:  # deeper lists are Lark's to report
-            raise self.fail()
-        first = self.punct("[")
-        items: list = []
-        if not self.at_punct("]"):
-            items.append(self.value(depth).value)
-            while self.at_punct(","):
-                self.i += 1
-                if self.at_punct("]"):
-                    break
-                items.append(self.value(depth).value)
-        last = self.punct("]")
-        return ast.Value(self.span(first, last), items)
-
-    # --- calls and arguments ------------------------------------------------------------------------
-
-    def keyed(self) -> ast.Arg:
-        """``NAME ":" value`` (``keyword``, ``kwarg``). Written out (``name_tok``, ``punct``, ``span``):
-        a stage's options are most of a file's tokens."""
-        toks = self.toks
-        i = self.i
-        key = toks[i]
-        if key[0] != WORD:
-            raise self.fail()
-        colon = toks[i + 1]
-        self.i = i + 1
-        if colon[0] != PUNCT or colon[1] != ":":
-            raise self.fail()
-        self.i = i + 2
-        value = self.value()
-        file, line = self.file, key[2]
-        end = value.pos
-        return ast.Arg(_source_pos(file, line, key[3], end.end_col if end.line == line else None),
-                       ast.Name(_source_pos(file, line, key[3], key[4]), key[1]), value)
-
-    def arg(self) -> ast.Arg:
-        toks = self.toks
-        tok = toks[self.i]
-        nxt = toks[self.i + 1]
-        if tok[0] == WORD and tok[1] not in VALUE_KEYWORDS and nxt[0] == PUNCT and nxt[1] == ":":
-            return self.keyed()
-        value = self.value()
-        return ast.Arg(value.pos, None, value)
-
-    def call(self) -> ast.Call:
-        toks = self.toks
-        head = toks[self.i]
-        if head[0] != WORD:
-            raise self.fail()
-        self.i += 1
-        name = ast.Name(_source_pos(self.file, head[2], head[3], head[4]), head[1])
-        tok = toks[self.i]
-        if tok[0] != PUNCT or tok[1] != "(":
-            return ast.Call(name.pos, name, ())
-        self.i += 1
-        args: list[ast.Arg] = []
-        if not self.at_punct(")"):
-            args.append(self.arg())
-            while self.at_punct(","):
-                self.i += 1
-                if self.at_punct(")"):
-                    break
-                args.append(self.arg())
-        last = self.punct(")")
-        return ast.Call(self.span(head, last), name, tuple(args))
-
-    def kwargs(self) -> tuple:
-        args = [self.keyed()]
-        while self.at_punct(","):
-            self.i += 1
-            args.append(self.keyed())
-        return tuple(args)
-
-    def name_list(self) -> tuple:
-        names = [self.name()]
-        while self.at_punct(","):
-            self.i += 1
-            names.append(self.name())
-        return tuple(names)
 
     # --- settings ---------------------------------------------------------------------------------
 
@@ -484,7 +212,7 @@ class Reader:
         if not self.at_punct("{"):
             return ast.Merge(self.span(kw, name.pos), members, name, ())
         settings, _ = self.body(header, self.setting)
-        last = settings[-1].pos if settings else name.pos  # parser._span: a block's position is its last setting's
+        last = settings[-1].pos if settings else name.pos  # TreeBuilder._span: a block ends at its last setting
         return ast.Merge(self.span(kw, last), members, name, tuple(settings))
 
     def source_def(self, kw: tuple) -> ast.SourceDef:
@@ -552,15 +280,11 @@ class Reader:
         return value
 
 
-# The settings that are a keyword and one part: their node, and how the part is read.
-_ONE_PART = {
-    "model": (ast.Model, Reader.scalar), "prompt": (ast.Prompt, Reader.scalar), "system": (ast.System, Reader.scalar),
-    "seed": (ast.Seed, Reader.scalar), "backend": (ast.Backend, Reader.call), "algorithm": (ast.Algorithm, Reader.call),
-    "method": (ast.Algorithm, Reader.call), "pacing": (ast.Pacing, Reader.call),
-    "capability": (ast.Capability, Reader.name), "mix": (ast.Mix, Reader.name),
-}
+# The settings that are a keyword and one part: their node, and the method that reads the part.
+_ONE_PART = {word: (node, getattr(Reader, part)) for word, (node, part) in ONE_PART.items()}
 # Each setting keyword's reader method.
-_SETTINGS = {word: Reader.one_part if word in _ONE_PART else getattr(Reader, "s_" + word) for word in SETTING_KEYWORDS}
+_SETTINGS = {word: Reader.one_part if word in _ONE_PART else getattr(Reader, "s_" + word)
+             for word in SETTING_KEYWORDS}
 
 
 def read_module(text: str, file: str, limit: int | None = None) -> tuple:
@@ -582,3 +306,7 @@ def read_literal(text: str, file: str) -> ast.Value:
         return reader.literal()
     except IndexError:
         raise NotReadable(reader.i) from None
+
+
+__all__ = ["Reader", "NotReadable", "TooManyTokens", "tokenize", "read_module", "read_literal", "_source_pos",
+           "VALUE_KEYWORDS", "DIFFICULTY_KEYWORDS", "EVAL_KEYWORDS", "CONDITION_KEYWORDS", "SETTING_KEYWORDS"]

@@ -12,14 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from seethink_core.dsl.parser import WORD_CHARS
+from seethink_core.dsl.keywords import SETTING_KEYWORDS, WORD_CHARS
 from seethink_core.errors import DslError, SourcePos, did_you_mean
-
-SETTING_KEYWORDS = (
-    "model", "backend", "algorithm", "method", "prompt", "system", "reward", "data", "eval", "seed", "freeze",
-    "handoff", "capability", "steps", "epochs", "samples", "until", "difficulty", "levels", "pacing",
-    "mix",
-)
 
 MAX_LISTED_KEYWORDS = 8
 
@@ -103,7 +97,7 @@ def describe_terminal(name: str) -> str:
     """How a terminal looks to a user: ``'{'``, ``'epochs'``, "a number"."""
     if name in _DESCRIBED:
         return _DESCRIBED[name]
-    from seethink_core.dsl.parser import get_parser
+    from seethink_core.dsl.lark_parser import get_parser
 
     try:
         term = get_parser().get_terminal(name)
@@ -223,7 +217,7 @@ class _SameAutomatonState:
 
 
 def _match_example(err: Any) -> str | None:
-    from seethink_core.dsl.parser import get_parser, lexing
+    from seethink_core.dsl.lark_parser import get_parser, lexing
 
     if getattr(err, "state", None) is None:
         return None

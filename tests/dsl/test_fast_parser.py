@@ -85,15 +85,13 @@ def test_fuzzed_text_reads_as_lark_reads_it():
 @pytest.mark.parametrize("text", ['1e-5', '"x" "y"', "[a, [true, none], -3,]", "easy_to_hard", "[]", "2..3", "",
                                   "[" * 40 + "]" * 40, "1e999"])
 def test_literals_read_as_lark_reads_them(text):
-    parser._current_file.append("<value>")
     try:
-        expected = parser.get_parser().parse(text, start="literal")
+        with parser.lexing(text, "<value>"):
+            expected = parser.get_parser().parse(text, start="literal")
     except Exception:
         with pytest.raises(NotReadable):
             read_literal(text, "<value>")
         return
-    finally:
-        parser._current_file.pop()
     assert read_literal(text, "<value>") == expected
 
 
