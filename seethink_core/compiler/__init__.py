@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from seethink_core.compiler.build import DEFAULT_BACKEND, ChainCache, compile_unit
+from seethink_core.compiler.backends import DEFAULT_BACKEND
+from seethink_core.compiler.build import ChainCache
+from seethink_core.compiler.curriculum import compile_unit
 from seethink_core.compiler.loader import Loader, Unit
 from seethink_core.dsl.collector import collector_paused
 from seethink_core.errors import Diagnostic, DslError, SeethinkError

@@ -12,7 +12,7 @@ from seethink_core.cli.main import main
 from seethink_core.compiler import check_paths, compile_text
 from seethink_core.compiler.resolve import DIFFICULTY_SOURCES
 from seethink_core.errors import DslError
-from seethink_core.run.difficulty import PassRateOptions
+from seethink_core.types.settings import PassRateOptions
 
 
 def curriculum(difficulty: str, backend: str = "local") -> str:

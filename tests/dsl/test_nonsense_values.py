@@ -15,7 +15,7 @@ from seethink_rewards.schemas import REFERENCE_FORMAT
 from seethink_synthetic.options import SyntheticOptions
 
 from seethink_core.compiler import _registry
-from seethink_core.compiler.build import compile_unit
+from seethink_core.compiler.curriculum import compile_unit
 from seethink_core.compiler.loader import Loader
 from seethink_core.errors import Diagnostic, DslError
 from seethink_core.types.options import validate
