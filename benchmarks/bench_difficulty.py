@@ -25,7 +25,8 @@ from difficulty_doubles import Exact, ScriptedGenerator, make_items  # noqa: E40
 from seethink_core.hooks.backend import Checkpoint  # noqa: E402
 from seethink_core.hooks.registry import Registry  # noqa: E402
 from seethink_core.run.difficulty import PassRateCache, estimate_pass_rates  # noqa: E402
-from seethink_core.run.rewarding import CombinedReward, Component  # noqa: E402
+from seethink_core.run.rewards.combine import CombinedReward  # noqa: E402
+from seethink_core.run.rewards.scores import Component  # noqa: E402
 
 ITEMS = 1000
 K = 16
@@ -104,7 +105,7 @@ def test_tiny_vlm_estimation_items_per_second(benchmark, tmp_path: Path) -> None
     from seethink_synthetic.source import SyntheticSource
 
     from seethink_core.hooks.manager import load_plugins
-    from seethink_core.run.rewarding import build_reward
+    from seethink_core.run.rewards.combine import build_reward
     from seethink_core.types.plan import RewardRef
 
     registry = load_plugins().registry

@@ -18,7 +18,8 @@ import pytest
 
 from seethink_core.hooks.backend import Checkpoint
 from seethink_core.hooks.manager import load_plugins
-from seethink_core.run.evaluation import EvalSettings, run_eval
+from seethink_core.run.eval_types import EvalSettings
+from seethink_core.run.evaluation import run_eval
 from seethink_core.types.plan import DataRef, EvalSpec, RewardRef
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "eval"))

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from seethink_core.hooks.manager import load_plugins
-from seethink_core.run.rewarding import CombinedReward, build_components, build_reward
+from seethink_core.run.rewards.combine import CombinedReward, build_components, build_reward
 from seethink_core.types.options import validate
 from seethink_core.types.plan import RewardRef
 from seethink_core.types.sample import Sample

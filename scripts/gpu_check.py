@@ -154,12 +154,14 @@ def peak_memory_gib(gpu: bool) -> dict[str, float] | None:
 def run_curriculum(path: Path, run_dir: Path, overrides: dict[str, str]) -> tuple[Any, float]:
     """Compile ``path`` with ``overrides`` (``--set`` pairs) and run it; (plan, wall seconds)."""
     from seethink_core.compiler import compile_path
+    from seethink_core.report.progress import RunProgress
     from seethink_core.run.rundir import RunDir
     from seethink_core.run.runner import Runner
 
     plan = compile_path(path, overrides=overrides)
     started = time.perf_counter()
-    Runner(plan, RunDir(run_dir), show_progress=False).run()
+    # Plain lines as it goes (no bars: the device tool returns the output's tail).
+    Runner(plan, RunDir(run_dir), progress=lambda p, s: RunProgress(False, plan=p, state=s)).run()
     return plan, time.perf_counter() - started
 
 

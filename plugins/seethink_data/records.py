@@ -174,7 +174,7 @@ class RecordSource:
     """A data source over a ``Reader``: lazy, re-iterable, same order every pass.
 
     ``label`` is what messages call it: the factory sets the source's registered name and
-    ``seethink_core.run.stream.open_source`` replaces it with the curriculum's (``source geo = ...``).
+    ``seethink_core.run.sources.open_source`` replaces it with the curriculum's (``source geo = ...``).
     ``skipped`` counts the bad records skipped in the latest complete pass, ``skip_reasons`` the
     same by reason, and ``problems`` keeps the first few messages so a summary can show them.
     """

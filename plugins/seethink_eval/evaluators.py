@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from seethink_core.run.evaluation import EvalRecord
+from seethink_core.run.eval_types import EvalRecord
 from seethink_core.types.options import NoOptions
 from seethink_eval import metrics as m
 

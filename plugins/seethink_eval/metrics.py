@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from math import comb
 
-from seethink_core.run.evaluation import EvalRecord
+from seethink_core.run.eval_types import EvalRecord
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

@@ -22,7 +22,9 @@ from seethink_local.options import LocalOptions
 from seethink_local.quiet import quiet_hf
 from seethink_local.resume import PhaseCheckpoints, StopCheck
 from seethink_local.rollout import encode_prompts, generate
-from seethink_local.trainer import Session, make_optimizer, run_rl, run_sft
+from seethink_local.session import Session, make_optimizer
+from seethink_local.sft import run_sft
+from seethink_local.trainer import run_rl
 
 GENERATE_BATCH = 16  # prompts per generate() call: bounded memory, still batched
 

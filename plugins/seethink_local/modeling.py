@@ -19,6 +19,9 @@ from seethink_local.options import LocalOptions
 FREEZABLE = ("vision", "projector", "language")
 
 
+TINY_MODEL_BUILDER = "seethink_local.tiny_model:"  # the factories of this plugin's built-in models
+
+
 def cache_root(options: LocalOptions) -> Path:
     if options.cache_dir:
         return Path(options.cache_dir)
@@ -46,7 +49,12 @@ def resolve_model_path(name_or_path: str, options: LocalOptions) -> str:
 
         return locate_model(name_or_path, get_plugins().registry).path
     model_options = spec.options()
-    key = hashlib.sha256(json.dumps({"name": spec.name, **asdict(model_options)}, sort_keys=True).encode())
+    described = {"name": spec.name, **asdict(model_options)}
+    if str(spec.factory).startswith(TINY_MODEL_BUILDER):  # its tokenizer learns from the corpus
+        from seethink_local.tokenizer import corpus_digest
+
+        described["corpus"] = corpus_digest()
+    key = hashlib.sha256(json.dumps(described, sort_keys=True).encode())
     dest = cache_root(options) / f"{spec.name}-{key.hexdigest()[:12]}"
     if not (dest / "config.json").exists():
         tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")

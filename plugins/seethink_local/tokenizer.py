@@ -1,4 +1,4 @@
-"""The built-in tiny VLMs' tokenizer: byte-level BPE trained offline on the synthetic world's text.
+"""The built-in tiny VLMs' tokenizer: byte-level BPE trained offline on the registered data sources' text.
 
 A real VLM's tokenizer has whole words ("red", " circle", " boxed") and digits as tokens; a tokenizer
 of bare bytes makes a tiny model spend its capacity and its RL exploration on spelling ("rred",
@@ -12,6 +12,7 @@ tokenizer (256 byte tokens plus the special ones).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 from seethink_local.options import DEFAULT_VOCAB
@@ -26,37 +27,30 @@ INSTRUCTION_CORPUS = (
     "answer. The reasoning process MUST BE enclosed within <think> </think> tags. The final answer MUST "
     "BE put in \\boxed{}."
 )
-_CORPUS_ITEMS_PER_UNIT = 60  # per (family, capability, level, mcq): ~6k texts, trains in about a second
 
 
 def tokenizer_corpus() -> Iterator[str]:
-    """Deterministic training text: the synthetic world at every level, plus the answer format."""
+    """Deterministic training text: the answer format, then the vocabulary of every registered data
+    source that offers one (``DataSourceSpec.vocabulary``; the synthetic world's today), by name."""
     yield INSTRUCTION_CORPUS
     yield "<think> </think> \\boxed{} system user assistant"
-    try:
-        from seethink_synthetic.facts import describe
-        from seethink_synthetic.families import families, format_choices, multiple_choice
-        from seethink_synthetic.options import LEVEL_COUNT, SyntheticOptions
-        from seethink_synthetic.source import SyntheticSource, in_words
-    except ImportError:  # the synthetic plugin is not installed: bytes + the format are enough
-        return
-    for name in sorted(families()):
-        for level in range(LEVEL_COUNT):
-            for mcq in (False, True):
-                src = SyntheticSource(SyntheticOptions(families=[name], level=level, mcq=mcq,
-                                                       count=_CORPUS_ITEMS_PER_UNIT), seed=level)
-                for i in range(len(src)):
-                    p = src.problem_at(i)
-                    question = p.family.question(p.params)
-                    facts = in_words(describe(p.scene))
-                    reasoning = p.family.reasoning(p.scene, p.params)
-                    answer = p.family.answer(p.scene, p.params)
-                    yield f"{question}\n{facts}"
-                    yield f"<think>{reasoning}</think> \\boxed{{{answer}}}"
-                    if mcq:
-                        choices = multiple_choice(answer, p.family.answer_kind, p.rng)
-                        yield format_choices(question, choices.options)
-                        yield f"\\boxed{{{choices.letter}}}"
+    from seethink_core.hooks.manager import get_plugins
+    from seethink_core.hooks.registry import load_factory
+
+    registry = get_plugins().registry
+    for name in sorted(registry.names("data_source")):
+        spec = registry.find("data_source", name)
+        if spec.vocabulary is not None:
+            yield from load_factory(spec.vocabulary, f"data source '{name}' vocabulary")()
+
+
+def corpus_digest() -> str:
+    """A hash of the corpus: part of a built tiny model's cache key, so a change to a family's templates
+    builds a fresh model instead of reusing one whose vocabulary differs."""
+    digest = hashlib.sha256()
+    for text in tokenizer_corpus():
+        digest.update(text.encode("utf-8") + b"\0")
+    return digest.hexdigest()
 
 
 def build_tokenizer(vocab_size: int = DEFAULT_VOCAB):

@@ -1,15 +1,12 @@
-"""The training loops: supervised (SFT) and policy-gradient (the RL method family), one phase each."""
+"""The policy-gradient loop (the RL method family), one phase; the supervised loop is in sft.py."""
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import math
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -20,198 +17,15 @@ from seethink_core.run.faults import fault_point
 from seethink_core.run.metrics import failure_metrics
 from seethink_core.samples.images import ImageBounds
 from seethink_core.samples.overlong import DROPPED_METRIC, dropped_note, fill_fitting
-from seethink_core.types.methods import RLOptions, SFTOptions
+from seethink_core.types.methods import RLOptions
 from seethink_core.types.plan import Phase
 from seethink_core.types.sample import Sample
 from seethink_local import algorithms as alg
 from seethink_local import dynamic_sampling as ds
-from seethink_local.options import LocalOptions
 from seethink_local.resume import LoopState, PhaseCheckpoints
-from seethink_local.rollout import PromptBatch, base_model, completion_logprobs, encode_prompts, generate
+from seethink_local.rollout import PromptBatch, completion_logprobs, encode_prompts, generate
+from seethink_local.session import Outcome, Session, clip_and_step, micro_rows, report_step
 
-
-@dataclass
-class Session:
-    """What both loops need: the policy, its processor, where it runs, and the phase's options."""
-
-    model: Any
-    processor: Any
-    device: torch.device
-    options: LocalOptions
-    autocast: torch.dtype | None
-    reference: Any | None = None  # a frozen model, or "adapters" (LoRA: the base with adapters off)
-    generator: torch.Generator | None = None
-
-    @property
-    def tokenizer(self) -> Any:
-        return getattr(self.processor, "tokenizer", self.processor)
-
-    def eos_ids(self) -> list[int]:
-        ids = {self.tokenizer.eos_token_id}
-        gen_eos = getattr(getattr(base_model(self.model), "generation_config", None), "eos_token_id", None)
-        if isinstance(gen_eos, int):
-            ids.add(gen_eos)
-        elif gen_eos:
-            ids.update(gen_eos)
-        return sorted(i for i in ids if i is not None)
-
-    def pad_id(self) -> int:
-        return self.tokenizer.pad_token_id
-
-    def amp(self) -> contextlib.AbstractContextManager:
-        if self.autocast is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.autocast)
-
-
-@dataclass
-class Outcome:
-    steps: int
-    samples_seen: int
-    stopped_by: str
-    metrics: dict[str, float] = field(default_factory=dict)
-
-
-def make_optimizer(params: list[torch.nn.Parameter], algo: Any, total_steps: int
-                   ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
-    # The fused kernel (TRL's default optimizer, adamw_torch_fused) updates each tensor in one pass
-    # instead of a dozen elementwise ops with their temporaries: faster, and less peak memory.
-    fused = bool(params) and all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
-    opt = torch.optim.AdamW(params, lr=algo.lr, weight_decay=algo.weight_decay,
-                            betas=(algo.adam_beta1, algo.adam_beta2), fused=fused or None)
-
-    def factor(step: int) -> float:
-        if algo.warmup_steps and step < algo.warmup_steps:
-            return (step + 1) / algo.warmup_steps
-        span = max(1, total_steps - algo.warmup_steps)
-        frac = min(1.0, (step - algo.warmup_steps) / span)
-        if algo.schedule == "linear":
-            return 1.0 - frac
-        if algo.schedule == "cosine":
-            return 0.5 * (1 + math.cos(math.pi * frac))
-        return 1.0
-
-    return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
-
-
-def _clip_and_step(session: Session, opt: torch.optim.Optimizer, sched: Any, params: list, max_norm: float,
-                   step: int) -> float:
-    """Clip and apply the accumulated gradients of optimizer step ``step`` (1-based, as logged)."""
-    fault_point("mid_update", step)  # gradients exist, the weights are not updated yet
-    if max_norm > 0:
-        norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
-    else:
-        norm = torch.sqrt(sum((p.grad.float() ** 2).sum() for p in params if p.grad is not None))
-    opt.step()
-    sched.step()
-    opt.zero_grad(set_to_none=True)
-    return float(norm)
-
-
-# ---------------------------------------------------------------- SFT
-
-def sft_target(sample: Sample, target: str) -> str:
-    if target == "facts":
-        return sample.facts or ""
-    answer = sample.answer or ""
-    if target == "reasoned":
-        # The demo warm-up's short format: a brief think block then the boxed answer.
-        thought = sample.meta.get("reasoning") if isinstance(sample.meta, dict) else None
-        return f"<think>{thought or sample.facts or ''}</think> \\boxed{{{answer}}}"
-    return answer
-
-
-def encode_targets(session: Session, texts: Sequence[str], max_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
-    tok = session.tokenizer
-    eos = session.eos_ids()[0] if session.tokenizer.eos_token_id is None else session.tokenizer.eos_token_id
-    rows = [tok(t, add_special_tokens=False)["input_ids"][: max_tokens - 1] + [eos] for t in texts]
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), session.pad_id(), dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, :len(r)] = torch.tensor(r)
-        mask[i, :len(r)] = 1
-    return ids.to(session.device), mask.to(session.device)
-
-
-def run_sft(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt: Any, sched: Any,
-            ckpt: PhaseCheckpoints) -> Outcome:
-    algo: SFTOptions = phase.algorithm  # type: ignore[assignment]
-    loop = ckpt.start()
-    seen, step, stopped = loop.samples_seen, loop.step, "budget"
-    metrics: dict[str, float] = loop.metrics
-    session.model.train()
-    while step < ctx.total_steps:
-        ckpt.maybe_save(LoopState(step, seen, metrics))
-        t0 = time.perf_counter()
-        samples = ctx.data.next_batch(algo.batch_size, step)
-        if not samples:
-            stopped = "data"
-            break
-        caption = algo.target == "facts"
-        # A caption target asks its own question: the phase's prompt and system prompt are for answers.
-        template, system = (None, None) if caption else (phase.prompt, phase.system)
-        asked = [Sample(s.id, algo.caption_prompt, s.images) if caption else s for s in samples]
-        batch = encode_prompts(session.processor, asked, template, device=session.device,
-                               image_bounds=ImageBounds.of(algo), system=system)
-        targets, tmask = encode_targets(session, [sft_target(s, algo.target) for s in samples], algo.max_tokens)
-        total_tokens = float(tmask.sum())
-        loss_sum = 0.0
-        for rows in _micro_rows(batch.size, 1, session.options.micro_batch_size, algo.grad_accum):
-            with session.amp():
-                logp, _ = completion_logprobs(session.model, batch, rows, targets[rows], tmask[rows], group=1)
-            loss = -(logp * tmask[rows]).sum() / total_tokens
-            loss.backward()
-            loss_sum += float(loss.detach())
-        lr = sched.get_last_lr()[0]
-        norm = _clip_and_step(session, opt, sched, params, algo.max_grad_norm, step + 1)
-        step += 1
-        seen += len(samples)
-        dt = time.perf_counter() - t0
-        metrics = {"loss": loss_sum, "grad_norm": norm, "lr": lr, "samples_seen": float(seen),
-                   "time.step_s": dt, "tokens_per_s": float(batch.attention_mask.sum() + total_tokens) / dt}
-        _report(ctx, session, step, metrics)
-        reason = ckpt.stop(step, metrics)
-        if reason:
-            stopped = reason
-            break
-    return Outcome(step, seen, stopped, metrics)
-
-
-def _micro_rows(n_prompts: int, group: int, micro_batch_size: int, grad_accum: int) -> list[torch.Tensor]:
-    """Row indices of each micro-batch, whole groups only (a group shares its prompt's image features)."""
-    per = n_prompts
-    if micro_batch_size:
-        per = min(per, max(1, micro_batch_size // group))
-    per = min(per, max(1, math.ceil(n_prompts / grad_accum)))
-    out = []
-    for start in range(0, n_prompts, per):
-        prompts = torch.arange(start, min(n_prompts, start + per))
-        out.append((prompts[:, None] * group + torch.arange(group)[None, :]).reshape(-1))
-    return out
-
-
-def _report(ctx: PhaseContext, session: Session, step: int, metrics: dict[str, float]) -> None:
-    if step % session.options.log_every == 0 or step == ctx.total_steps:
-        ctx.log(step, metrics)
-    ctx.progress(step, metrics)
-    if ctx.evaluate is not None:
-        ctx.evaluate(step, lambda folder: save_snapshot(session, folder))
-
-
-def save_snapshot(session: Session, folder: Path) -> None:
-    """The current policy as a Hugging Face folder, for an in-phase evaluation. The training model is
-    left as it is: with LoRA a copy is merged (merging in place would end the adapters' training)."""
-    model = session.model
-    if session.options.lora_rank:
-        model = copy.deepcopy(model).merge_and_unload()
-    was_training = model.training
-    model.save_pretrained(folder)
-    session.processor.save_pretrained(folder)
-    model.train(was_training)
-
-
-# ---------------------------------------------------------------- RL
 
 @dataclass
 class RolloutBatch:
@@ -342,7 +156,7 @@ def finish_rollout(session: Session, phase: Phase, scored: Scored, steps_per_rol
     group = algo.group
     batch, tokens, mask = scored.prompts, scored.tokens, scored.mask
     rewards = torch.tensor(scored.rewards, dtype=torch.float32, device=session.device)
-    micro = _micro_rows(len(scored.samples), group, session.options.micro_batch_size, algo.grad_accum)
+    micro = micro_rows(len(scored.samples), group, session.options.micro_batch_size, algo.grad_accum)
     use_ref = session.reference is not None and algo.kl > 0 and algo.kl_mode != "none"
     ref_logp = _reference_logprobs(session, batch, tokens, mask, group, micro) if use_ref else None
     # Old log-probs only when the batch is trained on more than once (else the ratio is 1 by construction).
@@ -354,11 +168,6 @@ def finish_rollout(session: Session, phase: Phase, scored: Scored, steps_per_rol
     adv = alg.advantages_for(phase.method, algo, rewards, mask, kl_for_reward)
     return RolloutBatch(scored.samples, batch, tokens, mask, scored.texts, adv, rewards, scored.components,
                         old_logp, ref_logp if algo.kl_mode == "loss" else None, scored.gen_s, scored.failed)
-
-
-def collect_rollout(session: Session, phase: Phase, ctx: PhaseContext, samples: list[Sample],
-                    steps_per_rollout: int) -> RolloutBatch:
-    return finish_rollout(session, phase, generate_and_score(session, phase, ctx, samples), steps_per_rollout)
 
 
 def _keep_groups(session: Session, phase: Phase, filled: ds.Filled[Scored]) -> Scored:
@@ -475,7 +284,7 @@ def run_rl(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt:
                 if dropping:
                     metrics[DROPPED_METRIC] = float(drops.total)
                 first_of_rollout = False
-                _report(ctx, session, step, metrics)
+                report_step(ctx, session, step, metrics)
                 dump_every = session.options.rollout_dump_every
                 if dump_every and (step % dump_every == 0 or step == 1) and mb == 0:
                     ctx.dump_rollouts(step, _dump_rows(ro, group, session.options.rollout_dump_rows))
@@ -507,7 +316,7 @@ def _update(session: Session, algo: RLOptions, ro: RolloutBatch, mb: int, params
     n_rows = rows_all.numel()
     tokens_total = float(ro.mask[rows_all].sum())
     sums = {"loss": 0.0, "policy_loss": 0.0, "kl": 0.0, "clip_frac": 0.0, "entropy": 0.0}
-    for local in _micro_rows(hi - lo, group, session.options.micro_batch_size, algo.grad_accum):
+    for local in micro_rows(hi - lo, group, session.options.micro_batch_size, algo.grad_accum):
         rows = rows_all[local]
         mask = ro.mask[rows]
         with session.amp():
@@ -533,7 +342,7 @@ def _update(session: Session, algo: RLOptions, ro: RolloutBatch, mb: int, params
             sums["dual_clip_frac"] = sums.get("dual_clip_frac", 0.0) + float(parts.dual_clip_frac) * tok_w
         sums["entropy"] += float((ent * mask).sum()) / max(tokens_total, 1.0)
     sums["lr"] = sched.get_last_lr()[0]
-    sums["grad_norm"] = _clip_and_step(session, opt, sched, params, algo.max_grad_norm, step)
+    sums["grad_norm"] = clip_and_step(session, opt, sched, params, algo.max_grad_norm, step)
     return sums
 
 
@@ -572,5 +381,3 @@ def _dump_rows(ro: RolloutBatch, group: int, limit: int) -> list[dict[str, Any]]
         rows.append(row)
     return rows
 
-
-RunLoop = Callable[[Session, Phase, PhaseContext, list, Any, Any, PhaseCheckpoints], Outcome]

@@ -18,7 +18,6 @@ from typing import Any
 
 from seethink_core.errors import BackendError, SeethinkError
 from seethink_core.hooks.backend import Checkpoint, PhaseContext, PhaseResult
-from seethink_core.run.rundir import RunDir
 from seethink_core.samples.overlong import DROPPED_METRIC
 from seethink_core.types.plan import Phase, TrainingPlan
 from seethink_openrlhf.checks import check_plan
@@ -128,7 +127,7 @@ class OpenRLHFBackend:
         if every is None:
             return None, 0, {}
         from seethink_core.hooks.manager import get_plugins
-        from seethink_core.run.evaluation import eval_seed, load_eval_samples
+        from seethink_core.run.eval_sets import eval_seed, load_eval_samples
 
         spec = phase.eval
         assert spec is not None
@@ -174,10 +173,9 @@ class OpenRLHFBackend:
         # Every drop happened in the export, before the job: the phase's total from its first step on.
         dropped = {DROPPED_METRIC: float(summary.dropped_overlong)} if summary.measured else {}
         if self.options.dry_run:
-            # The next phase's command names the folder this phase would hand over.
-            final = RunDir(ctx.run_dir).checkpoint_dir(phase)
-            return PhaseResult(Checkpoint(str(final), phase.name), steps=0, samples_seen=0, stopped_by="dry_run",
-                               metrics={"prompts": float(n_prompts), **dropped})
+            # The folder this phase would write; the runner names the next phase's start by its final name.
+            return PhaseResult(Checkpoint(str(ctx.checkpoint_dir), phase.name), steps=0, samples_seen=0,
+                               stopped_by="dry_run", metrics={"prompts": float(n_prompts), **dropped})
         cluster = self._cluster()
         env = {**os.environ, **cluster.env(), "PYTHONUNBUFFERED": "1"}
         launch = list(argv)
@@ -223,7 +221,7 @@ def stopped_by_reward(stop_file: Path) -> None:
     """Raise the reward bridge's ``RewardFailuresExceeded`` when it is what ended the job (reward_bridge.py)."""
     if not stop_file.is_file():
         return
-    from seethink_core.run.rewarding import RewardFailuresExceeded
+    from seethink_core.run.rewards.errors import RewardFailuresExceeded
 
     try:
         said = json.loads(stop_file.read_text(encoding="utf-8"))

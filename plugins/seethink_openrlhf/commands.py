@@ -32,7 +32,6 @@ from seethink_openrlhf.options import OpenRLHFOptions
 # runner exported (mixture, difficulty order, pacing, its own seeded shuffle) is then always what trains,
 # on this backend as on the local one, and the recorded sha256 of prompts.jsonl describes it exactly.
 MODULE = "seethink_openrlhf.ordered_train"
-OPENRLHF_MODULE = "openrlhf.cli.train_ppo_ray"  # what MODULE runs, and whose flags the contract checks
 
 # The method table of docs/architecture.md §9. Group-based methods without std normalisation use `dr_grpo`,
 # OpenRLHF's group-mean baseline without the std division (experience_maker.compute_advantages_and_returns).

@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from seethink_core.errors import render_all
-from seethink_core.run.rewarding import FailureWatch, RewardFailuresExceeded, WatchedReward
+from seethink_core.run.rewards.errors import RewardFailuresExceeded
+from seethink_core.run.rewards.watch import FailureWatch, WatchedReward
 from seethink_core.types.plan import Phase, RewardRef
 from seethink_openrlhf.export import decode_label
 
@@ -77,7 +78,7 @@ class RewardBridge:
     phase: str
     rewards: list[RewardRef]
     marker: str
-    timeout: float | None = 5.0  # seconds per reward per rollout (seethink_core.run.rewarding isolation)
+    timeout: float | None = 5.0  # seconds per reward per rollout (seethink_core.run.rewards.pool isolation)
     max_response_tokens: int | None = None
     max_reward_failures: float = 1.0  # the phase's RLOptions.max_reward_failures (1: never stop)
     min_samples: int = 1  # rollouts this process grades before the limit applies (its share of a batch)
@@ -96,7 +97,7 @@ class RewardBridge:
     def combined(self) -> Any:
         if self._reward is None:
             from seethink_core.hooks.manager import get_plugins
-            from seethink_core.run.rewarding import build_reward
+            from seethink_core.run.rewards.combine import build_reward
 
             watch = FailureWatch(self.phase, limit=self.max_reward_failures, min_samples=self.min_samples,
                                  note=self._warn, resume=lambda: OPENRLHF_RESUME)

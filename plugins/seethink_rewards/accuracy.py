@@ -4,7 +4,7 @@ Cheap, decisive rules run first (multiple-choice letters, identical strings, pla
 what is left goes to a math-equivalence grader. The default, ``seethink`` (``equivalence.py``), is
 pure Python and bounded in time, so the reward is not ``risky`` with it and the reward layer grades
 many samples per worker call. mathruler (the reference's) and math-verify can run sympy for a very
-long time: the reward layer (``seethink_core.run.rewarding``) runs them one sample per task in a worker
+long time: the reward layer (``seethink_core.run.rewards``) runs them one sample per task in a worker
 process it kills on timeout, so here their own signal-based timeouts are switched off (they fail
 off the main thread).
 """

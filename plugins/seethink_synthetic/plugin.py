@@ -17,6 +17,7 @@ def register_data_sources(register: Callable[..., None]) -> None:
         columns=frozenset({"id", "prompt", "images", "answer", "capability", "difficulty", "facts",
                            "source", "meta"}),
         factory="seethink_synthetic.source:open_synthetic",
+        vocabulary="seethink_synthetic.corpus:vocabulary",
         doc="A procedurally drawn 2D shape world (shapes, colours, numbers, bar charts) with gold facts: "
             "perception, visual reasoning and textual reasoning items at difficulty levels 0-3.",
     ))

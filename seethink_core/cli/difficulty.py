@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 from seethink_core.cli.common import add_compile_args, parse_overrides
 from seethink_core.errors import ConfigError, did_you_mean
-from seethink_core.hooks.backend import Checkpoint
+from seethink_core.hooks.backend import Checkpoint, bound_options
 from seethink_core.hooks.registry import Registry
 from seethink_core.run.difficulty import (
     DifficultyError,
@@ -30,7 +30,6 @@ from seethink_core.run.difficulty import (
     histogram,
     render_histogram,
 )
-from seethink_core.types.options import validate
 from seethink_core.types.plan import Phase, TrainingPlan
 from seethink_core.types.sample import Sample
 
@@ -95,9 +94,7 @@ def open_generator(plan: TrainingPlan, registry: Registry) -> Any:
     spec = registry.get("backend", plan.backend.name)
     if "generate" not in spec.features:
         raise DifficultyError(_NO_GENERATE.format(spec.name), hint=_NO_GENERATE_HINT)
-    options, problems = validate(spec.options, dict(plan.backend.options), what=f"backend {spec.name}")
-    if problems:
-        raise ConfigError(problems)
+    options = bound_options(spec, plan.backend.options)
     return _LazyBackend(spec.name, lambda: spec.load()(options))
 
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from seethink_core import __version__
 from seethink_core.errors import ConfigError
-from seethink_core.types.options import validate
 
 MARKS = {"ok": "[green]ok[/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
 
@@ -96,6 +95,7 @@ def _parse_value(text: str) -> Any:
 
 
 def backend_checks(name: str, raw_options: list[str]) -> list[Any]:
+    from seethink_core.hooks.backend import bound_options
     from seethink_core.hooks.manager import get_plugins
 
     spec = get_plugins().registry.get("backend", name)
@@ -105,9 +105,7 @@ def backend_checks(name: str, raw_options: list[str]) -> list[Any]:
         if not sep:
             raise ConfigError(f"--set expects KEY=VALUE, got '{item}'")
         values[key.strip()] = _parse_value(value.strip())
-    options, problems = validate(spec.options, values, what=f"backend {name}")
-    if problems:
-        raise ConfigError(problems)
+    options = bound_options(spec, values)
     factory = spec.factory if isinstance(spec.factory, str) else f"{spec.factory.__module__}:"
     package = factory.partition(":")[0].rpartition(".")[0]
     found: list[Any] = []

@@ -149,19 +149,17 @@ def eval_target(args: argparse.Namespace) -> tuple[TrainingPlan | None, Phase | 
 
 
 def open_generator(name: str, options: dict[str, Any], plan: TrainingPlan | None) -> Any:
+    from seethink_core.hooks.backend import open_backend
     from seethink_core.hooks.manager import get_plugins
-    from seethink_core.types.options import validate
 
-    spec = get_plugins().registry.get("backend", name)
+    registry = get_plugins().registry
+    spec = registry.get("backend", name)
     if "generate" not in spec.features:
         raise ConfigError(f"backend '{name}' cannot generate, so it cannot evaluate",
                           hint="use --backend local (it loads any Hugging Face folder, OpenRLHF's included)")
     if plan is not None and plan.backend.name == name:
         options = {**plan.backend.options, **options}
-    bound, problems = validate(spec.options, options, what=f"backend {name}")
-    if problems:
-        raise ConfigError(problems)
-    return spec.load()(bound)
+    return open_backend(registry, name, options)
 
 
 def run_root_for(checkpoint: str, out: Path) -> Path | None:
@@ -208,8 +206,9 @@ def run(args: argparse.Namespace) -> int:
 
     from seethink_core.hooks.backend import Checkpoint
     from seethink_core.hooks.manager import get_plugins
-    from seethink_core.run.evaluation import EvalSettings, run_eval
-    from seethink_core.run.rundir import stored_path
+    from seethink_core.run.eval_types import EvalSettings
+    from seethink_core.run.evaluation import run_eval
+    from seethink_core.run.run_state import stored_path
 
     plan, phase, spec = eval_target(args)
     out = Path(args.out) if args.out else default_out(args.checkpoint)

@@ -40,7 +40,7 @@ def make_report(roots: list[Path | str], out: Path | None = None, *, plots: bool
     so does the page. A PNG left from an earlier report of the same runs is removed with it."""
     # Imported here, not at the top: building the parser (`seethink --help`, any other command) needs none.
     from seethink_core.report.data import load_runs, report_data, runs_summary
-    from seethink_core.run.rundir import write_atomic, write_json_atomic
+    from seethink_core.run.atomic import write_atomic, write_json_atomic
 
     runs = load_runs(list(roots))
     if out is None:

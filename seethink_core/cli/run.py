@@ -40,8 +40,10 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from seethink_core.compiler import compile_path
+    from seethink_core.report.progress import RunProgress
     from seethink_core.report.summary import stop_notes, summary_rows, summary_table
-    from seethink_core.run.rundir import PlanMismatch, RunDir
+    from seethink_core.run.plan_check import PlanMismatch
+    from seethink_core.run.rundir import RunDir
     from seethink_core.run.runner import Runner
 
     if args.verbose:  # read by backends (seethink_local.quiet) and by any process this run starts
@@ -56,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
                   f"{backends or repr(plan.backend.name)} → {run_dir.root}  (plan {plan.hash()[:12]})"
                   + ("  (dry run)" if args.dry_run else ""))  # not "[dry run]": rich would read it as markup
     runner = Runner(plan, run_dir, from_phase=args.from_phase, reuse=[Path(r) for r in args.reuse],
-                    show_progress=not args.no_progress, dry_run=args.dry_run)
+                    progress=lambda plan, state: RunProgress(not args.no_progress, plan=plan, state=state),
+                    dry_run=args.dry_run)
     resume = resume_command(args, run_dir.root)
     with Interrupts(lambda: f"interrupted {runner.position.describe()}; resume with: {resume}") as interrupts:
         try:

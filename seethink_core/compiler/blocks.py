@@ -27,10 +27,6 @@ from seethink_core.dsl import ast
 from seethink_core.errors import SourcePos
 from seethink_core.types.methods import METHODS
 
-SINGLE_KINDS = ("model", "backend", "prompt", "seed", "freeze", "capability", "budget", "until", "levels",
-                "pacing", "mix", "system", "eval_every")
-LIST_KINDS = ("data", "reward", "eval")
-
 _SINGLE_TYPES: dict[type, str] = {
     ast.Model: "model", ast.Backend: "backend", ast.Prompt: "prompt", ast.Seed: "seed", ast.Freeze: "freeze",
     ast.Capability: "capability", ast.Budget: "budget", ast.Until: "until", ast.Levels: "levels",

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
-from seethink_core.errors import SeethinkError
+from seethink_core.errors import ConfigError, SeethinkError
 from seethink_core.samples.images import ImageBounds
+from seethink_core.types.options import validate
 from seethink_core.types.plan import Phase, TrainingPlan
 from seethink_core.types.sample import Sample
 
@@ -164,3 +165,23 @@ def checked_generate(generator: Any, model: Checkpoint, samples: Sequence[Sample
         raise error(f"the backend returned {len(out)} completion lists of sizes {sorted({len(g) for g in out})} "
                     f"for {len(samples)} samples and n={n}")
     return out
+
+
+def bound_options(spec: Any, values: Mapping[str, Any], *, error: type[SeethinkError] = ConfigError) -> Any:
+    """``values`` checked against backend ``spec``'s option schema: the bound options, or one ``error``
+    listing every problem (so a user fixes them all at once)."""
+    options, problems = validate(spec.options, dict(values), what=f"backend {spec.name}")
+    if problems:
+        raise error(problems)
+    return options
+
+
+def open_backend(registry: Any, name: str, values: Mapping[str, Any], *, error: type[SeethinkError] = ConfigError,
+                 dry_run: bool = False) -> Backend:
+    """Backend ``name`` of ``registry``, built from ``values`` once they are valid. With ``dry_run``, a
+    backend that offers a dry run takes it as its ``dry_run`` option."""
+    spec = registry.get("backend", name)
+    values = dict(values)
+    if dry_run and "dry_run" in spec.features:
+        values["dry_run"] = True
+    return spec.load()(bound_options(spec, values, error=error))  # type: ignore[no-any-return]

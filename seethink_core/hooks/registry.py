@@ -54,11 +54,15 @@ class DataSourceSpec(Spec):
     ``needs_network``: loading it contacts a hub (preflight says so offline).
     ``mappable``: it reads records with named fields, so a ``.curr`` file may map ``Sample``
     fields onto them (``prompt: "problem"``); the factory then gets ``mapping=``.
+    ``vocabulary``: a ``"module:function"`` (or callable) returning the source's typical text (its
+    questions, facts, solutions, answers) in a fixed order: a tokenizer built offline, such as the
+    local backend's tiny models', learns its words from it.
     """
 
     columns: frozenset[str] = frozenset({"prompt", "answer"})
     needs_network: bool = False
     mappable: bool = False
+    vocabulary: Factory | None = None
     kind = "data source"
 
 

@@ -15,15 +15,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from seethink_core.errors import RunError
+from seethink_core.run.no_signal import NO_SIGNAL_HINT, NO_SIGNAL_STEPS, NoRewardSignal  # noqa: F401  (its old home)
 
 if TYPE_CHECKING:
-    from seethink_core.run.rundir import PhaseState, RunState
+    from seethink_core.run.run_state import PhaseState, RunState
     from seethink_core.types.plan import Phase, TrainingPlan
 
 PLAIN_EVERY_S = 30.0  # off a terminal: one line per phase at most this often (and its first and last step)
-NO_SIGNAL_STEPS = 10  # consecutive all-zero reward steps before the "no reward signal" warning
-NO_SIGNAL_HINT = ("a random or untrained model needs a supervised warm-up first "
-                  "(see curricula/demo.curr's warmup stage)")
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -41,7 +39,7 @@ def fmt_duration(seconds: float | None) -> str:
 def planned_steps(phase: Phase) -> int | None:
     """A phase's step budget when it is known without opening its data; an ``epochs`` budget needs the
     data's size, known only when the phase starts (None)."""
-    from seethink_core.run.runner import resolve_total_steps
+    from seethink_core.run.phase_inputs import resolve_total_steps
 
     try:
         return resolve_total_steps(phase, None)
@@ -286,33 +284,3 @@ def _bars(console: Any, status: Callable[[], str]) -> Any:
     return _WithStatus(TextColumn("[bold]{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
                        TimeElapsedColumn(), TextColumn("{task.fields[eta]}"), TextColumn("{task.fields[live]}"),
                        console=console)
-
-
-class NoRewardSignal:
-    """Warns once per RL phase when every completion of ``window`` consecutive logged steps scored 0.
-
-    Read from the metrics rows the runner logs, so every backend gets it. A step has no signal when its
-    ``reward.total`` and every ``reward.<component>`` mean is exactly 0; with rewards that are never
-    negative (seethink's are 0..1) a mean of 0 means every completion scored 0. The window is
-    ``NO_SIGNAL_STEPS``, or the whole phase when it is shorter, so a short phase is warned about too."""
-
-    def __init__(self, phase: Phase, total_steps: int, note: Callable[[str], None], window: int = NO_SIGNAL_STEPS):
-        from seethink_core.types.methods import is_rl
-
-        self.phase = phase
-        self.active = is_rl(phase.method)  # an SFT phase's reward, if a backend logs one, is not its signal
-        self.window = max(1, min(window, total_steps))
-        self.note = note
-        self.streak = 0
-        self.warned = False
-
-    def __call__(self, step: int, metrics: dict[str, float]) -> None:
-        rewards = [v for k, v in metrics.items() if k.startswith("reward.") and isinstance(v, (int, float))]
-        if not self.active or self.warned or "reward.total" not in metrics:
-            return
-        self.streak = self.streak + 1 if all(v == 0 for v in rewards) else 0
-        if self.streak >= self.window:
-            self.warned = True
-            last = "the last step" if self.window == 1 else f"the last {self.window} steps"
-            self.note(f"warning: phase {self.phase.name}: no reward signal: every completion of {last} scored 0; "
-                      f"{NO_SIGNAL_HINT}")

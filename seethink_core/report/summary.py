@@ -17,8 +17,8 @@ from seethink_core.report.progress import fmt_duration
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from seethink_core.run.outcome import PhaseReport
     from seethink_core.run.rundir import RunDir
-    from seethink_core.run.runner import PhaseReport
 
 Trend = tuple[float, float] | float | None  # (first 20%, last 20%), one value, or not logged
 TREND_SHARE = 0.2

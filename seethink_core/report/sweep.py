@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 
 from seethink_core.errors import RunError
 from seethink_core.report.data import load_run
-from seethink_core.run.rundir import write_atomic, write_json_atomic
+from seethink_core.run.atomic import write_atomic, write_json_atomic
 
 # What the results table shows, from the last evaluation of each run (the final checkpoint).
 DEFAULT_COLUMNS = (

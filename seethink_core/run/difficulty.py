@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from seethink_core.errors import BackendError, ConfigError, DataError, SeethinkError
 from seethink_core.hooks.backend import Checkpoint, Completion, checked_generate
@@ -32,32 +32,14 @@ from seethink_core.run.difficulty_cache import (
 )
 from seethink_core.samples.images import ImageBounds
 from seethink_core.samples.prompting import render_prompt
-from seethink_core.types.options import opt, validate
+from seethink_core.types.options import validate
 from seethink_core.types.plan import Difficulty, Phase, RewardRef, TrainingPlan
 from seethink_core.types.sample import Sample
+from seethink_core.types.settings import PassRateOptions
 
 BATCH_ITEMS = 32  # items per generate() call: a crash loses at most one batch of estimates
 
 Progress = Callable[[int, int], None]  # (items done, items in all)
-
-
-@dataclass(frozen=True)
-class PassRateOptions:
-    """``difficulty pass_rate(...)`` options: the estimator of ``Difficulty.estimator``."""
-
-    samples: int = opt(16, min=1, doc="completions per item (the reference: 16)")
-    temperature: float = opt(0.7, min=0.0, doc="sampling temperature (the reference: 0.7)")
-    top_p: float = opt(0.9, min=0.0, max=1.0, doc="nucleus sampling (the reference: 0.9)")
-    max_tokens: int = opt(1024, min=1, doc="new tokens per completion (the reference: 1024)")
-    model: Literal["base", "phase_init"] = opt(
-        "base", doc="estimate with the base model (the reference) or the phase's starting checkpoint")
-    component: str = opt("auto", doc="reward component that decides correctness: 'auto' (accuracy, else the "
-                                     "first answer-grading reward, else the total), 'total' or a reward name")
-    threshold: float = opt(0.5, doc="a completion is correct when the component is at least this")
-
-    def __post_init__(self) -> None:
-        if self.top_p <= 0.0:
-            raise ValueError(f"option 'top_p' must be above 0, not {self.top_p}")
 
 
 def estimator_options(difficulty: Difficulty) -> PassRateOptions:
@@ -224,7 +206,7 @@ READ_CHUNK = 1024  # items read from the sources at a time: memory stays bounded
 def open_phase_sources(phase: Phase, registry: Registry) -> list[Any]:
     """The phase's sources, opened exactly as the runner's stream opens them (source k gets seed
     ``phase.seed + k``, so the sample ids match what the stream serves)."""
-    from seethink_core.run.stream import open_source
+    from seethink_core.run.sources import open_source
 
     if not phase.data:
         raise DataError(f"phase '{phase.name}' has no data")
@@ -276,7 +258,7 @@ def difficulty_for_phase(plan: TrainingPlan, phase: Phase, init: Checkpoint, gen
         sizes = [s.size() if callable(getattr(s, "size", None)) else None for s in sources]
         total = sum(sizes) if all(n is not None for n in sizes) else None  # type: ignore[misc]
         items = iter_items(phase, sources)
-    from seethink_core.run.rewarding import build_reward
+    from seethink_core.run.rewards.combine import build_reward
 
     model = estimation_model(phase, init, options)
     reward = build_reward(phase.rewards, registry, timeout=reward_timeout)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import signal
 
-POINTS = ("after_rollout", "mid_update", "checkpoint_write", "between_phases", "handoff")
-
 
 def fault_point(name: str, step: int | None = None) -> None:
     spec = os.environ.get("SEETHINK_FAULT")

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from seethink_core.errors import SeethinkError
 from seethink_core.hooks.manager import Plugins
 from seethink_core.hooks.registry import Registry
-from seethink_core.run.evaluation import eval_seed
+from seethink_core.run.eval_sets import eval_seed
 from seethink_core.run.model_source import ModelSource, locate_model
 from seethink_core.types.plan import DataRef, Phase, TrainingPlan, to_data
 from seethink_core.types.sample import Sample
@@ -221,7 +221,7 @@ def check_source(rep: SourceReport, source: Any, needs: set[str], per_source: in
 def _check_ref(phase: str, ref: DataRef, registry: Registry, seed: int, needs: set[str], per_source: int | None,
                progress: ScanProgress | None) -> SourceReport:
     """Open one source (a data line or an eval set) and check its records."""
-    from seethink_core.run.stream import open_source
+    from seethink_core.run.sources import open_source
 
     rep = SourceReport(phase, ref.label)
     try:
@@ -249,7 +249,8 @@ def _new_eval_sets(phase: Phase, seen: set[str]) -> list[DataRef]:
 def preflight(plan: TrainingPlan, plugins: Plugins, *, per_source: int | None = 4,
               progress: ScanProgress | None = None) -> list[PhaseReport]:
     """Check every phase; ``per_source``: records read per source (None: every record)."""
-    from seethink_core.run.rewarding import build_reward, check_reward_maximum
+    from seethink_core.run.rewards.checks import check_reward_maximum
+    from seethink_core.run.rewards.combine import build_reward
 
     registry = plugins.registry
     reports = []

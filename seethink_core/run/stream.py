@@ -40,141 +40,21 @@ out of order are the whole state: every order is a pure function of (seed, epoch
 from __future__ import annotations
 
 import dataclasses
-import io
-import math
 import random
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from seethink_core.errors import DataError, SeethinkError
-from seethink_core.hooks.registry import DataSourceSpec, Registry
-from seethink_core.types.options import validate
-from seethink_core.types.plan import DataRef, Difficulty, Pacing, Phase
+from seethink_core.errors import DataError
+from seethink_core.hooks.registry import Registry
+from seethink_core.run.pacing import admitted_range, epoch_length, mixture_quotas
+from seethink_core.run.sources import Catalogue, decode_image, open_source, skip_note
+from seethink_core.types.plan import Difficulty, Phase
 from seethink_core.types.sample import Sample
 
 STATE_VERSION = 1
 UNKNOWN_DIFFICULTY = 0.5  # where a sample without a difficulty sorts
-
-
-def open_source(ref: DataRef, registry: Registry, *, seed: int) -> Any:
-    """Bind ``ref.options`` to the source's schema and call its factory."""
-    spec: DataSourceSpec = registry.get("data_source", ref.source)
-    what = f"data source '{ref.source}'"
-    options, problems = validate(spec.options, dict(ref.options), what=what)
-    if problems:
-        raise DataError(problems)
-    if ref.mapping and not spec.mappable:
-        raise DataError(f"{what} reads no named record fields, so it takes no field mapping "
-                        f"({', '.join(sorted(ref.mapping))})")
-    factory = spec.load()
-    try:
-        source = factory(options, seed=seed, mapping=dict(ref.mapping))
-    except SeethinkError:
-        raise
-    except Exception as e:  # a plugin's bug must still name the source
-        raise DataError(f"{what} failed to open: {type(e).__name__}: {e}") from None
-    if hasattr(source, "label"):
-        # A source's messages name it as the curriculum does (`source geo = jsonl(...)` is "geo"),
-        # which its factory cannot know: the factory contract passes options, not the definition.
-        source.label = ref.label
-    return source
-
-
-def skip_note(label: str, source: Any) -> str | None:
-    """One warning line for a source that skipped bad records in its latest pass, else None."""
-    skipped = int(getattr(source, "skipped", 0) or 0)
-    if not skipped:
-        return None
-    reasons = dict(getattr(source, "skip_reasons", {}) or {})
-    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
-    problems = list(getattr(source, "problems", []) or [])
-    first = f"; the first: {problems[0].removeprefix(label + ': ')}" if problems else ""
-    return f"warning: data source {label}: skipped {skipped} bad record(s)" + (f" ({counts})" if counts else "") + first
-
-
-class _Catalogue:
-    """One source's samples: by random access when the source offers it, else read once and kept.
-
-    Random access (``size()``, ``get(i)``, ``difficulty_at(i)`` and, for difficulty overrides,
-    ``id_at(i)``) lets the synthetic world serve thousands of samples without drawing them
-    before they are needed.
-    """
-
-    def __init__(self, ref: DataRef, source: Any, overrides: Mapping[str, float] | None):
-        self.ref = ref
-        self.source = source
-        self.overrides = overrides
-        size = source.size() if hasattr(source, "size") else None
-        # Overrides are keyed by sample id, so random access then also needs ``id_at(i)``.
-        self.random_access = (size is not None and hasattr(source, "get") and hasattr(source, "difficulty_at")
-                              and (not overrides or hasattr(source, "id_at")))
-        if self.random_access:
-            self.items: list[Sample] | None = None
-            self.difficulties = [source.difficulty_at(i) for i in range(size)]
-            if overrides:
-                for i in range(size):
-                    sample_id = source.id_at(i)
-                    if sample_id in overrides:
-                        self.difficulties[i] = float(overrides[sample_id])
-        else:
-            self.items = [self._stamp(s) for s in source]
-            self.difficulties = [s.difficulty for s in self.items]
-
-    def _stamp(self, sample: Sample) -> Sample:
-        if sample.capability is None and self.ref.capability is not None:
-            sample.capability = self.ref.capability
-        if self.overrides and sample.id in self.overrides:
-            sample.difficulty = float(self.overrides[sample.id])
-        return sample
-
-    def get(self, i: int) -> Sample:
-        if self.items is not None:
-            return self.items[i]
-        return self._stamp(self.source.get(i))
-
-    def skipped(self) -> dict[str, int]:
-        """Bad records the source skipped while it was read, by reason (empty when none)."""
-        reasons = dict(getattr(self.source, "skip_reasons", {}) or {})
-        n = int(getattr(self.source, "skipped", 0) or 0)
-        return reasons or ({"bad record": n} if n else {})
-
-
-def admitted_share(pacing: Pacing | None, step: int, total_steps: int | None) -> float:
-    """The fraction of the difficulty range admitted at ``step`` (1.0 = everything)."""
-    if pacing is None or not total_steps:
-        return 1.0
-    progress = min(1.0, max(0.0, step / max(1e-9, pacing.full_at * total_steps)))
-    if pacing.kind == "linear":
-        grown = progress
-    elif pacing.kind == "root":
-        grown = math.sqrt(progress)
-    else:  # "step": `stages` equal jumps, the last one at full_at
-        grown = math.floor(progress * pacing.stages + 1e-9) / pacing.stages
-    return min(1.0, pacing.start + (1.0 - pacing.start) * grown)
-
-
-def admitted_range(difficulty: Difficulty, step: int, total_steps: int | None) -> tuple[float, float]:
-    """The difficulty interval pacing admits at ``step``, inside the phase's ``[min, max]``."""
-    share = admitted_share(difficulty.pacing, step, total_steps)
-    width = (difficulty.max - difficulty.min) * share
-    if difficulty.order == "hard_to_easy":
-        return difficulty.max - width, difficulty.max
-    return difficulty.min, difficulty.min + width
-
-
-def _quotas(sizes: list[int], weights: list[float]) -> list[int]:
-    total = sum(n for n, w in zip(sizes, weights, strict=True) if w > 0)  # weight 0 = left out
-    mass = [w * n for w, n in zip(weights, sizes, strict=True)]
-    if total == 0 or sum(mass) <= 0:
-        return [0] * len(sizes)
-    exact = [total * m / sum(mass) for m in mass]
-    quotas = [math.floor(x) for x in exact]
-    # Largest remainders get the places rounding left over, lowest index first on ties.
-    for j in sorted(range(len(exact)), key=lambda j: (quotas[j] - exact[j], j))[: total - sum(quotas)]:
-        quotas[j] += 1
-    return quotas
 
 
 @dataclass
@@ -188,7 +68,7 @@ class _Cursor:
 class Stream:
     """The ``SampleStream`` of one phase (see the module docstring for the rules)."""
 
-    def __init__(self, catalogues: list[_Catalogue], difficulty: Difficulty, seed: int, *,
+    def __init__(self, catalogues: list[Catalogue], difficulty: Difficulty, seed: int, *,
                  decode_images: bool = True, mixture: str = "interleave", epoch_multiple: int = 1):
         self.catalogues = catalogues
         self.difficulty = difficulty
@@ -202,7 +82,7 @@ class Stream:
         self.pool: list[list[int]] = [
             [i for i, d in enumerate(c.difficulties) if d is None or lo <= d <= hi] for c in catalogues]
         self.weights = [c.ref.weight for c in catalogues]
-        self.quotas = _quotas([len(p) for p in self.pool], self.weights)
+        self.quotas = mixture_quotas([len(p) for p in self.pool], self.weights)
         if sum(self.quotas) // self.epoch_multiple == 0 and sum(self.quotas):
             raise DataError(f"an epoch of {sum(self.quotas)} samples holds no whole rollout batch of "
                             f"{self.epoch_multiple}, so drop_last leaves nothing to train on",
@@ -280,10 +160,6 @@ class Stream:
     def epoch(self) -> int:
         return self._cursor.epoch
 
-    def epoch_order(self, epoch: int) -> list[tuple[int, int]]:
-        """The (source index, item index) places of ``epoch``, in serving order (before pacing)."""
-        return self._epoch_order(epoch)
-
     def _epoch_order(self, epoch: int) -> list[tuple[int, int]]:
         return self._full_epoch_order(epoch)[: self.total_samples()]
 
@@ -360,26 +236,7 @@ class Stream:
     def _serve(self, sample: Sample, label: str) -> Sample:
         if not self.decode_images or not any(isinstance(im, (bytes, bytearray, dict)) for im in sample.images):
             return sample
-        return dataclasses.replace(sample, images=[_decode(im, sample, label) for im in sample.images])
-
-
-def _decode(image: Any, sample: Sample, label: str) -> Any:
-    """Encoded image bytes become a PIL image for the model; paths, URLs and PIL pass through."""
-    if isinstance(image, dict):
-        image = image.get("bytes") or image.get("path")
-    if isinstance(image, (bytes, bytearray)):
-        from PIL import Image
-
-        try:
-            im = Image.open(io.BytesIO(bytes(image)))
-            im.load()
-        except Exception as e:  # a source that did not check its bytes: name the sample, not a PIL frame
-            # The read-time check (PIL's verify) reads structure and checksums, not the pixels: data that
-            # checks out but does not decompress is found only here.
-            raise DataError(f"data source {label}: sample {sample.id!r}: image bytes do not decode: "
-                            f"{e or type(e).__name__}") from None
-        return im
-    return image
+        return dataclasses.replace(sample, images=[decode_image(im, sample, label) for im in sample.images])
 
 
 class UnavailableStream:
@@ -412,7 +269,7 @@ def build_stream(phase: Phase, registry: Registry, *, seed: int, batch_hint: int
     del batch_hint
     if not phase.data:
         raise DataError(f"phase '{phase.name}' has no data")
-    catalogues = [_Catalogue(ref, open_source(ref, registry, seed=seed + k), difficulties)
+    catalogues = [Catalogue(ref, open_source(ref, registry, seed=seed + k), difficulties)
                   for k, ref in enumerate(phase.data)]
     for c in catalogues:
         note = skip_note(c.ref.label, c.source)
@@ -433,13 +290,9 @@ def count_samples(phase: Phase, registry: Registry, seed: int) -> int:
             src = open_source(ref, registry, seed=seed + k)
             sizes.append(src.size() if hasattr(src, "size") else None)
         if all(n is not None for n in sizes):
-            n = _epoch_length(sizes, [ref.weight for ref in phase.data])
+            n = epoch_length(sizes, [ref.weight for ref in phase.data])
             if getattr(phase.algorithm, "drop_last", False):
                 multiple = max(1, getattr(phase.algorithm, "rollout_batch_size", 1))
                 n = n // multiple * multiple
             return n
     return build_stream(phase, registry, seed=seed).total_samples()
-
-
-def _epoch_length(sizes: list[int], weights: list[float]) -> int:
-    return sum(_quotas(sizes, weights))

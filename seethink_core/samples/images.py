@@ -38,9 +38,6 @@ class ImageBounds:
     def size(self, width: int, height: int) -> tuple[int, int]:
         return bounded_size(width, height, self.min_pixels, self.max_pixels)
 
-    def apply(self, image: Any) -> Any:
-        return bound_image(image, self)
-
 
 def _scaled(width: int, height: int, target: int) -> tuple[int, int]:
     factor = math.sqrt(target / (width * height))

@@ -88,7 +88,7 @@ class RLOptions(OptimizerOptions):
     overlong_buffer: int = opt(0, doc="DAPO soft overlong penalty: buffer length in tokens (0 = off)", min=0)
     overlong_penalty: float = opt(1.0, doc="DAPO soft overlong penalty at the hard limit", min=0)
     # A guard, not a training setting: a reward that fails (raises, times out, returns no number) on more
-    # than this share of the phase's graded samples stops the run (seethink_core.run.rewarding.FailureWatch).
+    # than this share of the phase's graded samples stops the run (seethink_core.run.rewards.watch.FailureWatch).
     max_reward_failures: float = opt(0.1, doc="stop the run when a reward fails (raises, times out, returns "
                                               "a wrong count, NaN/inf or a non-number) on more than this share "
                                               "of the samples graded so far in the phase, checked from the end "

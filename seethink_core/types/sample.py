@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Iterator, Protocol, runtime_checkable
+from typing import Any
 
 
 @dataclass
@@ -21,15 +21,3 @@ class Sample:
 
 SAMPLE_FIELDS = tuple(f.name for f in fields(Sample))
 
-
-@runtime_checkable
-class DataSource(Protocol):
-    """What a data source factory returns: a lazy, re-iterable, seeded stream of samples."""
-
-    columns: frozenset[str]
-
-    def __iter__(self) -> Iterator[Sample]: ...
-
-    def size(self) -> int | None:
-        """How many samples it has, when known without reading them all."""
-        ...

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from seethink_core.errors import DataError
-from seethink_core.run.stream import build_stream, open_source
+from seethink_core.run.sources import open_source
+from seethink_core.run.stream import build_stream
 from seethink_core.types.plan import DataRef
 
 HINT = 'fix the record, or set on_error: "skip" to skip and count bad records'
@@ -228,7 +229,7 @@ def test_bounding_a_truncated_image_file_is_a_data_error(tmp_path):
 
 
 def test_an_eval_set_that_skips_records_says_so(tmp_path, registry, capsys):
-    from seethink_core.run.evaluation import load_eval_samples
+    from seethink_core.run.eval_sets import load_eval_samples
 
     f = write_lines(tmp_path / "d.jsonl", {"prompt": "a", "answer": "1"}, "{oops", {"prompt": "b", "answer": "2"})
     ref = DataRef("jsonl", {"path": str(f), "on_error": "skip"}, name="geo")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from seethink_core.errors import DataError
-from seethink_core.run.stream import open_source
+from seethink_core.run.sources import open_source
 from seethink_core.types.plan import DataRef
 
 

@@ -8,7 +8,8 @@ import sys
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seethink_core.run.stream import _quotas, open_source
+from seethink_core.run.pacing import mixture_quotas
+from seethink_core.run.sources import open_source
 from seethink_core.types.plan import DataRef
 
 ADAPTERS = {"capcurriculum_perception", "capcurriculum_text", "capcurriculum_visual", "geometry3k", "mmstar",
@@ -44,7 +45,7 @@ def test_loading_the_plugins_imports_no_heavy_library():
 @given(st.lists(st.tuples(st.integers(0, 500), st.floats(0.0, 10.0)), min_size=1, max_size=6))
 def test_mixture_quotas_fill_the_epoch_in_proportion(sources):
     sizes, weights = [n for n, _ in sources], [w for _, w in sources]
-    quotas = _quotas(sizes, weights)
+    quotas = mixture_quotas(sizes, weights)
     mass = sum(n * w for n, w in sources)
     if mass <= 0:
         assert quotas == [0] * len(sources)

@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 
 from seethink_core.errors import DataError, PluginError
-from seethink_core.run.stream import admitted_range, admitted_share, build_stream, count_samples
+from seethink_core.run.pacing import admitted_range, admitted_share
+from seethink_core.run.stream import build_stream, count_samples
 from seethink_core.types.plan import DataRef, Difficulty, Pacing
 
 

@@ -25,7 +25,8 @@ from seethink_core.cli.main import main  # noqa: E402
 from seethink_core.errors import ConfigError  # noqa: E402
 from seethink_core.hooks.backend import Checkpoint  # noqa: E402
 from seethink_core.run.difficulty import DifficultyError  # noqa: E402
-from seethink_core.run.rundir import PhaseState, RunDir, RunState  # noqa: E402
+from seethink_core.run.run_state import PhaseState, RunState  # noqa: E402
+from seethink_core.run.rundir import RunDir  # noqa: E402
 from seethink_core.types.plan import BackendRef, Difficulty  # noqa: E402
 
 CURR = """

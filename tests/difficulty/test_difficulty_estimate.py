@@ -32,7 +32,8 @@ from seethink_core.run.difficulty import (  # noqa: E402
     item_key,
     model_key,
 )
-from seethink_core.run.rewarding import CombinedReward, Component  # noqa: E402
+from seethink_core.run.rewards.combine import CombinedReward  # noqa: E402
+from seethink_core.run.rewards.scores import Component  # noqa: E402
 from seethink_core.types.plan import RewardRef  # noqa: E402
 
 MODEL = Checkpoint("hub-org/some-model")

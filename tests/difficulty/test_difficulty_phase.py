@@ -17,12 +17,12 @@ from seethink_core.hooks.backend import Checkpoint  # noqa: E402
 from seethink_core.run.difficulty import (  # noqa: E402
     DifficultyError,
     EstimateStats,
-    PassRateOptions,
     difficulty_for_phase,
     estimator_options,
 )
 from seethink_core.types.methods import GRPOOptions  # noqa: E402
 from seethink_core.types.plan import BackendRef, Budget, DataRef, Difficulty, Phase, RewardRef, TrainingPlan  # noqa: E402
+from seethink_core.types.settings import PassRateOptions  # noqa: E402
 
 
 def make_plan(estimator: dict | None = None, rewards=(RewardRef("exact", 1.0),), order="easy_to_hard",

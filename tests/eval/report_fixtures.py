@@ -10,7 +10,8 @@ from pathlib import Path
 from eval_doubles import ScriptedGenerator, eval_plugin
 
 from seethink_core.hooks.backend import Checkpoint
-from seethink_core.run.evaluation import EvalSettings, base_eval_path, run_eval
+from seethink_core.run.eval_types import EvalSettings
+from seethink_core.run.evaluation import base_eval_path, run_eval
 from seethink_core.run.rundir import RunDir
 from seethink_core.run.runner import Runner
 from seethink_core.types.methods import GRPOOptions
@@ -51,7 +52,7 @@ def make_plan(name: str, phases: list[tuple[str, list[str]]]) -> TrainingPlan:
 
 def build_run(root: Path, plugins, plan: TrainingPlan) -> Path:
     """Train with the fake backend, then evaluate as the runner will: base, then after every phase."""
-    reports = Runner(plan, RunDir(root), plugins=plugins, show_progress=False).run()
+    reports = Runner(plan, RunDir(root), plugins=plugins).run()
     gen = ScriptedGenerator(image_right=knows, facts_right=lambda s: s.capability == "perception",
                             length=lambda s, j: 40 if "base" in s.id else 20)
     settings = EvalSettings(reward_timeout=None)  # grade in this thread: no worker process to start

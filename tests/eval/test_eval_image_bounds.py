@@ -7,7 +7,8 @@ import json
 from eval_doubles import ScriptedGenerator
 
 from seethink_core.hooks.backend import Checkpoint
-from seethink_core.run.evaluation import EvalSettings, run_eval
+from seethink_core.run.eval_types import EvalSettings
+from seethink_core.run.evaluation import run_eval
 from seethink_core.samples.images import ImageBounds
 from seethink_core.types.methods import GRPOOptions
 from seethink_core.types.plan import Budget, DataRef, EvalSpec, Phase, RewardRef

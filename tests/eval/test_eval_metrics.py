@@ -11,7 +11,7 @@ from seethink_eval import metrics as m
 from seethink_eval.evaluators import Accuracy, FormatRate, Length, PassAtK, PerceptionSplit
 
 from seethink_core.hooks.backend import Completion
-from seethink_core.run.evaluation import EvalRecord
+from seethink_core.run.eval_types import EvalRecord
 from seethink_core.types.sample import Sample
 
 

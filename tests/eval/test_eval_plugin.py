@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from seethink_core.hooks.manager import load_plugins
-from seethink_core.run.evaluation import DEFAULT_EVALUATORS, build_evaluators
+from seethink_core.run.eval_types import DEFAULT_EVALUATORS, build_evaluators
 
 
 def test_builtin_evaluators_are_registered_by_the_eval_plugin():

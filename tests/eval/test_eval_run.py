@@ -10,7 +10,8 @@ from eval_doubles import CAPS, ScriptedGenerator
 
 from seethink_core.errors import PluginError
 from seethink_core.hooks.backend import Checkpoint
-from seethink_core.run.evaluation import EvalError, EvalSettings, run_eval
+from seethink_core.run.eval_types import EvalError, EvalSettings
+from seethink_core.run.evaluation import run_eval
 from seethink_core.types.plan import DataRef, EvalSpec, RewardRef
 
 INLINE = EvalSettings(reward_timeout=None)  # grade in this thread: fast and deterministic
@@ -178,7 +179,7 @@ def test_in_phase_evaluation_runs_only_when_due(eval_plugins, tmp_path):
 
 
 def test_the_generation_limit_falls_back_to_the_plans_not_a_default():
-    from seethink_core.run.evaluation import max_new_tokens
+    from seethink_core.run.eval_scoring import max_new_tokens
     from seethink_core.types.methods import GRPOOptions, SFTOptions
     from seethink_core.types.plan import BackendRef, Budget, Phase, TrainingPlan
 
@@ -196,7 +197,7 @@ def test_the_generation_limit_falls_back_to_the_plans_not_a_default():
 
 
 def test_a_set_without_capabilities_is_reported_under_its_own_name():
-    from seethink_core.run.evaluation import EvalRecord
+    from seethink_core.run.eval_types import EvalRecord
     from seethink_core.types.sample import Sample
 
     assert EvalRecord(Sample(id="g-1", prompt="q"), "geometry3k", [], [], []).capability == "geometry3k"

@@ -9,7 +9,8 @@ import pytest
 from eval_doubles import ScriptedGenerator
 
 from seethink_core.hooks.backend import Checkpoint, Completion
-from seethink_core.run.evaluation import EvalError, EvalSettings, run_eval
+from seethink_core.run.eval_types import EvalError, EvalSettings
+from seethink_core.run.evaluation import run_eval
 from seethink_core.types.methods import GRPOOptions
 from seethink_core.types.plan import Budget, DataRef, EvalSpec, Phase, RewardRef
 from seethink_core.types.sample import Sample

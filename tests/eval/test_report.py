@@ -151,7 +151,7 @@ def test_a_run_without_evaluations_still_gets_a_report(tmp_path, with_plugins):
 
     plugins = with_plugins(*fixture_plugins())
     plan = make_plan("bare", [("perception", ["perception"])])
-    Runner(plan, RunDir(tmp_path / "bare"), plugins=plugins, show_progress=False).run()
+    Runner(plan, RunDir(tmp_path / "bare"), plugins=plugins).run()
     files = make_report([tmp_path / "bare"], tmp_path / "out")
     matrix = json.loads(files.data["matrix"].read_text())
     assert matrix["capabilities"] == [] and matrix["runs"][0]["rows"] == []

@@ -54,6 +54,24 @@ def test_registered_name_builds_once_into_the_cache(tmp_path, monkeypatch):
     assert resolve_model_path(str(tmp_path), LocalOptions()) == str(tmp_path)  # a folder stays a folder
 
 
+def test_a_changed_corpus_builds_a_fresh_model(tmp_path, monkeypatch):
+    """The cache key holds the corpus's hash: a family whose templates change must not reuse a cached
+    model whose vocabulary came from the old text."""
+    import seethink_synthetic.corpus as corpus
+    from seethink_local.modeling import resolve_model_path
+
+    monkeypatch.setenv("SEETHINK_CACHE", str(tmp_path))
+    # The key only, not the build: the builder is replaced by one that writes a marker config.
+    monkeypatch.setattr("seethink_local.tiny_model.build_tiny_vlm",
+                        lambda options, dest: (dest.mkdir(parents=True), (dest / "config.json").write_text("{}")))
+    before = resolve_model_path("tiny-vlm", LocalOptions())
+    assert resolve_model_path("tiny-vlm", LocalOptions()) == before
+    original = corpus.vocabulary
+    monkeypatch.setattr(corpus, "vocabulary", lambda: (text.replace("circle", "disc") for text in original()))
+    after = resolve_model_path("tiny-vlm", LocalOptions())
+    assert after != before
+
+
 def test_shared_vision_logprobs_equal_a_per_row_forward(warm, kit):
     """The update runs the vision tower once per prompt; the result must equal one forward per completion."""
     from seethink_local.modeling import load_model

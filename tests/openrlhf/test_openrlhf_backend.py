@@ -47,7 +47,8 @@ def test_dry_run_writes_everything_for_every_phase(orl, tmp_path):
         assert (work / "reward_func.py").is_file() and (work / "prompts.jsonl").is_file()
         assert (work / "command.sh").read_text().count("-m seethink_openrlhf.ordered_train") == 1
         assert result.stopped_by == "dry_run" and result.steps == 0
-        assert result.checkpoint.path == str(ctx.phase_dir / "checkpoint")  # where the real run would put it
+        # The folder a real run writes, as a real run returns it; the runner names the final one (below).
+        assert result.checkpoint.path == str(ctx.checkpoint_dir)
         assert not (ctx.phase_dir / "checkpoint.partial").exists()
         init = result.checkpoint
     b.close()

@@ -107,7 +107,7 @@ def test_malformed_queries_and_short_lists_never_raise(reward_func, orl):
 def test_a_reward_that_raises_scores_zero_for_it_only(reward_func, orl):
     query = chat_prompt("q", 2) + "<think>RAISE</think>\\boxed{3}<|im_end|>"
     out = reward_func([query], [chat_prompt("q", 1)], [label(orl)])
-    # seethink_core.run.rewarding turns the raising component into None (→ 0 in the logs); the rest still counts
+    # seethink_core.run.rewards turns the raising component into None (→ 0 in the logs); the rest still counts
     assert values(out["rewards"]) == pytest.approx([0.9])
     assert values(out["extra_logs"]["reward_fake_think"]) == [0.0]
     assert values(out["extra_logs"]["reward_failure_rate/fake_think"]) == [1.0]  # OpenRLHF's mean: the rate

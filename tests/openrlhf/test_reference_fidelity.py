@@ -140,13 +140,15 @@ TABLE: list[Row] = [
 
 
 def _dry_run(plan: TrainingPlan, root: Path) -> dict[str, list[str]]:
-    Runner(plan, RunDir(root), show_progress=False, dry_run=True).run()
+    Runner(plan, RunDir(root), dry_run=True).run()
     out = {}
     for phase in plan.phases:
         record = json.loads((RunDir(root).phase_dir(phase) / "dry_run.json").read_text())
         command = RunDir(root).phase_dir(phase) / "openrlhf" / "command.json"
         out[phase.name] = json.loads(command.read_text())["argv"] if command.exists() else []
         assert record["phase"] == phase.name
+        # The next phase starts from this one's final folder, never from the one it writes into.
+        assert record["checkpoint"] == str(RunDir(root).checkpoint_dir(phase))
     return out
 
 

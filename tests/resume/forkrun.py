@@ -26,7 +26,7 @@ from seethink_core.hooks.manager import get_plugins
 
 # Everything a run imports, imported once before any fork (pure Python: no torch op runs here).
 for name in ("seethink_local.backend", "seethink_core.cli.run", "seethink_core.run.runner", "seethink_core.compiler",
-             "seethink_core.run.rewarding", "seethink_core.run.metrics", "seethink_synthetic.source",
+             "seethink_core.run.rewards.combine", "seethink_core.run.metrics", "seethink_synthetic.source",
              "seethink_rewards.accuracy", "seethink_rewards.length", "rich.console", "rich.table", "tensorboard",
              "transformers.models.qwen2_5_vl.modeling_qwen2_5_vl"):
     importlib.import_module(name)

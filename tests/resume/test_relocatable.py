@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from seethink_core.run.rundir import PhaseState, RunDir, RunState, read_stored_path, stored_path
+from seethink_core.run.run_state import PhaseState, RunState, read_stored_path, stored_path
+from seethink_core.run.rundir import RunDir
 
 # GRPO: 2 optimizer steps per rollout, checkpoints at steps 2 and 4; killed inside step 6 (step 5 done),
 # resumed from 4.

@@ -17,7 +17,7 @@ from seethink_rewards.latex import Unreadable, parse
 from seethink_rewards.normalise import surface
 from seethink_rewards.schemas import AccuracyOptions
 
-from seethink_core.run.rewarding import _risky
+from seethink_core.run.rewards.scores import _risky
 
 
 @pytest.mark.parametrize("raw, text, percent, unit", [

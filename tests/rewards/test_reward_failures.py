@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 
 from seethink_core.hooks.backend import RewardBatch
-from seethink_core.run.rewarding import CombinedReward, Component, FailureWatch, RewardFailuresExceeded
+from seethink_core.run.rewards.combine import CombinedReward
+from seethink_core.run.rewards.errors import RewardFailuresExceeded
+from seethink_core.run.rewards.scores import Component
+from seethink_core.run.rewards.watch import FailureWatch
 from seethink_core.types.sample import Sample
 
 

@@ -11,14 +11,10 @@ import pytest
 
 from seethink_core.errors import ConfigError
 from seethink_core.hooks.manager import load_plugins
-from seethink_core.run.rewarding import (
-    CombinedReward,
-    Component,
-    RewardError,
-    build_reward,
-    check_reward_maximum,
-    wrong_answer,
-)
+from seethink_core.run.rewards.checks import check_reward_maximum, wrong_answer
+from seethink_core.run.rewards.combine import CombinedReward, build_reward
+from seethink_core.run.rewards.errors import RewardError
+from seethink_core.run.rewards.scores import Component
 from seethink_core.types.plan import RewardRef
 from seethink_core.types.sample import Sample
 
@@ -212,7 +208,7 @@ def test_a_stuck_worker_does_not_outlive_a_killed_caller() -> None:
         "import os, signal, sys, threading, time\n"
         f"sys.path.insert(0, {here!r})\n"
         "import rewards_doubles\n"
-        "from seethink_core.run.rewarding import CombinedReward, Component\n"
+        "from seethink_core.run.rewards.combine import CombinedReward, Component\n"
         "from seethink_core.types.sample import Sample\n"
         "r = CombinedReward([Component('h', 1.0, rewards_doubles.HangsOn('hang'))], timeout=600)\n"
         "s = [Sample(id='1', prompt='q', answer='1')]\n"

@@ -9,7 +9,7 @@ import pytest
 
 from seethink_core.errors import ConfigError
 from seethink_core.hooks.manager import load_plugins
-from seethink_core.run.rewarding import build_components
+from seethink_core.run.rewards.combine import build_components
 from seethink_core.types.options import validate
 from seethink_core.types.plan import RewardRef
 

@@ -8,7 +8,9 @@ import math
 
 import pytest
 
-from seethink_core.run.rewarding import _CHUNK, CombinedReward, Component
+from seethink_core.run.rewards.combine import CombinedReward
+from seethink_core.run.rewards.pool import _CHUNK
+from seethink_core.run.rewards.scores import Component
 from seethink_core.types.sample import Sample
 
 PATHS = pytest.mark.parametrize("timeout", [None, 5.0], ids=["inline", "worker"])

@@ -20,7 +20,8 @@ from seethink_core.hooks.hookspecs import hookimpl  # noqa: E402
 from seethink_core.hooks.registry import RewardSpec  # noqa: E402
 from seethink_core.report.progress import NoRewardSignal, RunProgress, fmt_duration  # noqa: E402
 from seethink_core.report.summary import stop_notes, summary_rows, summary_table  # noqa: E402
-from seethink_core.run.rundir import PhaseState, RunDir, RunState  # noqa: E402
+from seethink_core.run.run_state import PhaseState, RunState  # noqa: E402
+from seethink_core.run.rundir import RunDir  # noqa: E402
 from seethink_core.run.runner import PhaseReport, Runner  # noqa: E402
 from seethink_core.types.plan import Budget, EvalSpec, RewardRef  # noqa: E402
 
@@ -154,7 +155,7 @@ def test_the_runner_warns_about_an_rl_phase_without_reward_signal(tmp_path, with
     plan = make_plan(steps=(2, 3))
     plan = dataclasses.replace(plan, phases=[dataclasses.replace(p, rewards=[RewardRef("zero", 1.0)])
                                              for p in plan.phases])
-    reports = Runner(plan, RunDir(tmp_path / "r"), plugins=plugins, show_progress=False).run()
+    reports = Runner(plan, RunDir(tmp_path / "r"), plugins=plugins).run()
     out = capsys.readouterr().out
     assert out.count("no reward signal") == 1 and "phase perception: no reward signal" in out
     # the summary of these short phases has numbers, fits 100 columns and says nothing about stopping
@@ -196,7 +197,8 @@ class StubReward:
 
 def test_evaluations_report_answers_done_out_of_the_total():
     from seethink_core.hooks.backend import Checkpoint
-    from seethink_core.run.evaluation import EvalSettings, LoadedEvaluator, evaluate
+    from seethink_core.run.eval_scoring import evaluate
+    from seethink_core.run.eval_types import EvalSettings, LoadedEvaluator
     from seethink_core.types.sample import Sample
 
     sys.path.insert(0, str(Path(__file__).parents[1] / "eval"))

@@ -53,7 +53,7 @@ def plugins(with_plugins):
 
 
 def run(plan, root, plugins, **kw):
-    return Runner(plan, RunDir(root), plugins=plugins, show_progress=False, **kw).run()
+    return Runner(plan, RunDir(root), plugins=plugins, **kw).run()
 
 
 def test_phases_run_in_order_and_hand_off_checkpoints(tmp_path, plugins):

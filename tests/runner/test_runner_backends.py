@@ -118,7 +118,7 @@ def test_a_backend_override_runs_every_phase_on_one_backend(plugins):
 def test_the_runner_hands_the_checkpoint_from_one_backend_to_the_next(tmp_path, plugins):
     plan = compile_text(CURRICULUM, registry=plugins.registry)
     root = tmp_path / "run"
-    Runner(plan, RunDir(root), plugins=plugins, show_progress=False).run()
+    Runner(plan, RunDir(root), plugins=plugins).run()
     first_ckpt = root / "phases" / "00-captions" / "checkpoint"
     assert FakeBackend.calls == [("captions", "base-model"), ("perception", str(first_ckpt))]
     # Each backend was made once, prepared with the part of the plan it runs, and closed.
@@ -129,5 +129,5 @@ def test_the_runner_hands_the_checkpoint_from_one_backend_to_the_next(tmp_path, 
     # A re-run skips both phases and starts neither backend.
     SFTOnly.events.clear()
     RLOnly.events.clear()
-    Runner(plan, RunDir(root), plugins=plugins, show_progress=False).run()
+    Runner(plan, RunDir(root), plugins=plugins).run()
     assert SFTOnly.events == [] and RLOnly.events == []

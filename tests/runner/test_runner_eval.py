@@ -63,7 +63,7 @@ def test_interval_base_and_phase_evaluations(tmp_path, with_plugins):
                   eval=EvalSpec(sets=[DataRef("evaltoy", {"count": 6})], every_steps=2))
     plan = TrainingPlan("t", "base-model", BackendRef("genfake"), [phase])
     root = tmp_path / "r"
-    Runner(plan, RunDir(root), plugins=plugins, show_progress=False).run()
+    Runner(plan, RunDir(root), plugins=plugins).run()
     phase_dir = root / "phases" / "00-p"
     assert sorted(p.name for p in (phase_dir / "eval").iterdir()) == ["step-000002.json", "step-000004.json"]
     assert (root / "eval" / "00-base.json").exists() and (phase_dir / "eval.json").exists()
@@ -87,7 +87,7 @@ def test_each_phase_keeps_its_own_cadence_and_before_false_skips_row_zero(tmp_pa
         _phase("p", 0, EvalSpec(sets=sets, every_steps=3, before=False)),
         _phase("q", 1, EvalSpec(sets=sets, every_steps=2, before=False))])
     root = tmp_path / "r"
-    Runner(plan, RunDir(root), plugins=plugins, show_progress=False).run()
+    Runner(plan, RunDir(root), plugins=plugins).run()
     assert not (root / "eval" / "00-base.json").exists()  # `eval settings before: false`
     steps = {name: sorted(p.name for p in (root / "phases" / name / "eval").iterdir()) for name in ("00-p", "01-q")}
     assert steps == {"00-p": ["step-000003.json"], "01-q": ["step-000002.json", "step-000004.json"]}

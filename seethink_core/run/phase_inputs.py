@@ -1,0 +1,49 @@
+"""What a phase starts from: its budget in optimizer steps, its initial checkpoint and its KL reference."""
+
+from __future__ import annotations
+
+import math
+
+from seethink_core.errors import RunError
+from seethink_core.hooks.backend import Checkpoint
+from seethink_core.run.run_state import RunState
+from seethink_core.types.plan import Phase
+
+# Where a backend writes a phase's checkpoint; renamed to the final folder once the phase is done, so a
+# finished phase's checkpoint is never rewritten.
+PARTIAL = "checkpoint.partial"
+
+
+def resolve_total_steps(phase: Phase, total_samples: int | None) -> int:
+    """The phase's budget in optimizer steps (batch sizes count prompts)."""
+    b = phase.budget
+    batch = phase.algorithm.batch_size
+    if b.steps is not None:
+        return int(b.steps)
+    if b.samples is not None:
+        return max(1, math.ceil(b.samples / batch))
+    if b.epochs is not None:
+        if total_samples is None:
+            raise RunError(f"phase '{phase.name}': an epochs budget needs data of known size, and a source of this "
+                           "phase cannot tell how many samples it has", hint="use `steps` or `samples` instead")
+        return max(1, math.ceil(b.epochs * total_samples / batch))
+    raise RunError(f"phase '{phase.name}' has no budget (steps, epochs or samples)")
+
+
+def init_checkpoint(phase: Phase, state: RunState) -> Checkpoint:
+    if phase.init_from == "base":
+        return Checkpoint(phase.model)
+    prev = state.phases.get(phase.init_from)
+    if prev is None or prev.status != "done" or not prev.checkpoint:
+        raise RunError(f"phase '{phase.name}' starts from phase '{phase.init_from}', which has not finished")
+    return Checkpoint(prev.checkpoint, phase.init_from)
+
+
+def reference_checkpoint(phase: Phase, init: Checkpoint) -> Checkpoint | None:
+    """The KL reference: none when KL is off, else the base model or the phase's starting point."""
+    algo = phase.algorithm
+    if getattr(algo, "kl", 0.0) == 0.0 or getattr(algo, "kl_mode", "none") == "none":
+        return None
+    if phase.handoff.reference == "base":
+        return Checkpoint(phase.model)
+    return init

@@ -1,0 +1,121 @@
+"""The code that runs inside a reward worker process: it imports the rewards and scores tasks.
+
+Started with subprocess, not multiprocessing (``pool``): spawn would re-import the caller's
+__main__ (a script without a main guard would start workers recursively) and fork is unsafe in a
+process that runs torch threads. The worker writes the number of the task it starts into a shared
+counter, so the caller knows which task is running without any message, and sends results as one
+list of scores per task, when a reward is done and otherwise at most every ``_FLUSH_S``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import mmap
+import os
+import pickle
+import signal
+import struct
+import sys
+import tempfile
+import threading
+import time
+from multiprocessing.connection import Connection
+
+from seethink_core.hooks.backend import RewardFailure
+from seethink_core.run.rewards.scores import Component, _run_task
+
+# A worker sends finished results at least this often. Each message wakes the caller (a context switch
+# on a busy machine), and nothing is lost by waiting: a killed worker's unsent tasks are run again by
+# its replacement, so this bounds the work redone after a hang, next to the timeout it already cost.
+_FLUSH_S = 0.25
+
+
+class _Counter:
+    """An 8-byte integer shared with a worker through a memory-mapped temporary file: the worker
+    writes the sequence number of the task it starts, the caller reads it without any message."""
+
+    def __init__(self, path: str | None = None):
+        self.owner = path is None
+        if path is None:
+            shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+            fd, path = tempfile.mkstemp(prefix="seethink-reward-", dir=shm)
+            os.write(fd, bytes(8))
+            os.close(fd)
+        self.path = path
+        with open(path, "r+b") as f:
+            self._map = mmap.mmap(f.fileno(), 8)
+
+    @property
+    def value(self) -> int:
+        return struct.unpack_from("q", self._map)[0]
+
+    @value.setter
+    def value(self, v: int) -> None:
+        struct.pack_into("q", self._map, 0, v)
+
+    def close(self) -> None:
+        try:
+            self._map.close()
+        except (BufferError, ValueError):
+            pass
+        if self.owner:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+
+
+def _worker_entry() -> None:
+    """``python -c`` entry of a worker: ``argv = [-c, socket fd, counter path]``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # also when SIGINT is sent to it directly: the caller decides
+    conn = Connection(int(sys.argv[1]))
+    counter = _Counter(sys.argv[2])
+    parent = os.getppid()
+
+    def orphan_watch() -> None:  # a worker stuck in sympy must not outlive its caller
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=orphan_watch, daemon=True).start()
+    sys.path[:] = conn.recv()  # the caller's import path, before anything is unpickled
+    components = pickle.loads(conn.recv_bytes())
+    _worker_loop(conn, counter, components)
+
+
+def _worker_loop(conn: Connection, counter: _Counter, components: list[Component]) -> None:
+    """Score tasks until the pipe closes. ``counter`` holds the sequence number of the task in hand."""
+    for c in components:  # import heavy graders now, not inside the first timed task
+        warm = getattr(c.fn, "warmup", None)
+        if callable(warm):
+            with contextlib.suppress(Exception):  # a broken grader shows up per sample, as failures
+                warm()
+    # What the imports made (sympy's caches and classes) lives as long as the worker: frozen, the
+    # collector's full passes during grading no longer walk it.
+    gc.collect()
+    gc.freeze()
+    conn.send(("ready",))
+    seq = 0
+    tracebacks: set[str] = set()  # rewards whose first traceback this worker has sent
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        _, job, tasks, prompts, completions, cols, extra = msg
+        done: list[tuple[int, int, list[float | None], list[tuple[int, RewardFailure]]]] = []
+        last = time.monotonic()
+        for t, (r, lo, hi) in enumerate(tasks):
+            if done and done[-1][0] == t - 1 and tasks[t - 1][0] != r:
+                # Another reward starts: send what is finished, so a hang from here on loses none of it.
+                conn.send(("part", job, done))
+                done, last = [], time.monotonic()
+            seq += 1
+            counter.value = seq
+            # One entry per task (its scores as one list): a batch's results pickle as a few lists of floats.
+            done.append((t, lo, *_run_task(components[r], lo, hi, prompts, completions, cols, extra, tracebacks)))
+            now = time.monotonic()
+            if now - last >= _FLUSH_S:
+                conn.send(("part", job, done))
+                done, last = [], now
+        conn.send(("done", job, done))
