@@ -29,13 +29,22 @@ def _doc_section(title: str) -> list[str]:
     return lines[start + 1:end]
 
 
-def _table(title: str) -> list[list[str]]:
-    """The rows of the first table in a subsection, cells stripped of backticks."""
-    rows = []
+def _tables(title: str) -> list[list[list[str]]]:
+    """The tables of a subsection, in order: each a list of rows (the header left out), cells stripped
+    of backticks."""
+    tables: list[list[list[str]]] = []
+    rows: list[list[str]] | None = None
     for line in _doc_section(title):
-        if line.startswith("|") and not set(line) <= set("|-: "):
+        if not line.startswith("|"):
+            rows = None
+            continue
+        if rows is None:
+            rows = []
+            tables.append(rows)
+            continue  # the header
+        if not set(line) <= set("|-: "):
             rows.append([cell.strip().replace("`", "") for cell in line.strip("|").split("|")])
-    return rows[1:]  # the header
+    return tables
 
 
 def _names(cell: str) -> set[str]:
@@ -45,7 +54,7 @@ def _names(cell: str) -> set[str]:
 def layer_rules() -> dict[str, set[str] | None]:
     """Layer -> the layers it may import (None: anything)."""
     rules: dict[str, set[str] | None] = {}
-    for row in _table("Layer rules"):
+    for row in _tables("Layer rules")[0]:
         layer_cell, allowed = row[0], row[-1]
         for layer in _names(layer_cell):
             rules[layer] = None if allowed.strip() == "anything" else _names(allowed)
@@ -53,19 +62,13 @@ def layer_rules() -> dict[str, set[str] | None]:
 
 
 def plugin_exceptions() -> set[tuple[str, str]]:
-    """(module, plugin module it may import): the doc's table of imports between plugins."""
-    lines = _doc_section("Layer rules")
-    start = next(i for i, line in enumerate(lines) if line.startswith("| module | imports |"))
-    rows = []
-    for line in lines[start + 2:]:
-        if not line.startswith("|"):
-            break
-        rows.append([cell.strip().replace("`", "") for cell in line.strip("|").split("|")])
-    return {(row[0], row[1]) for row in rows}
+    """(module, plugin module it may import): the section's second table, the imports between plugins."""
+    return {(row[0], row[1]) for row in _tables("Layer rules")[1]}
 
 
 def long_modules() -> dict[str, str]:
-    return {row[0]: row[-1] for row in _table("Modules over 400 lines")}
+    tables = _tables("Modules over 400 lines")
+    return {row[0]: row[-1] for row in tables[0]} if tables else {}
 
 
 def _module_name(path: Path) -> str:
