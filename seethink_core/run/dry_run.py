@@ -11,7 +11,7 @@ from seethink_core.run.atomic import write_json_atomic
 from seethink_core.run.backends import Backends
 from seethink_core.run.observer import RunObserver
 from seethink_core.run.outcome import PhaseReport
-from seethink_core.run.phase_inputs import PARTIAL, reference_checkpoint, resolve_total_steps
+from seethink_core.run.phase_inputs import PARTIAL, is_partial, reference_checkpoint, resolve_total_steps
 from seethink_core.run.run_state import PhaseState, RunState
 from seethink_core.run.rundir import RunDir
 from seethink_core.run.stream import UnavailableStream, build_stream
@@ -60,11 +60,11 @@ def dry_run(plan: TrainingPlan, run_dir: RunDir, plugins: Plugins, backends: Bac
                     should_stop=lambda step, metrics: None, dump_rollouts=lambda step, rows: None,
                     resume_dir=phase_dir / "resume")
                 result = backends.get(phase).run_phase(phase, init, ctx)
+        # The folder a backend writes into is renamed into place when a real phase ends, so the next
+        # phase starts from the final name.
         checkpoint = str(run_dir.checkpoint_dir(phase))
-        if result is not None and Path(result.checkpoint.path) != phase_dir / PARTIAL:
+        if result is not None and not is_partial(result.checkpoint, phase_dir):
             checkpoint = result.checkpoint.path
-        # else: the folder the backend would write is renamed into place when a real phase ends, as
-        # _finalise_checkpoint does, so the next phase starts from the final name
         would_be[phase.name] = checkpoint
         if hasattr(stream, "close"):
             stream.close()

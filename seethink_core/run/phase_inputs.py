@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from seethink_core.errors import RunError
 from seethink_core.hooks.backend import Checkpoint
@@ -12,6 +13,12 @@ from seethink_core.types.plan import Phase
 # Where a backend writes a phase's checkpoint; renamed to the final folder once the phase is done, so a
 # finished phase's checkpoint is never rewritten.
 PARTIAL = "checkpoint.partial"
+
+
+def is_partial(checkpoint: Checkpoint, phase_dir: Path) -> bool:
+    """The backend handed back the folder it writes into, which the runner renames to the final one
+    (a backend may also hand back a folder of its own, which is kept as it is)."""
+    return Path(checkpoint.path).resolve() == (phase_dir / PARTIAL).resolve()
 
 
 def resolve_total_steps(phase: Phase, total_samples: int | None) -> int:

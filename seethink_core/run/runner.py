@@ -27,7 +27,13 @@ from seethink_core.run.metrics import MetricsLog
 from seethink_core.run.no_signal import NoRewardSignal
 from seethink_core.run.observer import ObserverFactory, RunObserver, printed_notes
 from seethink_core.run.outcome import PhaseReport, RunPosition
-from seethink_core.run.phase_inputs import PARTIAL, init_checkpoint, reference_checkpoint, resolve_total_steps
+from seethink_core.run.phase_inputs import (
+    PARTIAL,
+    init_checkpoint,
+    is_partial,
+    reference_checkpoint,
+    resolve_total_steps,
+)
 from seethink_core.run.recording import RecordingStream
 from seethink_core.run.resume import restart_note, resume_point, steps_done
 from seethink_core.run.reuse import try_reuse
@@ -269,10 +275,10 @@ class Runner:
         return difficulties
 
     def _finalise_checkpoint(self, phase: Phase, result: PhaseResult) -> Path:
-        partial = self.run_dir.phase_dir(phase) / PARTIAL
+        phase_dir = self.run_dir.phase_dir(phase)
+        partial = phase_dir / PARTIAL
         final = self.run_dir.checkpoint_dir(phase)
-        produced = Path(result.checkpoint.path)
-        if produced.resolve() == partial.resolve():
+        if is_partial(result.checkpoint, phase_dir):
             if not partial.exists():
                 raise BackendError(f"phase '{phase.name}': the backend reported a checkpoint at {partial} "
                                    "but wrote nothing there")
@@ -280,7 +286,7 @@ class Runner:
                 shutil.rmtree(final)
             partial.rename(final)
             return final
-        return produced
+        return Path(result.checkpoint.path)
 
     def _reset_from(self, state: RunState, name: str) -> None:
         names = [p.name for p in self.plan.phases]
