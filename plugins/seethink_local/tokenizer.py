@@ -12,8 +12,9 @@ tokenizer (256 byte tokens plus the special ones).
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from seethink_local.options import DEFAULT_VOCAB
 from seethink_local.processing import CHAT_TEMPLATE, SPECIAL_TOKENS
@@ -32,23 +33,37 @@ INSTRUCTION_CORPUS = (
 def tokenizer_corpus() -> Iterator[str]:
     """Deterministic training text: the answer format, then the vocabulary of every registered data
     source that offers one (``DataSourceSpec.vocabulary``; the synthetic world's today), by name."""
-    yield INSTRUCTION_CORPUS
-    yield "<think> </think> \\boxed{} system user assistant"
-    from seethink_core.hooks.manager import get_plugins
-    from seethink_core.hooks.registry import load_factory
-
-    registry = get_plugins().registry
-    for name in sorted(registry.names("data_source")):
-        spec = registry.find("data_source", name)
-        if spec.vocabulary is not None:
-            yield from load_factory(spec.vocabulary, f"data source '{name}' vocabulary")()
+    return _texts(_vocabularies())
 
 
 def corpus_digest() -> str:
     """A hash of the corpus: part of a built tiny model's cache key, so a change to a family's templates
-    builds a fresh model instead of reusing one whose vocabulary differs."""
+    builds a fresh model instead of reusing one whose vocabulary differs. Generating the corpus takes
+    ~0.3 s and a run resolves its model path several times, so the digest is kept per set of sources."""
+    return _digest(_vocabularies())
+
+
+def _vocabularies() -> tuple[tuple[str, Callable[[], Iterable[str]]], ...]:
+    from seethink_core.hooks.manager import get_plugins
+    from seethink_core.hooks.registry import load_factory
+
+    registry = get_plugins().registry
+    specs = [(name, registry.find("data_source", name)) for name in sorted(registry.names("data_source"))]
+    return tuple((name, load_factory(spec.vocabulary, f"data source '{name}' vocabulary"))
+                 for name, spec in specs if spec.vocabulary is not None)
+
+
+def _texts(vocabularies: tuple[tuple[str, Callable[[], Iterable[str]]], ...]) -> Iterator[str]:
+    yield INSTRUCTION_CORPUS
+    yield "<think> </think> \\boxed{} system user assistant"
+    for _, vocabulary in vocabularies:
+        yield from vocabulary()
+
+
+@functools.lru_cache(maxsize=8)  # keyed by the vocabulary functions themselves, not their names
+def _digest(vocabularies: tuple[tuple[str, Callable[[], Iterable[str]]], ...]) -> str:
     digest = hashlib.sha256()
-    for text in tokenizer_corpus():
+    for text in _texts(vocabularies):
         digest.update(text.encode("utf-8") + b"\0")
     return digest.hexdigest()
 
