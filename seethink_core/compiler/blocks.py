@@ -1,15 +1,16 @@
 """Settings of one body (a curriculum, a stage, a merge block) and how layers of them combine.
 
-A ``Block`` keeps one entry per kind of setting. ``layer(base, top)`` is the one override rule
-used everywhere: by a stage over its curriculum, by an ``extends`` child over its parent, and by
-``--set`` over the file (docs/dsl.md, rules table):
+A ``Block`` keeps one entry per kind of setting, in the slot its declaration's ``layering`` names
+(dsl/statements.py). ``layer(base, top)`` is the one override rule used everywhere: by a stage over its
+curriculum, by an ``extends`` child over its parent, and by ``--set`` over the file (docs/dsl.md, rules
+table):
 
-- single settings (model, prompt, system, seed, freeze, capability, budget, until, levels, pacing,
-  backend, the eval cadence): the top layer's replaces the base's;
-- ``algorithm``/``method``: the same method merges options key by key; another method replaces;
-- ``handoff``, ``eval settings``: merged key by key;
-- ``difficulty``: merged clause by clause (source, order, range);
-- lists (``data``, ``reward``, ``eval``): a layer that has any lines replaces the whole list.
+- SINGLE (model, prompt, system, seed, freeze, capability, budget, until, levels, pacing, mix, backend,
+  the eval cadence): the top layer's replaces the base's;
+- METHOD (``algorithm``/``method``): the same method merges options key by key; another method replaces;
+- KEYED (``handoff``, ``eval settings``): merged key by key;
+- CLAUSES (``difficulty``): merged clause by clause (source, order, range);
+- LIST (``data``, ``reward``, ``eval``): a layer that has any lines replaces the whole list.
 
 The eval cadence is the top-most of ``eval every N steps`` (cadence only) and the ``every`` of the
 effective ``eval`` lines: lines in a layer above a cadence-only statement bring their own cadence.
@@ -20,22 +21,18 @@ setting (``temperature``, ``top_p``, ``n`` above 1), which stands for ``greedy: 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from seethink_core.compiler.bind import bind_args
 from seethink_core.compiler.diagnostics import Diags
 from seethink_core.dsl import ast
+from seethink_core.dsl.statements import BY_NODE, CLAUSES, KEYED, LIST, METHOD, SINGLE
 from seethink_core.errors import SourcePos
 from seethink_core.types.methods import METHODS
 
-_SINGLE_TYPES: dict[type, str] = {
-    ast.Model: "model", ast.Backend: "backend", ast.Prompt: "prompt", ast.Seed: "seed", ast.Freeze: "freeze",
-    ast.Capability: "capability", ast.Budget: "budget", ast.Until: "until", ast.Levels: "levels",
-    ast.Pacing: "pacing", ast.Mix: "mix", ast.System: "system", ast.EvalEvery: "eval_every",
-}
 # Eval settings that only mean something when sampling (n counts only above 1: one completion is
 # what greedy decoding gives too).
 SAMPLING_KEYS = ("temperature", "top_p", "n")
-_LIST_TYPES: dict[type, str] = {ast.Data: "data", ast.Reward: "reward", ast.Eval: "eval"}
 
 
 @dataclass
@@ -49,15 +46,16 @@ class AlgoLayer:
 
 @dataclass
 class Block:
+    """One slot per kind of statement (``Statement.kind``), by how layers combine it (``layering``)."""
+
     owner: str  # "curriculum 'x'", "stage 'y'": for messages
     pos: SourcePos | None = None
-    single: dict[str, ast.Setting] = field(default_factory=dict)
-    algorithm: AlgoLayer | None = None
+    single: dict[str, ast.Setting] = field(default_factory=dict)  # SINGLE
+    algorithm: AlgoLayer | None = None  # METHOD
     algorithm_extra: dict[str, ast.Arg] = field(default_factory=dict)  # --set algorithm.KEY=V: any method
-    handoff: dict[str, ast.Arg] = field(default_factory=dict)
-    eval_settings: dict[str, ast.Arg] = field(default_factory=dict)
-    difficulty: dict[str, object] = field(default_factory=dict)  # "source" | "order" | "range" -> node
-    lists: dict[str, list[ast.Setting]] = field(default_factory=dict)
+    # KEYED (option name -> ast.Arg) and CLAUSES (clause -> node): merged key by key.
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lists: dict[str, list[ast.Setting]] = field(default_factory=dict)  # LIST
     # True when this block is itself a fold whose algorithm switched method on the way: a layer below
     # it must then not merge options into it. With this flag ``layer`` is associative (``--set``'s
     # ``algorithm_extra`` aside, which only the last layer carries), so an ``extends`` chain can be
@@ -68,8 +66,39 @@ class Block:
         # The constructor, not dataclasses.replace (which inspects the fields on every call): one copy
         # per stage per layer.
         return Block(self.owner, self.pos, dict(self.single), self.algorithm, dict(self.algorithm_extra),
-                     dict(self.handoff), dict(self.eval_settings), dict(self.difficulty),
-                     {k: list(v) for k, v in self.lists.items()}, self.algorithm_reset)
+                     {k: dict(v) for k, v in self.parts.items()}, {k: list(v) for k, v in self.lists.items()},
+                     self.algorithm_reset)
+
+    def part(self, kind: str) -> dict[str, Any]:
+        """A KEYED or CLAUSES slot, to read or fill."""
+        found = self.parts.get(kind)
+        if found is None:
+            found = self.parts[kind] = {}
+        return found
+
+    @property
+    def handoff(self) -> dict[str, ast.Arg]:
+        return self.part("handoff")
+
+    @property
+    def eval_settings(self) -> dict[str, ast.Arg]:
+        return self.part("eval_settings")
+
+    @property
+    def difficulty(self) -> dict[str, Any]:  # "source" | "order" | "range" -> node
+        return self.part("difficulty")
+
+    def sets(self, kind: str) -> bool:
+        """Whether this body (or layer) writes a statement of ``kind``."""
+        if kind in self.single:
+            return True
+        if kind == "algorithm":
+            return self.algorithm is not None or bool(self.algorithm_extra)
+        return bool(self.parts.get(kind) or self.lists.get(kind))
+
+    def empty(self) -> bool:
+        return not (self.single or self.algorithm or self.algorithm_extra or any(self.parts.values())
+                    or any(self.lists.values()))
 
 
 def _first_at(pos: SourcePos) -> str:
@@ -87,45 +116,49 @@ def _keyed_args(args: tuple[ast.Arg, ...], into: dict[str, ast.Arg], what: str, 
         into[a.key.value] = a
 
 
+def _listed(words: tuple[str, ...]) -> str:
+    """("source", "order", "range") -> "a source, an order or a range"."""
+    named = [("an " if w[0] in "aeiou" else "a ") + w for w in words]
+    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
+
+
 def build_block(owner: str, pos: SourcePos | None, body: tuple, diags: Diags) -> Block:
-    """The settings of one body; a setting given twice in one body is an error."""
+    """The settings of one body, each into its slot by its declaration; a setting given twice in one
+    body is an error."""
     block = Block(owner, pos)
     for stmt in body:
-        kind = _SINGLE_TYPES.get(type(stmt))
-        if kind is not None:
-            if isinstance(stmt, ast.Until) and stmt.cap is not None:
+        decl = BY_NODE[type(stmt)]
+        rule = decl.layering
+        if rule == SINGLE:
+            if isinstance(stmt, ast.Until) and stmt.cap is not None:  # `or steps N` is the phase's budget
                 cap_budget = ast.Budget(stmt.cap.pos, "steps", stmt.cap)
                 _set_single(block, "budget", cap_budget, owner, diags, "until ... or steps")
-            word = stmt.kind if isinstance(stmt, ast.Budget) else stmt.keyword
-            _set_single(block, kind, stmt, owner, diags, word)
-            continue
-        kind = _LIST_TYPES.get(type(stmt))
-        if kind is not None:
-            block.lists.setdefault(kind, []).append(stmt)
-            continue
-        if isinstance(stmt, ast.Algorithm):
+            word = stmt.kind if isinstance(stmt, ast.Budget) else decl.name
+            _set_single(block, decl.kind, stmt, owner, diags, word)
+        elif rule == LIST:
+            block.lists.setdefault(decl.kind, []).append(stmt)
+        elif rule == KEYED:
+            _keyed_args(stmt.args, block.part(decl.kind), decl.name, diags)
+        elif rule == CLAUSES:
+            into = block.part(decl.kind)
+            for part in decl.clauses:
+                node = getattr(stmt, part)
+                if node is None:
+                    continue
+                if part in into:
+                    diags.error(f"{owner} gives the {decl.name} {part} twice", node.pos)
+                into[part] = node
+            if all(getattr(stmt, part) is None for part in decl.clauses):
+                diags.error(f"{decl.name} needs {_listed(decl.clauses)}", stmt.pos, hint=decl.hint or None)
+        elif rule == METHOD:
             if block.algorithm is not None:
                 diags.error(f"{owner} sets its algorithm twice", stmt.pos, hint=_first_at(block.algorithm.pos))
             schema = METHODS.get(stmt.call.name.value)
             options = bind_args(stmt.call, schema, f"method '{stmt.call.name.value}'", diags) if schema else {}
             block.algorithm = AlgoLayer(stmt.call.name, stmt.pos, options)
-        elif isinstance(stmt, ast.Handoff):
-            _keyed_args(stmt.args, block.handoff, "handoff", diags)
-        elif isinstance(stmt, ast.EvalSettings):
-            _keyed_args(stmt.args, block.eval_settings, "eval settings", diags)
-        elif isinstance(stmt, ast.Difficulty):
-            for part in ("source", "order", "range"):
-                node = getattr(stmt, part)
-                if node is None:
-                    continue
-                if part in block.difficulty:
-                    diags.error(f"{owner} gives the difficulty {part} twice", node.pos)
-                block.difficulty[part] = node
-            if not any((stmt.source, stmt.order, stmt.range)):
-                diags.error("difficulty needs a source, an order or a range", stmt.pos,
-                            hint="e.g. difficulty pass_rate(samples: 16) order easy_to_hard")
     _same_block_cadence(block, diags)
-    imply_sampling(block.eval_settings, diags)
+    if "eval_settings" in block.parts:
+        imply_sampling(block.eval_settings, diags)
     return block
 
 
@@ -213,9 +246,9 @@ def layer(base: Block, top: Block) -> Block:
             out.algorithm_extra = {}
             out.algorithm_reset = top.algorithm_reset or base.algorithm is not None
     out.algorithm_extra.update(top.algorithm_extra)
-    out.handoff.update(top.handoff)
-    out.eval_settings.update(top.eval_settings)
-    out.difficulty.update(top.difficulty)
+    for kind, part in top.parts.items():
+        if part:
+            out.part(kind).update(part)
     for kind, stmts in top.lists.items():
         if stmts:
             out.lists[kind] = list(stmts)

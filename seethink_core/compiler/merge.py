@@ -1,13 +1,14 @@
-"""``merge a, b, c as all { ... }``: stages joined into one phase (docs/dsl.md, rules table).
+"""``merge a, b, c as all { ... }``: stages joined into one phase (docs/dsl.md, rules table). Each
+statement's rule is its declaration's ``merge`` (dsl/statements.py):
 
-- data: the members' mixtures concatenated, weights kept (each line keeps its stage's capability);
-- capabilities: the union, in member order;
-- budget: all members must use the same kind; steps and samples are summed, epochs take the
+- data (CONCAT): the members' mixtures concatenated, weights kept (each line keeps its stage's capability);
+- capabilities (UNION): the union, in member order;
+- budget (ADD_UP): all members must use the same kind; steps and samples are summed, epochs take the
   largest (every sample of the union is seen at least as often as in its own stage);
-- freeze: the intersection (a tower stays frozen only if every member freezes it: the merged
+- freeze (INTERSECT): the intersection (a tower stays frozen only if every member freezes it: the merged
   data includes the stages that train it);
 - everything else (model, method and its options, rewards, prompt, system prompt, until,
-  difficulty, levels, hand-off, eval, seed) must be the same in every member, or it is an error;
+  difficulty, levels, hand-off, eval, seed: SAME) must be the same in every member, or it is an error;
 - the merge's own block decides any of these: a setting there replaces the combined value
   (e.g. ``{ freeze vision }`` as in the reference's merged script, or ``{ epochs 15 }``).
 
@@ -23,37 +24,33 @@ from seethink_core.compiler.blocks import Block, fold
 from seethink_core.compiler.diagnostics import Diags, suggest
 from seethink_core.compiler.resolve import Resolver, StageSpec
 from seethink_core.dsl import ast
+from seethink_core.dsl.statements import ADD_UP, CONCAT, INTERSECT, SAME, STATEMENTS, UNION
 from seethink_core.types import plan as P
 
-# attribute(s) of StageSpec -> (kinds of settings that set it, words for messages, keyword for the hint)
-_SAME = (
-    (("model",), ("model",), "the model", 'model "..."'),
-    (("method", "algorithm"), ("algorithm",), "the method or its options", "algorithm NAME(...)"),
-    (("rewards",), ("reward",), "the rewards", "reward NAME weight W"),
-    (("prompt",), ("prompt",), "the prompt", 'prompt "..."'),
-    (("system",), ("system",), "the system prompt", 'system "..."'),
-    (("transition",), ("until",), "the until condition", "until ..."),
-    (("difficulty",), ("difficulty", "pacing"), "the difficulty", "difficulty ..."),
-    (("levels",), ("levels",), "the levels", "levels ..."),
-    (("handoff",), ("handoff",), "the hand-off", "handoff ..."),
-    (("eval", "eval_text"), ("eval", "eval_every"), "the eval", "eval ..."),
-    (("seed",), ("seed",), "the seed", "seed N"),
-    (("mixture",), ("mix",), "the mix", "mix blocks"),
-)
+
+def _same_groups() -> tuple[tuple[tuple[str, ...], tuple[str, ...], str, str], ...]:
+    """The statements every member must agree on, grouped by the stage-spec fields they fill (the
+    difficulty and its pacing are one): (fields, the kinds that set them, what messages call them, how
+    to write them in the merge's block)."""
+    groups: dict[tuple[str, ...], list] = {}
+    for s in STATEMENTS:
+        if s.merge == SAME:
+            groups.setdefault(s.fields, []).append(s)
+    out = []
+    for fields, decls in groups.items():
+        named = next(d for d in decls if d.about)
+        out.append((fields, tuple(d.merge_kind or d.kind for d in decls), named.about, named.example))
+    return tuple(out)
+
+
+_SAME = _same_groups()
+# The statements merge combines (UNION, CONCAT, INTERSECT, ADD_UP), each into its one field.
+_COMBINED = tuple((s.kind, s.fields[0], s.merge) for s in STATEMENTS
+                  if s.merge in (UNION, CONCAT, INTERSECT, ADD_UP))
 
 
 def _block_kinds(block: Block) -> set[str]:
-    kinds = set(block.single)
-    if block.algorithm is not None or block.algorithm_extra:
-        kinds.add("algorithm")
-    if block.handoff:
-        kinds.add("handoff")
-    if block.eval_settings:
-        kinds.add("eval")
-    if block.difficulty:
-        kinds.add("difficulty")
-    kinds.update(k for k, v in block.lists.items() if v)
-    return kinds
+    return {s.merge_kind or s.kind for s in STATEMENTS if block.sets(s.kind)}
 
 
 def _comparable(spec: StageSpec, attrs: tuple[str, ...]) -> Any:
@@ -87,23 +84,14 @@ def combine(members: list[StageSpec], node: ast.Merge, block: Block, block_spec:
             del out.where[key]
         out.where.update({k: p for k, p in block_spec.where.items() if k.startswith(f"{kind}.")})
 
-    out.capabilities = list(block_spec.capabilities) if "capability" in sets else \
-        list(dict.fromkeys(c for m in members for c in m.capabilities))
-    out.data = list(block_spec.data) if "data" in sets else [d for m in members for d in m.data]
-    if "freeze" in sets:
-        out.freeze = list(block_spec.freeze)
-    else:
-        out.freeze = [part for part in first.freeze if all(part in m.freeze for m in members)]
-    out.budget = block_spec.budget if "budget" in sets else _budget(members, node, diags)
-    if "budget" in sets:
-        out.where["budget"] = block_spec.where["budget"]
-    else:
-        for m in members:
-            if m.budget is None and "budget" not in m.where:
-                diags.error(f"stage '{m.name}' has no budget, so merge '{name}' cannot add it up", m.pos,
-                            hint=f"give the stage a budget, or the merge one: merge ... as {name} {{ steps N }}")
-        if out.budget is None:
-            out.where["budget"] = node.pos  # reported above
+    for kind, attr, rule in _COMBINED:
+        if kind in sets:  # the merge's block decides
+            value = getattr(block_spec, attr)
+            setattr(out, attr, list(value) if isinstance(value, list) else value)
+        else:
+            setattr(out, attr, _COMBINE[rule](members, attr, node, diags))
+    if "budget" not in sets and out.budget is None:
+        out.where["budget"] = node.pos  # reported by _add_up
 
     for attrs, kinds, words, keyword in _SAME:
         if any(k in sets for k in kinds):
@@ -121,6 +109,31 @@ def combine(members: list[StageSpec], node: ast.Merge, block: Block, block_spec:
                                                 f"merge ... as {name} {{ {keyword} }}")
                 break
     return out
+
+
+def _union(members: list[StageSpec], attr: str, node: ast.Merge, diags: Diags) -> list:
+    return list(dict.fromkeys(x for m in members for x in getattr(m, attr)))
+
+
+def _concat(members: list[StageSpec], attr: str, node: ast.Merge, diags: Diags) -> list:
+    return [x for m in members for x in getattr(m, attr)]
+
+
+def _intersect(members: list[StageSpec], attr: str, node: ast.Merge, diags: Diags) -> list:
+    # A tower stays frozen only if every member freezes it: the merged data includes the stages that train it.
+    return [x for x in getattr(members[0], attr) if all(x in getattr(m, attr) for m in members)]
+
+
+def _add_up(members: list[StageSpec], attr: str, node: ast.Merge, diags: Diags) -> P.Budget | None:
+    name = node.name.value
+    for m in members:
+        if m.budget is None and "budget" not in m.where:
+            diags.error(f"stage '{m.name}' has no budget, so merge '{name}' cannot add it up", m.pos,
+                        hint=f"give the stage a budget, or the merge one: merge ... as {name} {{ steps N }}")
+    return _budget(members, node, diags)
+
+
+_COMBINE = {UNION: _union, CONCAT: _concat, INTERSECT: _intersect, ADD_UP: _add_up}
 
 
 def _budget(members: list[StageSpec], node: ast.Merge, diags: Diags) -> P.Budget | None:

@@ -1,15 +1,7 @@
 """``--set KEY=VALUE``: overrides layered over the compiled curriculum like one more ``extends`` child.
 
-Keys (docs/dsl.md):
-
-    seed | model | prompt | system | steps | epochs | samples | capability | freeze
-    algorithm | algorithm.OPTION          (method is a synonym of algorithm)
-    handoff.init | handoff.reference | handoff.optimizer
-    eval.OPTION                          (eval settings: greedy, n, temperature, top_p, prompt, ...)
-    eval.every                           (the eval cadence, as `eval every N steps`)
-    difficulty.order
-    backend | backend.OPTION             (curriculum level only)
-    stage.NAME.<any key above but backend>
+Keys (docs/dsl.md): each statement's declared ``set_keys`` (dsl/statements.py; ``KEY_HELP`` lists them),
+and ``stage.NAME.<any key but the plan's own>``.
 
 A value is read as a DSL value (``1e-5``, ``"text"``, ``[vision, projector]``, ``true``); text
 that is not one is taken as a string.
@@ -23,11 +15,41 @@ from typing import Any, Mapping
 from seethink_core.compiler.blocks import AlgoLayer, Block, imply_sampling, layer
 from seethink_core.compiler.diagnostics import Diags
 from seethink_core.dsl import ast
+from seethink_core.dsl.statements import (
+    SET_CLAUSE,
+    SET_METHOD,
+    SET_NAME,
+    SET_NAMES,
+    SET_OPTION,
+    SET_PLAN,
+    SET_VALUE,
+    SET_WORD,
+    STATEMENTS,
+    Statement,
+)
 from seethink_core.errors import SOURCES, DslError, SourcePos
 
 FILE = "--set"
-KEY_HELP = ("keys: seed, model, prompt, system, steps, epochs, samples, capability, freeze, algorithm[.OPTION], "
-            "handoff.KEY, eval.OPTION, eval.every, difficulty.order, backend[.OPTION], stage.NAME.KEY")
+
+
+def _keys() -> tuple[dict[str, Statement], dict[str, Statement]]:
+    """Each declared ``--set`` key: the whole keys (``seed``, ``eval.every``), and the heads of the
+    ``HEAD.OPTION`` ones (``handoff``)."""
+    whole: dict[str, Statement] = {}
+    heads: dict[str, Statement] = {}
+    for s in STATEMENTS:
+        for key in s.set_keys:
+            head, _, rest = key.partition(".")
+            if rest and rest.isupper():  # a placeholder: any option's name
+                heads[head] = s
+            else:
+                whole[key] = s
+    return whole, heads
+
+
+_WHOLE, _HEADS = _keys()
+KEY_HELP = "keys: " + ", ".join(
+    [s.set_help or ", ".join(s.set_keys) for s in STATEMENTS if s.set_keys] + ["stage.NAME.KEY"])
 
 
 @dataclass
@@ -38,12 +60,7 @@ class Overrides:
     backend_options: dict[str, ast.Arg] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.stages or self.backend or self.backend_options or _non_empty(self.curriculum))
-
-
-def _non_empty(b: Block) -> bool:
-    return bool(b.single or b.algorithm or b.algorithm_extra or b.handoff or b.eval_settings or b.difficulty
-                or b.lists)
+        return bool(self.stages or self.backend or self.backend_options or not self.curriculum.empty())
 
 
 def parse_value(text: Any, pos: SourcePos) -> ast.Value:
@@ -78,8 +95,9 @@ def parse_overrides(overrides: Mapping[str, Any], diags: Diags) -> Overrides:
                 out.stages[parts[1]] = (name_pos, Block(f"stage '{parts[1]}' (--set)"))
             block = out.stages[parts[1]][1]
             parts = parts[2:]
-            if parts[0] == "backend":
-                diags.error("the backend is one per plan; set it without stage.NAME", key_pos)
+            found = _statement(parts)
+            if found is not None and found[0].set_form == SET_PLAN:
+                diags.error(f"the {found[0].name} is one per plan; set it without stage.NAME", key_pos)
                 continue
         if not _apply(out, block, parts, value, key_pos):
             diags.error(f"unknown --set key '{key}'", key_pos, hint=KEY_HELP)
@@ -93,35 +111,45 @@ def _name(value: ast.Value) -> ast.Name:
     return ast.Name(value.pos, str(value.value))
 
 
+def _statement(parts: list[str]) -> tuple[Statement, str | None] | None:
+    """The statement a key sets, and the option it names (``handoff.init``: init)."""
+    found = _WHOLE.get(".".join(parts))
+    if found is not None:
+        return found, None
+    if len(parts) == 2 and parts[1] and parts[0] in _HEADS:
+        return _HEADS[parts[0]], parts[1]
+    return None
+
+
 def _apply(out: Overrides, block: Block, parts: list[str], value: ast.Value, key_pos: SourcePos) -> bool:
-    head, rest = parts[0], parts[1:]
-    pos = value.pos
-    simple = {"seed": ast.Seed, "model": ast.Model, "prompt": ast.Prompt, "system": ast.System}
-    if head in simple and not rest:
-        block.single[head] = simple[head](pos, value)
-    elif head in ("steps", "epochs", "samples") and not rest:
-        block.single["budget"] = ast.Budget(pos, head, value)
-    elif head == "capability" and not rest:
-        block.single["capability"] = ast.Capability(pos, _name(value))
-    elif head == "freeze" and not rest:
+    """``KEY=VALUE`` into ``block`` (or the plan's backend), by the statement's ``set_form``."""
+    found = _statement(parts)
+    if found is None:
+        return False
+    decl, option = found
+    form, pos = decl.set_form, value.pos
+    arg = ast.Arg(pos, ast.Name(key_pos, option), value) if option is not None else None
+    if form == SET_VALUE:
+        block.single[decl.kind] = decl.node(pos, value)
+    elif form == SET_WORD:  # steps=100: the key is the budget's kind
+        block.single[decl.kind] = decl.node(pos, parts[0], value)
+    elif form == SET_NAME:
+        block.single[decl.kind] = decl.node(pos, _name(value))
+    elif form == SET_NAMES:
         items = value.value if isinstance(value.value, list) else [value.value]
-        block.single["freeze"] = ast.Freeze(pos, tuple(ast.Name(pos, str(v)) for v in items))
-    elif head in ("algorithm", "method") and not rest:
+        block.single[decl.kind] = decl.node(pos, tuple(ast.Name(pos, str(v)) for v in items))
+    elif form == SET_OPTION:
+        block.part(decl.kind)[option] = arg
+    elif form == SET_CLAUSE:
+        block.part(decl.kind)[parts[-1]] = _name(value)
+    elif form == SET_METHOD and arg is None:
         block.algorithm = AlgoLayer(_name(value), pos, {})
-    elif head in ("algorithm", "method") and len(rest) == 1:
-        block.algorithm_extra[rest[0]] = ast.Arg(pos, ast.Name(key_pos, rest[0]), value)
-    elif head == "handoff" and len(rest) == 1:
-        block.handoff[rest[0]] = ast.Arg(pos, ast.Name(key_pos, rest[0]), value)
-    elif head == "eval" and rest == ["every"]:
-        block.single["eval_every"] = ast.EvalEvery(pos, value)
-    elif head == "eval" and len(rest) == 1:
-        block.eval_settings[rest[0]] = ast.Arg(pos, ast.Name(key_pos, rest[0]), value)
-    elif head == "difficulty" and rest == ["order"]:
-        block.difficulty["order"] = _name(value)
-    elif head == "backend" and not rest:
+    elif form == SET_METHOD:
+        block.algorithm_extra[option] = arg
+    elif form == SET_PLAN and arg is None:
         out.backend = _name(value)
-    elif head == "backend" and len(rest) == 1:
-        out.backend_options[rest[0]] = ast.Arg(pos, ast.Name(key_pos, rest[0]), value)
+    elif form == SET_PLAN:
+        out.backend_options[option] = arg
     else:
         return False
     return True

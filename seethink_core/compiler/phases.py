@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
+from typing import Any
 
 from seethink_core.compiler.diagnostics import Diags
 from seethink_core.compiler.resolve import StageSpec
@@ -72,14 +73,23 @@ def make_phases(specs: list[StageSpec], plan_model: str | None, plan_seed: int, 
             diags.error(f"{what} uses its own model '{s.model}' but starts from phase '{init_from}'",
                         s.where.get("model", s.pos), hint="start it from that model: handoff init: base")
             continue
+        copied = {f: _copy(getattr(s, f)) for f in _COPIED}
         phases.append(P.Phase(
-            index=len(phases), name=s.name, stages=list(s.stages), capabilities=list(s.capabilities), model=model,
-            init_from=init_from, method=s.method, algorithm=s.algorithm, data=[d.ref for d in s.data],
-            rewards=[r for r, _, _ in s.rewards], budget=s.budget, prompt=s.prompt, system=s.system,
-            transition=s.transition, difficulty=s.difficulty, freeze=list(s.freeze), handoff=s.handoff,
-            eval=final_eval(s),
-            seed=s.seed if s.seed is not None else plan_seed, mixture=s.mixture))
+            index=len(phases), name=s.name, model=model, init_from=init_from, data=[d.ref for d in s.data],
+            rewards=[r for r, _, _ in s.rewards], eval=final_eval(s),
+            seed=s.seed if s.seed is not None else plan_seed, **copied))
     return phases
+
+
+# The phase's fields made here; every other field the stage spec has too is copied as it is (so a new
+# statement's field, declared in dsl/statements.py, needs no line here). The backend is set per group.
+_MADE = frozenset({"index", "name", "model", "init_from", "data", "rewards", "eval", "seed", "backend"})
+_COPIED = tuple(f.name for f in fields(P.Phase)
+                if f.name not in _MADE and f.name in {g.name for g in fields(StageSpec)})
+
+
+def _copy(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
 
 
 def final_eval(s: StageSpec) -> P.EvalSpec | None:

@@ -13,7 +13,12 @@ from seethink_core.compiler.resolve_model import ModelResolving
 from seethink_core.compiler.resolve_rewards import RewardResolving
 from seethink_core.compiler.stage_spec import DEFAULT_METHOD, DataItem, NamedSource, StageSpec
 from seethink_core.dsl import ast
+from seethink_core.dsl.statements import SINGLE, STATEMENTS
 from seethink_core.errors import SourcePos
+
+# The single statements a method of the resolver reads by themselves (dsl/statements.py ``resolve``); the
+# rest are read as parts of the body below (the method, lists, keyed options, the difficulty's clauses).
+_RESOLVED = tuple(s for s in STATEMENTS if s.layering == SINGLE and s.resolve is not None)
 
 
 class Resolver(ModelResolving, DataResolving, RewardResolving, AlgorithmResolving):
@@ -25,29 +30,16 @@ class Resolver(ModelResolving, DataResolving, RewardResolving, AlgorithmResolvin
         for kind, stmt in single.items():
             s.where[kind] = stmt.pos
 
-        if "capability" in single:
-            s.capabilities = [self.capability(single["capability"].name)]
-        capability = s.capabilities[0] if s.capabilities else None
-        if "model" in single:
-            s.model = self.model(single["model"].value)
-        if "prompt" in single:
-            s.prompt = self.prompt(single["prompt"].value)
-        if "system" in single:
-            s.system = self.system(single["system"].value)
-        if "seed" in single:
-            s.seed = self.integer(single["seed"].value, "seed", 0)
-        if "freeze" in single:
-            s.freeze = self.freeze(single["freeze"])
-        if "budget" in single:
-            s.budget = self.budget(single["budget"])
-        if "until" in single:
-            s.transition = self.until(single["until"])
-            for part in ("window", "min_steps"):  # phases.check_lengths compares them with the phase's steps
-                value = getattr(single["until"], part)
+        for decl in _RESOLVED:  # each single statement by its declaration's method, into its field
+            stmt = single.get(decl.kind)
+            if stmt is None:
+                continue
+            setattr(s, decl.fields[0], getattr(self, decl.resolve)(stmt))
+            for part in decl.positions:  # phases.check_lengths compares them with the phase's steps
+                value = getattr(stmt, part)
                 if value is not None:
-                    s.where[f"until.{part}"] = value.pos
-        if "mix" in single:
-            s.mixture = self.mixture(single["mix"])
+                    s.where[f"{decl.kind}.{part}"] = value.pos
+        capability = s.capabilities[0] if s.capabilities else None
         s.method, s.algorithm = self.algorithm(block, name)
         if block.algorithm is not None:
             s.where["algorithm"] = block.algorithm.pos
@@ -67,14 +59,11 @@ class Resolver(ModelResolving, DataResolving, RewardResolving, AlgorithmResolvin
             item = self.data_ref(stmt.call, weight, capability) if weight is not None else None
             if item is not None:
                 s.data.append(item)
-        if block.lists.get("data"):
-            s.where["data"] = block.lists["data"][0].pos
         s.rewards = self.rewards(block.lists.get("reward", []))
-        if block.lists.get("reward"):
-            s.where["reward"] = block.lists["reward"][0].pos
         s.eval, s.eval_text = self.eval(block)
-        if block.lists.get("eval"):
-            s.where["eval"] = block.lists["eval"][0].pos
+        for kind, stmts in block.lists.items():  # where each list starts, for the whole-phase checks
+            if stmts:
+                s.where[kind] = stmts[0].pos
         self.grading_component(s)
         self.pass_rate_sampling(s)
         if isinstance(single.get("until"), ast.Until):

@@ -99,6 +99,17 @@ class ResolverCore:
             return None
         return v.value
 
+    # Readers a declared statement may name as its ``resolve`` when its value needs only its type checked
+    # (dsl/statements.py): node -> value, the statement's name in the message.
+    def string_of(self, stmt: ast.Setting) -> str | None:
+        return self.string(stmt.value, stmt.keyword)  # type: ignore[attr-defined]
+
+    def number_of(self, stmt: ast.Setting) -> float | None:
+        return self.number(stmt.value, stmt.keyword)  # type: ignore[attr-defined]
+
+    def whole_number_of(self, stmt: ast.Setting) -> int | None:
+        return self.integer(stmt.value, stmt.keyword, 0)  # type: ignore[attr-defined]
+
     # --- names --------------------------------------------------------------------------------
 
     def spec(self, kind: str, name: ast.Name, extra: list[str] = ()) -> Any | None:

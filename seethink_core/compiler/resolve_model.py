@@ -16,6 +16,22 @@ FREEZABLE = ("vision", "projector", "language")
 class ModelResolving(ResolverCore):
     """The model and the stage's plain settings."""
 
+    # Each single statement's reader (its declaration's ``resolve``, dsl/statements.py): node -> its field.
+    def model_of(self, stmt: ast.Model) -> str | None:
+        return self.model(stmt.value)
+
+    def prompt_of(self, stmt: ast.Prompt) -> str | None:
+        return self.prompt(stmt.value)
+
+    def system_of(self, stmt: ast.System) -> str | None:
+        return self.system(stmt.value)
+
+    def seed_of(self, stmt: ast.Seed) -> int | None:
+        return self.integer(stmt.value, "seed", 0)
+
+    def capabilities_of(self, stmt: ast.Capability) -> list[str]:
+        return [self.capability(stmt.name)]
+
     def capability(self, name: ast.Name) -> str:
         """A capability: one of plan.CAPABILITIES, or a custom one. A near miss of a known one is a typo
         (error); any other name is allowed but warned about, since reports and the synthetic world know

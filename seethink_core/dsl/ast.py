@@ -106,7 +106,10 @@ class Setting(Node):
 
     @property
     def keyword(self) -> str:
-        return KEYWORDS[type(self)]
+        """Its name in messages ("model", "eval settings"): its declaration's (dsl/statements.py)."""
+        from seethink_core.dsl.statements import BY_NODE
+
+        return BY_NODE[type(self)].name
 
 
 @_node
@@ -258,13 +261,15 @@ class Mix(Setting):
     name: Name  # "interleave" | "blocks"
 
 
-KEYWORDS: dict[type, str] = {
-    Model: "model", Backend: "backend", Algorithm: "algorithm", Prompt: "prompt", System: "system",
-    Reward: "reward", Data: "data", Eval: "eval", EvalEvery: "eval every", EvalSettings: "eval settings",
-    Seed: "seed", Freeze: "freeze",
-    Handoff: "handoff", Capability: "capability", Budget: "budget", Until: "until",
-    Difficulty: "difficulty", Levels: "levels", Pacing: "pacing", Mix: "mix",
-}
+def setting_node(name: str, **fields: Any) -> type:
+    """A setting's node made where the statement is declared (dsl/statements.py), for a statement of a
+    common shape: ``setting_node("Replay", value=Value)`` is the class ``Replay(Setting)`` with a
+    position and a ``value``, as if written here."""
+    cls = type(name, (Setting,), {"__annotations__": dict(fields), "__module__": __name__,
+                                  "__qualname__": name})
+    return _node(cls)
+
+
 
 
 # --- structure ----------------------------------------------------------------------------------

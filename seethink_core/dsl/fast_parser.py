@@ -26,7 +26,7 @@ from seethink_core.dsl.keywords import (
     SETTING_KEYWORDS,
     VALUE_KEYWORDS,
 )
-from seethink_core.dsl.nodes import ONE_PART
+from seethink_core.dsl.statements import STATEMENTS, WEIGHTED_CALL, WORD_SCALAR
 from seethink_core.dsl.tokens import END, PUNCT, STRING, WORD, TooManyTokens, tokenize
 from seethink_core.dsl.tokens import source_pos as _source_pos  # the name tests know it by
 from seethink_core.dsl.value_reader import NotReadable, ValueReader
@@ -45,10 +45,11 @@ class Reader(ValueReader):
         return method(self, kw)
 
     def one_part(self, kw: tuple) -> ast.Setting:
-        """A setting that is its keyword and one part (``_ONE_PART``): ``model "m"``, ``backend b(...)``."""
+        """A setting that is its keyword and one part (``model "m"``, ``freeze vision, projector``)."""
         node, read = _ONE_PART[kw[1]]
         part = read(self)
-        return node(self.span(kw, part.pos), part)
+        last = part[-1] if isinstance(part, tuple) else part  # a list of names or of options
+        return node(self.span(kw, last.pos), part)
 
     def weighted(self) -> ast.Value | None:
         if self.at_word("weight"):
@@ -56,15 +57,16 @@ class Reader(ValueReader):
             return self.scalar()
         return None
 
-    def s_reward(self, kw: tuple) -> ast.Setting:
+    def weighted_call(self, kw: tuple) -> ast.Setting:
+        """``reward r(...) weight 2``: a call and an optional weight."""
         c = self.call()
         w = self.weighted()
-        return ast.Reward(self.span(kw, (w or c).pos), c, w)
+        return _NODES[kw[1]](self.span(kw, (w or c).pos), c, w)
 
-    def s_data(self, kw: tuple) -> ast.Setting:
-        c = self.call()
-        w = self.weighted()
-        return ast.Data(self.span(kw, (w or c).pos), c, w)
+    def word_scalar(self, kw: tuple) -> ast.Setting:
+        """``steps 100``: the keyword is part of the node."""
+        v = self.scalar()
+        return _NODES[kw[1]](self.span(kw, v.pos), kw[1], v)
 
     def every(self) -> ast.Value:
         self.i += 1  # "every"
@@ -91,20 +93,6 @@ class Reader(ValueReader):
             refs.append(self.call())
         every = self.every() if self.at_word("every") else None
         return ast.Eval(self.span(kw, (every or refs[-1]).pos), tuple(refs), every)
-
-    def s_freeze(self, kw: tuple) -> ast.Setting:
-        names = self.name_list()
-        return ast.Freeze(self.span(kw, names[-1].pos), names)
-
-    def s_handoff(self, kw: tuple) -> ast.Setting:
-        args = self.kwargs()
-        return ast.Handoff(self.span(kw, args[-1].pos), args)
-
-    def s_steps(self, kw: tuple) -> ast.Setting:
-        v = self.scalar()
-        return ast.Budget(self.span(kw, v.pos), kw[1], v)
-
-    s_epochs = s_samples = s_steps
 
     def condition(self) -> ast.Condition | tuple:
         tok = self.toks[self.i]
@@ -280,11 +268,33 @@ class Reader(ValueReader):
         return value
 
 
-# The settings that are a keyword and one part: their node, and the method that reads the part.
-_ONE_PART = {word: (node, getattr(Reader, part)) for word, (node, part) in ONE_PART.items()}
-# Each setting keyword's reader method.
-_SETTINGS = {word: Reader.one_part if word in _ONE_PART else getattr(Reader, "s_" + word)
-             for word in SETTING_KEYWORDS}
+def _readers() -> tuple[dict, dict, dict]:
+    """From the declarations (dsl/statements.py): each keyword's node, the one-part ones' reader of their
+    part, and each keyword's statement reader (``s_WORD`` for a keyword that starts several statements
+    or one of its own shape)."""
+    nodes: dict[str, type] = {}
+    one_part: dict[str, tuple[type, Any]] = {}
+    starts: dict[str, list] = {}
+    for s in STATEMENTS:
+        for word in s.keywords:
+            nodes[word] = s.node
+            starts.setdefault(word, []).append(s)
+    readers: dict[str, Any] = {}
+    for word in SETTING_KEYWORDS:
+        shape = starts[word][0].shape if len(starts[word]) == 1 else None
+        if shape == WEIGHTED_CALL:
+            readers[word] = Reader.weighted_call
+        elif shape == WORD_SCALAR:
+            readers[word] = Reader.word_scalar
+        elif shape is not None:
+            one_part[word] = (nodes[word], getattr(Reader, shape))
+            readers[word] = Reader.one_part
+        else:
+            readers[word] = getattr(Reader, "s_" + word)
+    return nodes, one_part, readers
+
+
+_NODES, _ONE_PART, _SETTINGS = _readers()
 
 
 def read_module(text: str, file: str, limit: int | None = None) -> tuple:

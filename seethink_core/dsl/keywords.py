@@ -1,14 +1,14 @@
-"""The statement keywords, written once: the fast reader, the Lark tree builder's callers and the syntax
-error messages all read them from here (the grammar, grammar/curriculum.lark, is their source)."""
+"""The statement keywords, read once from the declarations (dsl/statements.py): the fast reader, the Lark
+tree builder's callers and the syntax error messages all read them from here (the grammar,
+grammar/curriculum.lark, is their source)."""
 
 from __future__ import annotations
 
-# The words that start a setting (in a curriculum or a stage), in the grammar's order.
-SETTING_KEYWORDS: tuple[str, ...] = (
-    "model", "backend", "algorithm", "method", "prompt", "system", "reward", "data", "eval", "seed", "freeze",
-    "handoff", "capability", "steps", "epochs", "samples", "until", "difficulty", "levels", "pacing",
-    "mix",
-)
+from seethink_core.dsl.statements import STATEMENTS
+
+# The words that start a setting (in a curriculum or a stage), in the grammar's order: each declared
+# statement's keywords (dsl/statements.py), `eval` once for its three statements.
+SETTING_KEYWORDS: tuple[str, ...] = tuple(dict.fromkeys(w for s in STATEMENTS for w in s.keywords))
 
 # How Lark's contextual lexer reads a word is mirrored per place by the fast reader: where the grammar
 # takes a name, a word is a name unless it is one of the keywords that Lark's parser state there also

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from seethink_core.dsl import ast
 from seethink_core.dsl.keywords import WORD_CHARS
-from seethink_core.dsl.nodes import BUDGET_KINDS, ONE_PART
+from seethink_core.dsl.statements import STATEMENTS, WEIGHTED_CALL, WORD_SCALAR
 from seethink_core.dsl.values import MAX_LIST_DEPTH, list_depth, number_too_large, number_value, string_value
 from seethink_core.errors import DslError, SourcePos, did_you_mean
 
@@ -152,7 +152,7 @@ class TreeBuilder:
     def name_list(self, c: list) -> tuple:
         return tuple(self._name(t) for t in _named(c))
 
-    # settings (the one-part ones and the budgets are made from nodes' tables, below the class)
+    # settings (those of a common shape are made from their declarations, below the class)
     def weight(self, c: list) -> ast.Value:
         return _named(c)[0]
 
@@ -164,14 +164,6 @@ class TreeBuilder:
     def min_steps(self, c: list) -> tuple:
         return ("min_steps", _named(c)[0])
 
-    def reward(self, c: list) -> ast.Reward:
-        rest = _named(c)
-        return ast.Reward(self._span(c), rest[0], rest[1] if len(rest) > 1 else None)
-
-    def data(self, c: list) -> ast.Data:
-        rest = _named(c)
-        return ast.Data(self._span(c), rest[0], rest[1] if len(rest) > 1 else None)
-
     def eval_stmt(self, c: list) -> ast.Eval:
         rest = _named(c)
         refs = tuple(r for r in rest if isinstance(r, ast.Call))
@@ -180,15 +172,6 @@ class TreeBuilder:
 
     def eval_every(self, c: list) -> ast.EvalEvery:
         return ast.EvalEvery(self._span(c), _named(c)[0])
-
-    def eval_settings(self, c: list) -> ast.EvalSettings:
-        return ast.EvalSettings(self._span(c), _named(c)[0])
-
-    def freeze(self, c: list) -> ast.Freeze:
-        return ast.Freeze(self._span(c), _named(c)[0])
-
-    def handoff(self, c: list) -> ast.Handoff:
-        return ast.Handoff(self._span(c), _named(c)[0])
 
     def metric(self, c: list) -> ast.Name:
         names = [str(t) for t in _named(c)]
@@ -276,15 +259,26 @@ def _one_part(node: type) -> Any:
     return build
 
 
-def _budget(kind: str) -> Any:
-    def build(self: TreeBuilder, c: list) -> ast.Budget:
-        return ast.Budget(self._span(c), kind, _named(c)[0])
+def _weighted_call(node: type) -> Any:
+    def build(self: TreeBuilder, c: list) -> ast.Setting:
+        rest = _named(c)
+        return node(self._span(c), rest[0], rest[1] if len(rest) > 1 else None)
     return build
 
 
-# `method` is the grammar's other spelling of the `algorithm` rule, which has the callback.
-for _word, (_node, _) in ONE_PART.items():
-    if _word != "method":
-        setattr(TreeBuilder, _word, _one_part(_node))
-for _kind in BUDGET_KINDS:
-    setattr(TreeBuilder, _kind, _budget(_kind))
+def _word_scalar(node: type, word: str) -> Any:
+    def build(self: TreeBuilder, c: list) -> ast.Setting:
+        return node(self._span(c), word, _named(c)[0])
+    return build
+
+
+# A statement of a common shape (dsl/statements.py) is built from its declaration: under its rule's name,
+# or for WORD_SCALAR under each spelling's (the grammar's aliases: `steps`, `epochs`, `samples`).
+for _s in STATEMENTS:
+    if _s.shape == WORD_SCALAR:
+        for _word in _s.keywords:
+            setattr(TreeBuilder, _word, _word_scalar(_s.node, _word))
+    elif _s.shape == WEIGHTED_CALL:
+        setattr(TreeBuilder, _s.grammar_rule, _weighted_call(_s.node))
+    elif _s.shape is not None:
+        setattr(TreeBuilder, _s.grammar_rule, _one_part(_s.node))

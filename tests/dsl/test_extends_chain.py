@@ -30,9 +30,10 @@ def _random_block(rng: random.Random, i: int, extras: bool) -> Block:
     lists = {k: [f"{k}{i}"] for k in ("eval", "data") if rng.random() < 0.3}
     extra = ({"lr": ast.Arg(POS, ast.Name(POS, "lr"), ast.Value(POS, -i))} if extras and rng.random() < 0.5 else {})
     return Block(f"b{i}", POS if rng.random() < 0.5 else None, single=single, algorithm=algorithm,
-                 algorithm_extra=extra, handoff={k: i for k in ("a", "b") if rng.random() < 0.3},
-                 eval_settings={k: i for k in ("top_p", "n") if rng.random() < 0.3},
-                 difficulty={k: i for k in ("order", "range") if rng.random() < 0.3}, lists=lists)
+                 algorithm_extra=extra, parts={
+                     "handoff": {k: i for k in ("a", "b") if rng.random() < 0.3},
+                     "eval_settings": {k: i for k in ("top_p", "n") if rng.random() < 0.3},
+                     "difficulty": {k: i for k in ("order", "range") if rng.random() < 0.3}}, lists=lists)
 
 
 def _seen(b: Block) -> tuple:
@@ -40,7 +41,7 @@ def _seen(b: Block) -> tuple:
     algo = None if b.algorithm is None else (b.algorithm.method.value, sorted(
         (k, a.value.value) for k, a in b.algorithm.options.items()))
     return (b.owner, b.pos, b.single, algo, sorted((k, a.value.value) for k, a in b.algorithm_extra.items()),
-            b.handoff, b.eval_settings, b.difficulty, b.lists)
+            {k: v for k, v in b.parts.items() if v}, b.lists)
 
 
 @pytest.mark.parametrize("seed", range(300))
