@@ -8,6 +8,7 @@ assertions and ``train()``) or from the trainer's behaviour.
 from __future__ import annotations
 
 from seethink_core.errors import Diagnostic
+from seethink_core.run.phase_inputs import anchor_phase
 from seethink_core.types.methods import RLOptions
 from seethink_core.types.options import validate
 from seethink_core.types.plan import Phase, TrainingPlan
@@ -74,6 +75,13 @@ def check_phase(phase: Phase, plan: TrainingPlan, options: OpenRLHFOptions | Non
         out.append(_err(f"{where}: backend openrlhf takes the KL reference from the phase's starting "
                         "checkpoint; reference 'base' is not possible after the first phase",
                         hint="use reference: phase_init (the reference recipe's choice)"))
+    if kl_on and phase.handoff.reference in ("stage_init", "previous_init"):
+        anchor = anchor_phase(plan, phase)
+        if anchor.name != phase.name:
+            out.append(_err(f"{where}: backend openrlhf takes the KL reference from the phase's starting "
+                            f"checkpoint; reference '{phase.handoff.reference}' is the start of phase "
+                            f"'{anchor.name}'", hint="use reference: phase_init, or run this stage on a backend "
+                                                     "that takes any reference (local)"))
     estimator = estimator_for(phase)
     if estimator in GROUP_ESTIMATORS and algo.group < 2:
         out.append(_err(f"{where}: {phase.method} needs group ≥ 2 (OpenRLHF asserts n_samples_per_prompt > 1 "

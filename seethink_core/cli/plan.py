@@ -63,6 +63,11 @@ def _data(ref: Any) -> str:
     return f"{name} ×{_num(ref.weight)}"
 
 
+def _replay(phase: Any) -> list[str]:
+    r = phase.replay
+    return [] if r is None else [f"replay {r.share * 100:g}%: {', '.join(r.stages)}"]
+
+
 def print_table(plan: Any) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -76,7 +81,7 @@ def print_table(plan: Any) -> None:
     for p in plan.phases:
         table.add_row(
             str(p.index), p.name, ", ".join(p.capabilities) or "-", p.method,
-            "\n".join(_data(d) for d in p.data),
+            "\n".join([_data(d) for d in p.data] + _replay(p)),
             "\n".join(f"{r.name} ×{_num(r.weight)}" for r in p.rewards) or "-",
             _budget(p), p.init_from, ", ".join(p.freeze) or "-", _difficulty(p.difficulty))
     console = Console()

@@ -32,6 +32,8 @@ def expand_levels(specs: list[StageSpec], diags: Diags) -> list[StageSpec]:
 
 
 def make_phases(specs: list[StageSpec], plan_model: str | None, plan_seed: int, diags: Diags) -> list[P.Phase]:
+    from seethink_core.compiler.replay import replay_of  # it checks columns with this module's check
+
     phases: list[P.Phase] = []
     for index, s in enumerate(specs):
         what = f"stage '{s.name}'" if len(s.stages) == 1 else f"merge '{s.name}'"
@@ -77,13 +79,13 @@ def make_phases(specs: list[StageSpec], plan_model: str | None, plan_seed: int, 
         phases.append(P.Phase(
             index=len(phases), name=s.name, model=model, init_from=init_from, data=[d.ref for d in s.data],
             rewards=[r for r, _, _ in s.rewards], eval=final_eval(s),
-            seed=s.seed if s.seed is not None else plan_seed, **copied))
+            seed=s.seed if s.seed is not None else plan_seed, replay=replay_of(s, index, specs, diags), **copied))
     return phases
 
 
 # The phase's fields made here; every other field the stage spec has too is copied as it is (so a new
 # statement's field, declared in dsl/statements.py, needs no line here). The backend is set per group.
-_MADE = frozenset({"index", "name", "model", "init_from", "data", "rewards", "eval", "seed", "backend"})
+_MADE = frozenset({"index", "name", "model", "init_from", "data", "rewards", "eval", "seed", "backend", "replay"})
 _COPIED = tuple(f.name for f in fields(P.Phase)
                 if f.name not in _MADE and f.name in {g.name for g in fields(StageSpec)})
 

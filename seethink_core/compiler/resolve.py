@@ -16,9 +16,10 @@ from seethink_core.dsl import ast
 from seethink_core.dsl.statements import SINGLE, STATEMENTS
 from seethink_core.errors import SourcePos
 
-# The single statements a method of the resolver reads by themselves (dsl/statements.py ``resolve``); the
-# rest are read as parts of the body below (the method, lists, keyed options, the difficulty's clauses).
-_RESOLVED = tuple(s for s in STATEMENTS if s.layering == SINGLE and s.resolve is not None)
+# The statements a method of the resolver reads by themselves (dsl/statements.py ``resolve``): a single
+# one from its node, a keyed one from its options. The rest are read as parts of the body below (the
+# method, the lists, the eval settings with the eval lines, the difficulty's clauses).
+_RESOLVED = tuple(s for s in STATEMENTS if s.resolve is not None)
 
 
 class Resolver(ModelResolving, DataResolving, RewardResolving, AlgorithmResolving):
@@ -30,11 +31,15 @@ class Resolver(ModelResolving, DataResolving, RewardResolving, AlgorithmResolvin
         for kind, stmt in single.items():
             s.where[kind] = stmt.pos
 
-        for decl in _RESOLVED:  # each single statement by its declaration's method, into its field
-            stmt = single.get(decl.kind)
-            if stmt is None:
+        for decl in _RESOLVED:  # each statement by its declaration's method, into its field
+            stmt = single.get(decl.kind) if decl.layering == SINGLE else block.parts.get(decl.kind)
+            if not stmt:
                 continue
             setattr(s, decl.fields[0], getattr(self, decl.resolve)(stmt))
+            if decl.layering != SINGLE:  # options: where the first is written, and where each value is
+                s.where[decl.kind] = next(iter(stmt.values())).pos
+                s.where.update((f"{decl.kind}.{key}", arg.value.pos) for key, arg in stmt.items())
+                continue
             for part in decl.positions:  # phases.check_lengths compares them with the phase's steps
                 value = getattr(stmt, part)
                 if value is not None:
@@ -45,7 +50,6 @@ class Resolver(ModelResolving, DataResolving, RewardResolving, AlgorithmResolvin
             s.where["algorithm"] = block.algorithm.pos
         for key, arg in self.algorithm_args(block).items():  # written options, for the whole-phase checks
             s.where[f"algorithm.{key}"] = arg.value.pos
-        s.handoff = self.handoff(block)
         s.difficulty, s.levels = self.difficulty(block)
         source = block.difficulty.get("source")
         if getattr(source, "pos", None) is not None:

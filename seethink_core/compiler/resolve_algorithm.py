@@ -34,9 +34,7 @@ class AlgorithmResolving(ResolverCore):
         return method, self.check(schema, options, f"method '{method}'",
                           algo.pos if algo is not None else None)
 
-    def handoff(self, block: Block) -> P.HandOff:
-        if not block.handoff:
-            return P.HandOff()
-        first = next(iter(block.handoff.values()))
-        inst = self.check(HandOffOptions, block.handoff, "handoff", first.pos)
+    def handoff(self, args: dict[str, ast.Arg]) -> P.HandOff:
+        first = next(iter(args.values()))
+        inst = self.check(HandOffOptions, args, "handoff", first.pos)
         return P.HandOff(**as_dict(inst)) if inst is not None else P.HandOff()

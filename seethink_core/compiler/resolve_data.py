@@ -14,7 +14,7 @@ from seethink_core.dsl import ast
 from seethink_core.types import plan as P
 from seethink_core.types.options import NoOptions
 from seethink_core.types.sample import SAMPLE_FIELDS
-from seethink_core.types.settings import PacingOptions, PassRateOptions
+from seethink_core.types.settings import PacingOptions, PassRateOptions, ReplayOptions
 
 ORDERS = ("shuffle", "easy_to_hard", "hard_to_easy")
 PACING_KINDS = ("step", "linear", "root")
@@ -93,6 +93,11 @@ class DataResolving(ResolverCore):
                         name=name if named is not None else None, capability=capability)
         columns = frozenset(spec.columns) | frozenset(mapping)
         return DataItem(ref, columns, call.pos, label)
+
+    def replay_options(self, args: dict[str, ast.Arg]) -> ReplayOptions | None:
+        """``replay share: 0.2, stages: [...]``; the stages are checked against the plan's order once the
+        phases are made (phases.replay_of)."""
+        return self.check(ReplayOptions, args, "replay", next(iter(args.values())).pos)
 
     def span(self, span: ast.Span, what: str) -> tuple[float, float] | None:
         lo = self.number(span.lo, f"{what} start", lo=0.0, hi=1.0)

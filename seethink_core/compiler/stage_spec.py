@@ -9,6 +9,7 @@ from seethink_core.dsl import ast
 from seethink_core.errors import SourcePos
 from seethink_core.types import plan as P
 from seethink_core.types.methods import OptimizerOptions
+from seethink_core.types.settings import ReplayOptions
 
 DEFAULT_METHOD = "grpo"
 
@@ -50,6 +51,7 @@ class StageSpec:
     eval_text: dict[str, str | None] = field(default_factory=dict)
     seed: int | None = None
     mixture: str = "interleave"
+    replay_options: ReplayOptions | None = None  # the phase's Replay is made once earlier phases exist
     where: dict[str, SourcePos] = field(default_factory=dict)  # kind -> the statement that set it
 
 

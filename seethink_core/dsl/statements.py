@@ -75,9 +75,10 @@ class Statement:
     about: str = ""  # SAME: what a merge's disagreement calls it ("the model")
     example: str = ""  # SAME: how to write it in a merge's block ('model "..."')
     hint: str = ""  # CLAUSES: the hint when none of its clauses is written
-    # SINGLE: the resolver method that reads the statement node into ``fields[0]``; None when another
-    # statement's method reads it too (levels and pacing with the difficulty, the eval cadence with the
-    # eval lines), or when it is a list, keyed or the method (``Resolver.stage`` reads those as a body).
+    # The resolver method that reads it into ``fields[0]``: from the statement node (SINGLE) or from its
+    # options (KEYED). None when another statement's method reads it too (levels and pacing with the
+    # difficulty, the eval cadence and eval settings with the eval lines), or when it is a list or the
+    # method (``Resolver.stage`` reads those as a body).
     resolve: str | None = None
     positions: tuple[str, ...] = ()  # optional Value parts whose place later checks point at
     set_keys: tuple[str, ...] = ()  # ``--set`` keys; OPTION or CLAUSE stands for any option's name
@@ -123,7 +124,8 @@ STATEMENTS: tuple[Statement, ...] = (
     Statement("freeze", ast.Freeze, "freeze", SINGLE, shape=NAMES, fields=("freeze",), merge=INTERSECT,
               resolve="freeze", set_keys=("freeze",), set_form=SET_NAMES),
     Statement("handoff", ast.Handoff, "handoff", KEYED, shape=KWARGS, fields=("handoff",), about="the hand-off",
-              example="handoff ...", set_keys=("handoff.OPTION",), set_form=SET_OPTION, set_help="handoff.KEY"),
+              example="handoff ...", resolve="handoff", set_keys=("handoff.OPTION",), set_form=SET_OPTION,
+              set_help="handoff.KEY"),
     Statement("capability", ast.Capability, "capability", SINGLE, shape=NAME, fields=("capabilities",),
               merge=UNION, resolve="capabilities_of", set_keys=("capability",), set_form=SET_NAME),
     Statement("budget", ast.Budget, "budget", SINGLE, words=("steps", "epochs", "samples"), shape=WORD_SCALAR,
@@ -139,6 +141,9 @@ STATEMENTS: tuple[Statement, ...] = (
     Statement("pacing", ast.Pacing, "pacing", SINGLE, shape=CALL, fields=("difficulty",)),
     Statement("mix", ast.Mix, "mix", SINGLE, shape=NAME, fields=("mixture",), about="the mix",
               example="mix blocks", resolve="mixture"),
+    Statement("replay", ast.setting_node("Replay", args=tuple), "replay", KEYED, shape=KWARGS,
+              fields=("replay_options",), about="the replay", example="replay share: ...", resolve="replay_options",
+              set_keys=("replay.OPTION",), set_form=SET_OPTION, set_help="replay.KEY"),
 )
 
 BY_NODE: dict[type, Statement] = {s.node: s for s in STATEMENTS}

@@ -164,9 +164,14 @@ def _unclosed_brace(text: str) -> int | None:
 
 def _owner(text: str, offset: int) -> str | None:
     """What the ``{`` at ``offset`` opens: "stage 'x'", "curriculum 'y'", "merge 'z'"."""
-    m = re.search(r"(stage|curriculum|as)\s+([A-Za-z_]\w*)[^{]*\Z", text[:offset])
-    if not m:
+    # The header is what follows the last brace before this one, comments left out: a search of the
+    # whole text took the first "as NAME" anywhere before it, such as a comment's "as its".
+    start = max(text.rfind("{", 0, offset), text.rfind("}", 0, offset)) + 1
+    header = re.sub(r"#[^\n]*", "", text[start:offset])
+    found = list(re.finditer(r"\b(stage|curriculum|as)\s+([A-Za-z_]\w*)", header))
+    if not found:
         return None
+    m = found[-1]
     return f"{'merge' if m.group(1) == 'as' else m.group(1)} '{m.group(2)}'"
 
 

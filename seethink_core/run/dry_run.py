@@ -15,7 +15,7 @@ from seethink_core.run.phase_inputs import PARTIAL, is_partial, reference_checkp
 from seethink_core.run.run_state import PhaseState, RunState
 from seethink_core.run.rundir import RunDir
 from seethink_core.run.stream import UnavailableStream, build_stream
-from seethink_core.types.plan import TrainingPlan
+from seethink_core.types.plan import Phase, TrainingPlan
 
 
 def dry_run(plan: TrainingPlan, run_dir: RunDir, plugins: Plugins, backends: Backends, state: RunState,
@@ -31,8 +31,7 @@ def dry_run(plan: TrainingPlan, run_dir: RunDir, plugins: Plugins, backends: Bac
             would_be[phase.name] = ps.checkpoint
             reports.append(PhaseReport(phase, ps, skipped=True))
             continue
-        init = Checkpoint(phase.model) if phase.init_from == "base" else \
-            Checkpoint(would_be[phase.init_from], phase.init_from)
+        init = _would_start(phase, would_be)
         phase_dir = run_dir.phase_dir(phase)  # never reset: it may hold a real run's resume/
         phase_dir.mkdir(parents=True, exist_ok=True)
         missing: str | None = None
@@ -56,7 +55,8 @@ def dry_run(plan: TrainingPlan, run_dir: RunDir, plugins: Plugins, backends: Bac
                 ctx = PhaseContext(
                     plan=plan, run_dir=run_dir.root, phase_dir=phase_dir,
                     checkpoint_dir=phase_dir / PARTIAL, data=stream, reward=reward, total_steps=total_steps,
-                    reference=reference_checkpoint(phase, init), log=lambda step, metrics: None,
+                    reference=reference_checkpoint(phase, init, plan, lambda p: _would_start(p, would_be)),
+                    log=lambda step, metrics: None,
                     should_stop=lambda step, metrics: None, dump_rollouts=lambda step, rows: None,
                     resume_dir=phase_dir / "resume")
                 result = backends.get(phase).run_phase(phase, init, ctx)
@@ -85,3 +85,10 @@ def dry_run(plan: TrainingPlan, run_dir: RunDir, plugins: Plugins, backends: Bac
         reports.append(PhaseReport(phase, PhaseState(status="dry_run", checkpoint=checkpoint,
                                                      steps=total_steps, stopped_by="dry_run"), skipped=False))
     return reports
+
+
+def _would_start(phase: Phase, would_be: dict[str, str]) -> Checkpoint:
+    """Where ``phase`` would start: the base model, or the checkpoint its previous phase would leave."""
+    if phase.init_from == "base":
+        return Checkpoint(phase.model)
+    return Checkpoint(would_be[phase.init_from], phase.init_from)

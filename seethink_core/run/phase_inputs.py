@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 from seethink_core.errors import RunError
 from seethink_core.hooks.backend import Checkpoint
 from seethink_core.run.run_state import RunState
-from seethink_core.types.plan import Phase
+from seethink_core.types.plan import Phase, TrainingPlan
 
 # Where a backend writes a phase's checkpoint; renamed to the final folder once the phase is done, so a
 # finished phase's checkpoint is never rewritten.
@@ -46,11 +47,35 @@ def init_checkpoint(phase: Phase, state: RunState) -> Checkpoint:
     return Checkpoint(prev.checkpoint, phase.init_from)
 
 
-def reference_checkpoint(phase: Phase, init: Checkpoint) -> Checkpoint | None:
-    """The KL reference: none when KL is off, else the base model or the phase's starting point."""
+def reference_checkpoint(phase: Phase, init: Checkpoint, plan: TrainingPlan | None = None,
+                         init_of: Callable[[Phase], Checkpoint] | None = None) -> Checkpoint | None:
+    """The KL reference: none when KL is off, else (``handoff reference:``) the base model, the phase's
+    start, the start of its stage or that of the stage before (``anchor_phase``; ``init_of`` gives another
+    phase's start)."""
     algo = phase.algorithm
     if getattr(algo, "kl", 0.0) == 0.0 or getattr(algo, "kl_mode", "none") == "none":
         return None
     if phase.handoff.reference == "base":
         return Checkpoint(phase.model)
-    return init
+    if phase.handoff.reference == "phase_init" or plan is None:
+        return init
+    anchor = anchor_phase(plan, phase)
+    if anchor.name == phase.name or init_of is None:
+        return init
+    return init_of(anchor)
+
+
+def anchor_phase(plan: TrainingPlan, phase: Phase) -> Phase:
+    """The phase whose start is ``phase``'s KL reference for ``stage_init`` (the first phase of its stage:
+    ``levels`` split a stage into phases that share its ``stages``) and ``previous_init`` (the first phase
+    of the stage before; the first stage, with none before it, anchors at its own start)."""
+    at = next(i for i, p in enumerate(plan.phases) if p.name == phase.name)
+    start = at
+    while start > 0 and plan.phases[start - 1].stages == phase.stages:
+        start -= 1
+    if phase.handoff.reference == "previous_init" and start > 0:
+        before = plan.phases[start - 1]
+        start -= 1
+        while start > 0 and plan.phases[start - 1].stages == before.stages:
+            start -= 1
+    return plan.phases[start]

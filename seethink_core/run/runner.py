@@ -229,7 +229,8 @@ class Runner:
         return PhaseContext(
             plan=self.plan, run_dir=self.run_dir.root, phase_dir=phase_dir, checkpoint_dir=phase_dir / PARTIAL,
             data=setup.stream, reward=setup.reward, total_steps=total_steps,
-            reference=reference_checkpoint(phase, setup.init), log=log,
+            reference=reference_checkpoint(phase, setup.init, self.plan, lambda p: init_checkpoint(p, state)),
+            log=log,
             should_stop=TransitionMonitor(phase.transition).update, dump_rollouts=dump_rollouts,
             progress=report_progress, resume_dir=phase_dir / "resume", resume_from=resume.path if resume else None,
             carry_optimizer=carry, evaluate=self._evals.interval(backend, phase, phase_dir, metrics_log, progress),

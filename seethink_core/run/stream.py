@@ -260,11 +260,12 @@ class UnavailableStream:
 
 
 def build_stream(phase: Phase, registry: Registry, *, seed: int, batch_hint: int | None = None,
-                 difficulties: Mapping[str, float] | None = None) -> Stream:
+                 difficulties: Mapping[str, float] | None = None) -> Any:
     """The phase's ``SampleStream``. ``difficulties``: per-sample-id difficulty (e.g. 1 - the pass
     rates a ``pass_rate`` estimator measured) that replaces what the sources say.
 
     ``batch_hint`` is accepted for backends that know their batch size; the order does not depend on it.
+    A phase with a replay gets a ``replay.ReplayStream`` over its own stream and the replayed one.
     """
     del batch_hint
     if not phase.data:
@@ -277,13 +278,26 @@ def build_stream(phase: Phase, registry: Registry, *, seed: int, batch_hint: int
             print(f"phase {phase.name}: {note}", file=sys.stderr, flush=True)
     algo = phase.algorithm
     multiple = getattr(algo, "rollout_batch_size", 1) if getattr(algo, "drop_last", False) else 1
-    return Stream(catalogues, phase.difficulty, seed, mixture=phase.mixture, epoch_multiple=multiple)
+    own = Stream(catalogues, phase.difficulty, seed, mixture=phase.mixture, epoch_multiple=multiple)
+    if phase.replay is None:
+        return own
+    from seethink_core.run.replay import ReplayStream
+
+    # The replayed lines: their own sources' seeds (after the phase's), shuffled over their whole range.
+    first = len(phase.data)
+    replayed = [Catalogue(ref, open_source(ref, registry, seed=seed + first + k), difficulties)
+                for k, ref in enumerate(phase.replay.data)]
+    for c in replayed:
+        note = skip_note(c.ref.label, c.source)
+        if note:
+            print(f"phase {phase.name} (replay): {note}", file=sys.stderr, flush=True)
+    return ReplayStream(own, Stream(replayed, Difficulty(), seed + 1), phase.replay.share, seed)
 
 
 def count_samples(phase: Phase, registry: Registry, seed: int) -> int:
     """Samples in one epoch of the phase (to turn an ``epochs`` budget into steps)."""
     d = phase.difficulty
-    if d.min <= 0.0 and d.max >= 1.0:
+    if d.min <= 0.0 and d.max >= 1.0 and phase.replay is None:
         # No range filter: the epoch is the sum of the sources' sizes, when they know them.
         sizes = []
         for k, ref in enumerate(phase.data):

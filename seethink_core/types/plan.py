@@ -101,11 +101,25 @@ class Difficulty:
     estimator: dict[str, Any] = field(default_factory=dict)  # pass_rate(samples:, temperature:, ...)
 
 
+# The KL reference: the phase's start (the reference code), the start of the phase's stage (the same but
+# for the later levels of a stage that ``levels`` split), the start of the stage before, or the base model.
+REFERENCES = ("phase_init", "stage_init", "previous_init", "base")
+
+
 @dataclass(frozen=True)
 class HandOff:
     init: Literal["previous", "base"] = "previous"
-    reference: Literal["phase_init", "base"] = "phase_init"
+    reference: Literal["phase_init", "stage_init", "previous_init", "base"] = "phase_init"
     optimizer: Literal["reset", "carry"] = "reset"
+
+
+@dataclass(frozen=True)
+class Replay:
+    """``replay share: 0.2``: that share of every batch is drawn from earlier stages' data (docs/dsl.md)."""
+
+    share: float  # of each batch, in (0, 1); over the phase, exactly (largest remainder)
+    stages: list[str]  # the earlier stages it replays, in plan order
+    data: list[DataRef]  # their data lines as their phases trained on them, each line once
 
 
 @dataclass(frozen=True)
@@ -153,6 +167,7 @@ class Phase:
     seed: int = 0
     mixture: Literal["interleave", "blocks"] = "interleave"
     backend: BackendRef | None = None  # the stage's own backend; None = the plan's
+    replay: Replay | None = None  # hashed only when set (HASHED_WHEN_SET)
 
 
 @dataclass(frozen=True)
@@ -297,9 +312,15 @@ def _training_backend(ref: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**ref, "options": {k: v for k, v in ref["options"].items() if k not in skip}}
 
 
+# Phase fields added after plans were first hashed: left out of the hash while unset, so a plan that does
+# not use one keeps the hash it had (and its run directory resumes) after an upgrade.
+HASHED_WHEN_SET = frozenset({"replay"})
+
+
 def _training_phase(phase: dict[str, Any]) -> dict[str, Any]:
     algorithm = {k: v for k, v in phase["algorithm"].items() if k not in EXECUTION_ONLY_ALGORITHM_OPTIONS}
-    return {**phase, "algorithm": algorithm, "backend": _training_backend(phase.get("backend"))}
+    kept = {k: v for k, v in phase.items() if k not in HASHED_WHEN_SET or v is not None}
+    return {**kept, "algorithm": algorithm, "backend": _training_backend(phase.get("backend"))}
 
 
 def phase_prefix_hash(plan: TrainingPlan, upto: int) -> str:

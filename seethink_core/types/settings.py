@@ -1,5 +1,5 @@
 """The option schemas of the plan's settings that are no plugin's: difficulty ``pass_rate(...)``, ``pacing``,
-``eval settings`` and ``handoff``. Plain data: the compiler validates them, the run reads them back."""
+``eval settings``, ``handoff`` and ``replay``. Plain data: the compiler validates them, the run reads them back."""
 
 from __future__ import annotations
 
@@ -57,5 +57,16 @@ class EvalSettingsOptions:
 @dataclass(frozen=True)
 class HandOffOptions:
     init: Literal["previous", "base"] = opt("previous", doc="weights: the previous phase's, or the base model")
-    reference: Literal["phase_init", "base"] = opt("phase_init", doc="KL reference")
+    reference: Literal["phase_init", "stage_init", "previous_init", "base"] = opt(
+        "phase_init", doc="KL reference: the phase's start, its stage's start, the previous stage's start, or the "
+                          "base model")
     optimizer: Literal["reset", "carry"] = opt("reset", doc="optimizer state")
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    """``replay share: 0.2, stages: [perception]``: a share of every batch from earlier stages' data."""
+
+    share: float = opt(0.2, doc="the share of every batch drawn from earlier stages' data, in (0, 1)", gt=0, lt=1,
+                       hint="replay share: 0.2 mixes one fifth; to replay nothing, leave replay out")
+    stages: list[str] | None = opt(None, doc="the earlier stages to replay (default: every earlier stage)")

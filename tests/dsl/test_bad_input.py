@@ -243,3 +243,15 @@ def test_an_error_after_a_long_escaped_string_is_fast(fakes):
     [d] = error_of(compile_text, text, "slash.curr", registry=fakes).diagnostics
     assert time.perf_counter() - start < 1
     assert d.message == "unexpected '{'" and d.pos.line == 3
+
+
+def test_an_unclosed_brace_is_named_by_its_own_header_not_an_earlier_comment():
+    """The owner of an unclosed '{' is read after the last brace before it, comments left out: a comment
+    such as "# run it as its baseline" above the curriculum once named a merge 'its'."""
+    from seethink_core.dsl import parser
+    from seethink_core.errors import DslError
+
+    text = '# run it as its baseline\nsource s = hf("x")\ncurriculum c {\n  stage a { steps 1 }\n'
+    with pytest.raises(DslError) as e:
+        parser.parse(text, "f.curr")
+    assert e.value.diagnostics[0].message == "unclosed '{' (opened for curriculum 'c'): the file ends before its '}'"

@@ -20,6 +20,7 @@ from seethink_core.dsl.lark_parser import get_parser
 from seethink_core.dsl.statements import (
     BY_KIND,
     BY_NODE,
+    KEYED,
     LIST,
     SAME,
     SET_PLAN,
@@ -69,16 +70,17 @@ def test_the_compiler_parts_a_declaration_names_exist():
     for s in STATEMENTS:
         assert set(s.fields) <= spec_fields, s.name
         if s.resolve is not None:
-            assert s.layering == SINGLE and callable(getattr(Resolver, s.resolve, None)), s.name
+            assert s.layering in (SINGLE, KEYED) and callable(getattr(Resolver, s.resolve, None)), s.name
         if s.merge == SAME:
             assert s.fields, s.name
         for part in s.positions + s.clauses:
             assert part in s.node._fields, (s.name, part)
         if s.layering == LIST:
             assert s.resolve is None
-        # The plan's phase keeps each field under the same name; two are compiled away: the eval
-        # prompts fold into the phase's eval, and levels split a stage into one phase per level.
-        assert set(s.fields) - {"eval_text", "levels"} <= phase_fields, s.name
+        # The plan's phase keeps each field under the same name; three are compiled away: the eval
+        # prompts fold into the phase's eval, levels split a stage into one phase per level, and the
+        # replay's options become the phase's replay once the earlier phases are known.
+        assert set(s.fields) - {"eval_text", "levels", "replay_options"} <= phase_fields, s.name
 
 
 SMALL = """

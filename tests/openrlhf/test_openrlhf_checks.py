@@ -49,6 +49,22 @@ def test_unsupported_handoff_and_freeze(orl, change, expected):
     assert msg.startswith("phase 'reasoning': ") and expected in msg
 
 
+def test_kl_anchors_other_than_the_phase_start(orl):
+    """OpenRLHF's reference is the phase's start: `stage_init` compiles for a stage's first phase only."""
+    def phase(index, name, init_from, reference):
+        return orl.replace(orl.make_phase("grpo", index=index, name=name, init_from=init_from, kl=0.01),
+                           handoff=HandOff(reference=reference))
+
+    ok = [phase(0, "p.easy", "base", "stage_init"), phase(1, "t", "p.easy", "stage_init")]
+    assert errors(orl.make_plan(ok, vllm_engines=8)) == []
+    levels = [phase(0, "p.easy", "base", "stage_init"), phase(1, "p.hard", "p.easy", "stage_init")]
+    (msg,) = errors(orl.make_plan(levels, vllm_engines=8))
+    assert msg.startswith("phase 'p.hard': ") and "reference 'stage_init' is the start of phase 'p.easy'" in msg
+    previous = [phase(0, "p", "base", "previous_init"), phase(1, "t", "p", "previous_init")]
+    (msg,) = errors(orl.make_plan(previous, vllm_engines=8))
+    assert msg.startswith("phase 't': ") and "'previous_init' is the start of phase 'p'" in msg
+
+
 def test_group_of_one(orl):
     msgs = errors(orl.make_plan([orl.make_phase("grpo", group=1)], vllm_engines=8))
     assert any("needs group ≥ 2" in m for m in msgs)

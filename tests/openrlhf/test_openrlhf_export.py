@@ -105,3 +105,27 @@ def test_a_system_prompt_is_the_first_message(orl, tmp_path):
         {"role": "system", "content": "Think first. (Count the circles.)"},
         {"role": "user", "content": [{"type": "text", "text": "Count the circles. Go."}]},
     ]
+
+
+def test_a_replay_reaches_the_exported_prompts_in_its_share(orl, tmp_path):
+    """OpenRLHF trains on the exported rows in order, so a phase's replay is in them as the runner's
+    stream places it: a quarter of every 8 prompts here."""
+    import dataclasses
+
+    from seethink_core.hooks.manager import load_plugins
+    from seethink_core.run.stream import build_stream
+    from seethink_core.types.plan import DataRef, Replay
+
+    def ref(name: str, capability: str) -> DataRef:
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps({"id": f"{name}{i}", "prompt": f"q {i}", "answer": "1"}) + "\n"
+                                for i in range(20)))
+        return DataRef("jsonl", {"path": str(path)}, capability=capability)
+
+    phase = dataclasses.replace(orl.make_phase("grpo", batch_size=8), data=[ref("own", "visual_reasoning")],
+                                replay=Replay(share=0.25, stages=["p"], data=[ref("old", "perception")]))
+    stream = build_stream(phase, load_plugins().registry, seed=0)
+    out = rows(export_phase(phase, stream, n_prompts=32, out_dir=tmp_path / "x").path)
+    labels = [decode_label(r["label"]) for r in out]
+    assert len(labels) == 32
+    assert [sum(s.capability == "perception" for s in labels[i:i + 8]) for i in range(0, 32, 8)] == [2, 2, 2, 2]
