@@ -9,20 +9,24 @@
 - ``pope`` — ``lmms-lab/POPE`` (dataset card): ``id``, ``question_id``, ``question``
   ("Is there a … in the image?"), ``answer`` ("yes"/"no"), ``image_source``, ``image``,
   ``category`` (adversarial / popular / random); split ``test``. Perception.
+
+MMStar and POPE samples carry ``meta["benchmark"]`` for their evaluators (seethink_eval); the other
+benchmarks of the reference's table are in ``benchmarks_math`` and ``benchmarks_perception``.
 """
 
 from __future__ import annotations
 
-from seethink_data.adapters import Adapter, adapter_factory, multiple_choice, strip_markers
+from seethink_data.adapters import Adapter, adapter_factory, multiple_choice, strip_markers, tagged
 
 GEOMETRY3K = Adapter("geometry3k", "hiyouga/geometry3k", "test", "visual_reasoning",
                      {"prompt": "problem", "answer": "answer", "images": "images"}, strip_markers,
                      frozenset({"id", "prompt", "answer", "images", "capability", "source"}))
 MMSTAR = Adapter("mmstar", "Lin-Chen/MMStar", "val", "perception",
-                 {"id": "index", "prompt": "question", "answer": "answer", "images": "image"}, multiple_choice,
+                 {"id": "index", "prompt": "question", "answer": "answer", "images": "image"},
+                 tagged("mmstar", multiple_choice),
                  frozenset({"id", "prompt", "answer", "images", "capability", "source", "meta"}))
 POPE = Adapter("pope", "lmms-lab/POPE", "test", "perception",
-               {"id": "question_id", "prompt": "question", "answer": "answer", "images": "image"}, None,
+               {"id": "question_id", "prompt": "question", "answer": "answer", "images": "image"}, tagged("pope"),
                frozenset({"id", "prompt", "answer", "images", "capability", "source", "meta"}))
 
 open_geometry3k = adapter_factory(GEOMETRY3K)

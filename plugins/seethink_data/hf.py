@@ -1,8 +1,8 @@
 """The ``hf`` data source: a Hugging Face hub data set through ``datasets``, with a field mapping.
 
-Offline (``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE`` set, or the hub unreachable)
-a data set that is not already cached is one clear ``DataError`` that says how to
-go on; the hub is probed with a short timeout first so nothing hangs.
+Offline (``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE`` set, or the hub unreachable) a data set already in
+the Hugging Face cache loads from it (``datasets`` in offline mode); one that is not is one clear
+``DataError`` that says how to go on. The hub is probed with a short timeout first so nothing hangs.
 """
 
 from __future__ import annotations
@@ -40,6 +40,21 @@ def offline_reason() -> str | None:
     return None
 
 
+def cache_dirs(dataset: str) -> list[Path]:
+    """Where ``datasets`` and the hub client keep ``dataset`` once downloaded: the prepared data set
+    (``HF_DATASETS_CACHE``, else ``HF_HOME/datasets``) and the hub's snapshot (``HF_HUB_CACHE``, else
+    ``HF_HOME/hub``)."""
+    home = Path(os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface")
+    prepared = Path(os.environ.get("HF_DATASETS_CACHE") or home / "datasets")
+    hub = Path(os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE") or home / "hub")
+    return [prepared / dataset.replace("/", "___"), hub / f"datasets--{dataset.replace('/', '--')}"]
+
+
+def is_cached(dataset: str) -> bool:
+    """Whether a hub data set was downloaded before (so it loads offline)."""
+    return "/" in dataset and any(d.is_dir() for d in cache_dirs(dataset))
+
+
 class HubReader:
     """Records of one split of a hub data set."""
 
@@ -49,7 +64,8 @@ class HubReader:
                  revision: str | None = None):
         self.where = f"{dataset} (split '{split}')"  # a record's location in messages: "... row N"
         reason = offline_reason()
-        if reason is not None and not Path(dataset).exists():
+        cached = reason is not None and is_cached(dataset)
+        if reason is not None and not cached and not Path(dataset).exists():
             raise DataError(
                 f"{source}: the Hugging Face data set '{dataset}' could not be reached: {reason}",
                 hint=f"download it where the network is allowed (`hf download {dataset} --repo-type dataset "
@@ -59,6 +75,9 @@ class HubReader:
         except ImportError:
             raise DataError(f"{source}: the `datasets` package is not installed",
                             hint="pip install 'seethink[data]'") from None
+        if cached:  # read the cache without asking the hub (datasets would otherwise try and time out)
+            datasets.config.HF_DATASETS_OFFLINE = True
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             self.ds = datasets.load_dataset(dataset, config, split=split, revision=revision)
         except Exception as e:  # datasets raises many types; the user needs one message

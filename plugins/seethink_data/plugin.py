@@ -31,6 +31,18 @@ _ADAPTERS = (
      "Lin-Chen/MMStar (val): vision-indispensable multiple choice, answer a letter"),
     ("pope", "seethink_data.benchmarks:open_pope", _BENCH,
      "lmms-lab/POPE (test): object hallucination, yes/no answers"),
+    ("mathvista", "seethink_data.benchmarks_math:open_mathvista", _BENCH,
+     "AI4Math/MathVista (testmini): visual math, multiple choice and free answers with an answer type"),
+    ("mathvision", "seethink_data.benchmarks_math:open_mathvision", _BENCH,
+     "MathLLMs/MathVision (testmini): competition math with a figure, options or a free answer"),
+    ("mathverse", "seethink_data.benchmarks_math:open_mathverse", _BENCH,
+     "AI4Math/MathVerse (testmini, the Vision Intensive version): diagram math"),
+    ("wemath", "seethink_data.benchmarks_math:open_wemath", _BENCH,
+     "We-Math/We-Math (testmini): multi-step visual math, sub-problems and composites (multiple choice)"),
+    ("aokvqa", "seethink_data.benchmarks_perception:open_aokvqa", _BENCH,
+     "HuggingFaceM4/A-OKVQA (validation): multiple choice over four options, answer a letter"),
+    ("realworldqa", "seethink_data.benchmarks_perception:open_realworldqa", _BENCH,
+     "xai-org/RealworldQA (test): real-world spatial questions, a letter or a short answer"),
 )
 
 

@@ -1,12 +1,14 @@
 """``seethink eval CHECKPOINT``: score one checkpoint (any Hugging Face folder, also one trained by the
-OpenRLHF backend, or a registered model name) on a curriculum's eval sets, one data source, or the
-synthetic world's built-in suite."""
+OpenRLHF backend, or a registered model name) on a curriculum's eval sets, one data source, a suite of
+benchmarks (``--suite reference``: the reference's table, docs/eval.md), or the synthetic world's
+built-in suite."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,9 @@ from seethink_core.types.plan import DataRef, EvalSpec, Phase, RewardRef, Traini
 
 # The synthetic world's built-in suite: every item has gold facts, all three capabilities.
 SUITE = DataRef("synthetic", {"count": 60, "level": "mixed"}, name="synthetic_suite")
+# A benchmark suite's generation limit unless --max-tokens: the reference's response limit (its training
+# max_response_length; its evaluation settings are VLMEvalKit's and not in the release).
+SUITE_MAX_TOKENS = 2048
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +33,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
                       help="an option of --data (repeatable); values are JSON or plain strings")
     what.add_argument("--capability", help="stamp samples of --data that have no capability")
+    what.add_argument("--suite", "-s", help="a suite of benchmarks: 'reference' is the reference's table "
+                                           "(8 benchmarks, the visual-math and perception averages, the overall)")
+    what.add_argument("--suite-dir", metavar="DIR", help="read each benchmark of --suite from DIR/<benchmark> "
+                                                         "(a local copy in the hub layout) instead of the hub")
     how = p.add_argument_group("how")
     how.add_argument("--n", type=int, help="completions per sample (more than 1 samples and reports pass@k)")
     how.add_argument("--temperature", type=float, help="sampling temperature (implies sampling)")
@@ -43,6 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     how.add_argument("--prompt", help="prompt template ({question} is the sample's question)")
     how.add_argument("--system", help="system prompt template (default: the phase's eval system prompt; "
                                       "'none' for none)")
+    how.add_argument("--judge", metavar="MODULE:FACTORY",
+                     help="an answer extractor for the benchmark evaluators where their rules find no answer "
+                          "(sets SEETHINK_JUDGE; docs/eval.md)")
     how.add_argument("--backend", "-b", default="local", help="the backend that generates (default: local)")
     how.add_argument("--backend-option", action="append", default=[], metavar="KEY=VALUE",
                      help="an option of the backend (repeatable)")
@@ -86,8 +98,10 @@ def eval_target(args: argparse.Namespace) -> tuple[TrainingPlan | None, Phase | 
     spec the flags describe."""
     from seethink_core.samples.prompting import template_problems, uses_question
 
-    if args.file and args.data:
-        raise ConfigError("give --file or --data, not both")
+    if sum(bool(x) for x in (args.file, args.data, getattr(args, "suite", None))) > 1:
+        raise ConfigError("give one of --file, --data and --suite")
+    if getattr(args, "suite_dir", None) and not getattr(args, "suite", None):
+        raise ConfigError("--suite-dir applies to --suite only")
     plan = phase = None
     found = None if args.file else run_phase_of(args.checkpoint)
     if found is not None:
@@ -101,6 +115,8 @@ def eval_target(args: argparse.Namespace) -> tuple[TrainingPlan | None, Phase | 
             raise ConfigError(f"{args.file}: the last phase ('{phase.name}') has no eval sets",
                               hint="add `eval SOURCE` to the curriculum, or use --data SOURCE")
         spec = phase.eval
+    elif getattr(args, "suite", None):
+        spec = suite_spec(args.suite, args.suite_dir, phase)
     elif args.data:
         base = phase.eval if phase is not None and phase.eval is not None else EvalSpec()
         spec = dataclasses.replace(base, sets=[DataRef(args.data, parse_values(args.option, "--option"),
@@ -146,6 +162,53 @@ def eval_target(args: argparse.Namespace) -> tuple[TrainingPlan | None, Phase | 
     if args.prompt is not None and not uses_question(args.prompt):
         raise ConfigError("--prompt must contain {question}")
     return plan, phase, dataclasses.replace(spec, **changes)
+
+
+def suite_spec(name: str, data_dir: str | None, phase: Phase | None) -> EvalSpec:
+    """The eval spec of suite ``name``: every benchmark as an eval set, scored by its own evaluator and
+    the suite's. Generation allows 2,048 tokens (the reference's response limit) unless --max-tokens;
+    the system prompt is the phase's eval prompt when the checkpoint comes from a run (else --system)."""
+    from seethink_core.hooks.manager import get_plugins
+    from seethink_core.run.eval_suites import find_suite, suite_names, suite_sets
+
+    registry = get_plugins().registry
+    suite = find_suite(registry, name)
+    if suite is None:
+        known = suite_names(registry)
+        raise ConfigError(f"unknown suite '{name}'", hint=f"suites: {', '.join(known) or 'none registered'}")
+    system = (phase.eval.system if phase.eval is not None else phase.system) if phase is not None else None
+    # The bare question: the reference puts its instruction in the system prompt (docs/reference.md §4).
+    return EvalSpec(sets=suite_sets(suite, registry, data_dir), evaluators=suite.evaluators, system=system,
+                    max_response_tokens=SUITE_MAX_TOKENS, prompt="{question}")
+
+
+def print_suite(console: Any, name: str, metrics: dict[str, float], out: Path) -> None:
+    """Print suite ``name``'s table and add it to the eval JSON at ``out`` (key ``suite``)."""
+    from rich.table import Table
+
+    from seethink_core.hooks.manager import get_plugins
+    from seethink_core.run.atomic import write_json_atomic
+    from seethink_core.run.eval_suites import find_suite, suite_table, table_rows
+
+    suite = find_suite(get_plugins().registry, name)
+    if suite is None:
+        return
+    data = suite_table(suite, metrics)
+    try:
+        written = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        written = None
+    if isinstance(written, dict):
+        written["suite"] = data
+        write_json_atomic(out, written)
+    table = Table(title=f"suite '{name}' (points)")
+    for col in ("group", "benchmark", "score"):
+        table.add_column(col, justify="right" if col == "score" else "left")
+    for group, label, value in table_rows(data):
+        bold = label.endswith("average") or label == "overall"
+        text = "-" if value is None else f"{value:.2f}"
+        table.add_row(group, f"[bold]{label}[/bold]" if bold else label, f"[bold]{text}[/bold]" if bold else text)
+    console.print(table)
 
 
 def open_generator(name: str, options: dict[str, Any], plan: TrainingPlan | None) -> Any:
@@ -210,6 +273,8 @@ def run(args: argparse.Namespace) -> int:
     from seethink_core.run.evaluation import run_eval
     from seethink_core.run.run_state import stored_path
 
+    if getattr(args, "judge", None):
+        os.environ["SEETHINK_JUDGE"] = args.judge  # read by the benchmark evaluators (seethink_eval.extraction)
     plan, phase, spec = eval_target(args)
     out = Path(args.out) if args.out else default_out(args.checkpoint)
     # A folder is recorded absolute (eval.json is read from other working directories), or relative to
@@ -234,15 +299,21 @@ def run(args: argparse.Namespace) -> int:
         if close:
             close()
     if args.json:
+        if args.suite:
+            print_suite(Console(stderr=True), args.suite, metrics, out)
         print(json.dumps(metrics, indent=2, sort_keys=True))
         return 0
     table = Table(title=f"eval of {args.checkpoint}")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for key in sorted(metrics):
+    # With a suite, each benchmark's break-downs stay in the JSON; the suite's table follows.
+    shown = [k for k in sorted(metrics) if not (args.suite and k.startswith(("bench.", "suite.")))]
+    for key in shown:
         v = metrics[key]
         table.add_row(key, f"{v:.0f}" if key.startswith(("samples", "split.samples", "split.errors"))
                       or key.endswith("_errors") else f"{v:.4f}")
     console.print(table)
+    if args.suite:
+        print_suite(console, args.suite, metrics, out)
     console.print(f"written: {out}")
     return 0

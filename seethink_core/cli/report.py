@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="plots, an HTML page and a table for one run or several side by side")
-    p.add_argument("runs", nargs="+", metavar="RUN", help="run directories (as `seethink run` writes them)")
+    p.add_argument("runs", nargs="+", metavar="RUN",
+                   help="run directories (as `seethink run` writes them) or `seethink eval` result files")
     p.add_argument("--out", help="output folder (default: RUN/report for one run, ./report for several)")
     p.add_argument("--no-plots", action="store_true", help="write the JSON data and the table only")
     p.add_argument("--no-html", action="store_true", help="skip report.html")
@@ -106,7 +107,14 @@ def run(args: argparse.Namespace) -> int:
 
     files = make_report(args.runs, Path(args.out) if args.out else None, plots=not args.no_plots,
                         html=not args.no_html, title=args.title)
+    from seethink_core.report.suites import suite_tables
+
     console = Console()
+    if not console.is_terminal:  # piped: a suite's dozen columns must not be squeezed into 80
+        console = Console(width=200)
+
     console.print(terminal_table(files.tables))
+    for table in suite_tables(files.tables.get("suites") or {"suites": {}}):  # `seethink eval --suite` files
+        console.print(table)
     console.print(f"report: {files.html or files.out}")
     return 0

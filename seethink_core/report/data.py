@@ -9,7 +9,12 @@ as JSON next to the PNG, so the numbers can be tested and reused without reading
 - ``matrix``: the phase × capability accuracy matrix, with each cell's change from the row
   above (gains) and each capability's drop from its best earlier value (forgetting);
 - ``split``: perception vs reasoning errors after each phase;
-- ``rollouts`` (a table, no plot): the best and worst dumped training rollouts of each phase by reward.
+- ``rollouts`` (a table, no plot): the best and worst dumped training rollouts of each phase by reward;
+- ``suites`` (a table, no plot): each suite's table (the reference's eight benchmarks, averages,
+  overall) per evaluation row (``report/suites.py``).
+
+A "run" may also be one ``seethink eval`` result file (eval/<checkpoint>.json): a run of one row, so
+checkpoints scored alone stand side by side with runs.
 
 Several runs (staged vs merged) become several entries of the same dicts, side by side.
 """
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from seethink_core.errors import RunError
+from seethink_core.report.suites import suites_data
 from seethink_core.run.evaluation import base_eval_path
 from seethink_core.run.metrics import read_metrics
 from seethink_core.types.plan import CAPABILITIES, TrainingPlan
@@ -85,8 +91,11 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def load_run(root: Path | str, name: str | None = None) -> RunData:
-    """Read one run directory (plan.json, state.json, phases/*/metrics.jsonl and eval.json)."""
+    """Read one run directory (plan.json, state.json, phases/*/metrics.jsonl and eval.json), or one
+    ``seethink eval`` result file."""
     root = Path(root)
+    if root.is_file():
+        return load_eval_file(root, name)
     plan_path = root / "plan.json"
     if not plan_path.exists():
         raise RunError(f"{root} is not a seethink run directory (no plan.json)",
@@ -112,6 +121,17 @@ def load_run(root: Path | str, name: str | None = None) -> RunData:
         ev = _read_json(phase_dir / "eval.json")
         if ev is not None:
             run.evals.append(EvalRow(phase.name, phase.name, _metrics(ev), str(phase_dir / "eval.json"), info.title))
+    return run
+
+
+def load_eval_file(path: Path, name: str | None = None) -> RunData:
+    """A ``seethink eval`` JSON as a run of one evaluation row, named after its label."""
+    data = _read_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
+        raise RunError(f"{path} is neither a run directory nor a `seethink eval` result (no metrics)")
+    label = str(data.get("label") or path.stem)
+    run = RunData(name or label, path, label, "", [])
+    run.evals.append(EvalRow(label, None, _metrics(data), str(path), label))
     return run
 
 
@@ -286,7 +306,7 @@ def split_data(runs: list[RunData]) -> dict[str, Any]:
 
 
 PLOTS = {"curves": curves_data, "eval": eval_data, "sets": sets_data, "matrix": matrix_data, "split": split_data,
-         "rollouts": rollouts_data}
+         "rollouts": rollouts_data, "suites": suites_data}
 
 
 def report_data(runs: list[RunData]) -> dict[str, dict[str, Any]]:

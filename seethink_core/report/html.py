@@ -8,6 +8,8 @@ import html
 from pathlib import Path
 from typing import Any
 
+from seethink_core.report.suites import suite_html
+
 CAPTIONS = {
     "curves": "Training reward, response length and SFT loss per optimizer step, phases laid end to end "
               "(phases numbered from 1; a panel nothing logged is left out).",
@@ -178,6 +180,7 @@ def render_html(title: str, summary: list[dict[str, Any]], data: dict[str, dict[
 {_eval_tables(data["eval"], data["split"])}
 <h2>Accuracy per eval set</h2>
 {_sets_table(data["sets"])}
+{"<h2>Benchmark suites (points)</h2>" + suite_html(data["suites"]) if data.get("suites", {}).get("suites") else ""}
 <h2>Phase × capability matrix</h2>
 {_matrix_tables(data["matrix"])}
 <h2>Plots</h2>

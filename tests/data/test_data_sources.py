@@ -141,8 +141,11 @@ def test_limit_caps_records_and_size(tmp_path):
     assert src.size() == 3 and [s.prompt for s in src] == ["0", "1", "2"]
 
 
-def test_hf_offline_is_one_clear_message_without_waiting(monkeypatch):
+def test_hf_offline_is_one_clear_message_without_waiting(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path))  # an empty cache, whatever this machine has downloaded
+    for var in ("HF_DATASETS_CACHE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        monkeypatch.delenv(var, raising=False)
     start = time.perf_counter()
     with pytest.raises(DataError) as e:
         open_hf(HubOptions(dataset="hiyouga/geometry3k"), seed=0)
@@ -151,6 +154,30 @@ def test_hf_offline_is_one_clear_message_without_waiting(monkeypatch):
     assert "hf: the Hugging Face data set 'hiyouga/geometry3k' could not be reached: HF_HUB_OFFLINE is set" \
         in message
     assert "parquet" in message and "hf download" in message
+
+
+def test_hf_offline_reads_a_data_set_from_the_hugging_face_cache(monkeypatch, tmp_path):
+    """Downloaded before (the hub's cache or datasets' own), a data set loads offline, datasets told so."""
+    import datasets
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    for var in ("HF_DATASETS_CACHE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "hub" / "datasets--owner--name").mkdir(parents=True)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", datasets.config.HF_DATASETS_OFFLINE)
+    calls = []
+
+    def load_dataset(name, config, split, revision):
+        calls.append((name, split, datasets.config.HF_DATASETS_OFFLINE))
+        return datasets.Dataset.from_dict({"question": ["q0", "q1"], "answer": ["a", "b"]})
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    src = open_hf(HubOptions(dataset="owner/name", split="test"), seed=0,
+                  mapping={"prompt": "question", "answer": "answer"})
+    assert [s.prompt for s in src] == ["q0", "q1"] and calls == [("owner/name", "test", True)]
+    with pytest.raises(DataError, match="could not be reached"):
+        open_hf(HubOptions(dataset="owner/other"), seed=0)
 
 
 def test_hf_reads_a_saved_dataset_offline_with_images_kept_encoded(tmp_path, monkeypatch, png_bytes):
