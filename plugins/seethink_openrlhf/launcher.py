@@ -12,17 +12,16 @@ from ``PolicyModelActor``'s ``ppo_train`` (``policy_loss``, ``kl``, ``actor_lr``
 
 from __future__ import annotations
 
-import collections
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from seethink_core.errors import BackendError
+from seethink_core.run.jobs import JobOutcome, supervise
 from seethink_core.run.metrics import FAILURE_RATE
 from seethink_openrlhf.reward_bridge import FAILURE_PREFIX, LOG_PREFIX
 from seethink_openrlhf.tb_events import EventTail
@@ -116,24 +115,6 @@ def connect_ray(address: str, python: str, *, env: dict[str, str] | None = None)
     return RayCluster("auto", started=True, ray_cmd=ray)
 
 
-@dataclass
-class JobOutcome:
-    returncode: int
-    tail: list[str]
-    last_step: int
-    metrics: dict[str, float] = field(default_factory=dict)
-
-
-def _pump(stream: TextIO, log: TextIO, echo: TextIO | None, tail: collections.deque) -> None:
-    for line in stream:
-        log.write(line)
-        log.flush()
-        tail.append(line.rstrip("\n"))
-        if echo is not None:
-            echo.write(line)
-            echo.flush()
-
-
 def run_job(argv: list[str], *, env: dict[str, str], log_path: Path, tensorboard_dir: Path,
             on_metrics: Callable[[int, dict[str, float]], None], poll_seconds: float = 5.0,
             echo: TextIO | None = None, cwd: Path | None = None) -> JobOutcome:
@@ -142,8 +123,6 @@ def run_job(argv: list[str], *, env: dict[str, str], log_path: Path, tensorboard
     ``on_metrics(openrlhf_global_step, seethink_metrics)`` is called for each new event, while the
     job runs and once more after it ends.
     """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    tail: collections.deque[str] = collections.deque(maxlen=40)
     events = EventTail(tensorboard_dir)
     last_step = 0
     latest: dict[str, float] = {}
@@ -157,28 +136,6 @@ def run_job(argv: list[str], *, env: dict[str, str], log_path: Path, tensorboard
                 latest.update(metrics)
                 on_metrics(step, metrics)
 
-    with log_path.open("a", encoding="utf-8") as log:
-        try:
-            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                                    env=env, cwd=cwd, errors="replace")
-        except OSError as e:
-            raise BackendError(f"cannot start `{argv[0]}`: {e}") from None
-        reader = threading.Thread(target=_pump, args=(proc.stdout, log, echo, tail), daemon=True)
-        reader.start()
-        try:
-            while True:
-                try:
-                    proc.wait(timeout=poll_seconds)
-                    break
-                except subprocess.TimeoutExpired:
-                    collect()
-        except BaseException:  # Ctrl-C or a failing callback: never leave the job running
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            raise
-        reader.join(timeout=2)  # stray grandchildren may hold the pipe; the job itself has ended
-    collect()
-    return JobOutcome(proc.returncode, list(tail), last_step, latest)
+    returncode, tail = supervise(argv, env=env, log_path=log_path, collect=collect, poll_seconds=poll_seconds,
+                                 echo=echo, cwd=cwd)
+    return JobOutcome(returncode, tail, last_step, latest)
