@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
+from seethink_core.hooks.doctor import Check, package_check, pinned_check
+from seethink_core.hooks.doctor import gpu_check as gpus
 from seethink_core.types.methods import METHODS
 from seethink_core.types.plan import Budget, Phase, RewardRef
 from seethink_openrlhf.commands import ESTIMATORS, JobSettings, PhaseFiles, build_command
@@ -22,28 +22,6 @@ from seethink_openrlhf.options import OpenRLHFOptions
 PINNED = "0.11.2"
 # OpenRLHF 0.11.2 is published as binary wheels only; cp311 and cp312 manylinux x86_64 were checked.
 PYTHONS = ((3, 11), (3, 12))
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: str  # "ok", "warn" or "fail"
-    detail: str
-    fix: str = ""
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _package(dist: str, why: str, fix: str, *, required: bool = True) -> Check:
-    v = _version(dist)
-    if v:
-        return Check(dist, "ok", f"{dist} {v}")
-    return Check(dist, "fail" if required else "warn", f"{dist} is not installed ({why})", fix)
 
 
 def sample_commands(options: OpenRLHFOptions) -> dict[str, list[str]]:
@@ -80,20 +58,7 @@ def contract_check(options: OpenRLHFOptions) -> Check:
 
 
 def gpu_check(options: OpenRLHFOptions) -> Check:
-    need = options.gpus_per_node
-    try:
-        import torch
-    except ImportError:
-        return Check("GPUs", "fail", "torch is not installed", "pip install 'seethink[openrlhf]' (a CUDA torch)")
-    if not torch.cuda.is_available():
-        return Check("GPUs", "fail", f"no CUDA GPU visible (torch {torch.__version__})",
-                     "run on a GPU node with a CUDA build of torch")
-    n = torch.cuda.device_count()
-    names = sorted({torch.cuda.get_device_name(i) for i in range(n)})
-    if n < need:
-        return Check("GPUs", "warn", f"{n} GPU(s) here ({', '.join(names)}); the options ask for {need} per node",
-                     f"set backend option gpus_per_node: {n} (and vllm_engines to match)")
-    return Check("GPUs", "ok", f"{n} × {', '.join(names)}")
+    return gpus(options.gpus_per_node, "openrlhf", "set backend option gpus_per_node: {n} (and vllm_engines to match)")
 
 
 def checks(options: OpenRLHFOptions | None = None) -> list[Check]:
@@ -106,21 +71,15 @@ def checks(options: OpenRLHFOptions | None = None) -> list[Check]:
                      f"Python {py[0]}.{py[1]} on {sys.platform}" + ("" if ok else
                      f"; OpenRLHF {PINNED} has wheels for CPython 3.11/3.12 on Linux x86_64"),
                      "" if ok else "use a Python 3.11 or 3.12 environment on Linux for this backend"))
-    v = _version("openrlhf")
-    if v is None:
-        out.append(Check("openrlhf", "fail", "openrlhf is not installed", "pip install 'seethink[openrlhf]'"))
-    elif v != PINNED:
-        out.append(Check("openrlhf", "warn", f"openrlhf {v} installed; seethink is tested against {PINNED}",
-                         f"pip install openrlhf=={PINNED}"))
-    else:
-        out.append(Check("openrlhf", "ok", f"openrlhf {v}"))
+    check, v = pinned_check("openrlhf", PINNED, "openrlhf")
+    out.append(check)
     if v is not None:
         out.append(contract_check(o))
-    out.append(_package("vllm", "rollouts run on vLLM engines", "pip install 'seethink[openrlhf]'"))
-    out.append(_package("ray", "jobs run on a Ray cluster", "pip install 'seethink[openrlhf]'"))
-    out.append(_package("deepspeed", "the actor trains with DeepSpeed", "pip install 'seethink[openrlhf]'"))
+    out.append(package_check("vllm", "rollouts run on vLLM engines", "pip install 'seethink[openrlhf]'"))
+    out.append(package_check("ray", "jobs run on a Ray cluster", "pip install 'seethink[openrlhf]'"))
+    out.append(package_check("deepspeed", "the actor trains with DeepSpeed", "pip install 'seethink[openrlhf]'"))
     if "flash_attention" in o.attn_implementation:
-        out.append(_package("flash-attn", f"attn_implementation is {o.attn_implementation}",
+        out.append(package_check("flash-attn", f"attn_implementation is {o.attn_implementation}",
                             "pip install flash-attn, or set attn_implementation: sdpa", required=False))
     address = o.ray_address or os.environ.get("RAY_ADDRESS", "")
     if address:

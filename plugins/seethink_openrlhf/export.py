@@ -38,12 +38,11 @@ from typing import Any
 from seethink_core.errors import DataError
 from seethink_core.hooks.backend import SampleStream
 from seethink_core.samples.images import ImageBounds, bound_image
+from seethink_core.samples.labels import encode_label
 from seethink_core.samples.overlong import fill_fitting
 from seethink_core.samples.prompting import chat_messages, render_prompt, render_system
 from seethink_core.types.plan import Phase
 from seethink_core.types.sample import Sample
-
-LABEL_FIELDS = ("id", "prompt", "answer", "capability", "difficulty", "facts", "source")
 
 
 @dataclass(frozen=True)
@@ -54,40 +53,6 @@ class ExportSummary:
     sha256: str  # of the JSONL, for the data manifest
     dropped_overlong: int = 0  # prompts left out for being longer than max_prompt_tokens
     measured: bool = False  # whether prompts were measured in tokens (overlong_prompts: drop with a counter)
-
-
-def _json_safe(value: Any) -> Any:
-    """Round-trip through JSON so a label never fails to encode (odd meta values become strings)."""
-    return json.loads(json.dumps(value, default=str))
-
-
-def encode_label(sample: Sample, image_paths: list[str]) -> str:
-    data: dict[str, Any] = {k: getattr(sample, k) for k in LABEL_FIELDS}
-    data["images"] = image_paths
-    data["meta"] = _json_safe(sample.meta if isinstance(sample.meta, dict) else {})
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
-
-
-def decode_label(label: Any) -> Sample:
-    """The ``Sample`` a label was made from; raises ``ValueError`` on a malformed label."""
-    data = json.loads(label) if isinstance(label, (str, bytes)) else label
-    if not isinstance(data, dict):
-        raise ValueError(f"a label must be a JSON object, got {type(data).__name__}")
-    meta = data.get("meta") or {}
-    if not isinstance(meta, dict):
-        raise ValueError("label field 'meta' must be an object")
-    difficulty = data.get("difficulty")
-    return Sample(
-        id=str(data.get("id", "")),
-        prompt=str(data.get("prompt") or ""),
-        images=list(data.get("images") or []),
-        answer=None if data.get("answer") is None else str(data["answer"]),
-        capability=data.get("capability"),
-        difficulty=None if difficulty is None else float(difficulty),
-        facts=data.get("facts"),
-        source=str(data.get("source") or ""),
-        meta=meta,
-    )
 
 
 def _decode(data: bytes) -> Any:

@@ -40,8 +40,8 @@ from typing import Any
 from seethink_core.errors import render_all
 from seethink_core.run.rewards.errors import RewardFailuresExceeded
 from seethink_core.run.rewards.watch import FailureWatch, WatchedReward
+from seethink_core.samples.labels import decode_label
 from seethink_core.types.plan import Phase, RewardRef
-from seethink_openrlhf.export import decode_label
 
 # End-of-turn tokens the decoded query keeps (skip_special_tokens=False); rewards such as `format`
 # match the whole response, so they are cut off.

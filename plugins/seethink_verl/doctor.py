@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, replace
-from importlib import metadata
+from dataclasses import replace
 from pathlib import Path
 
+from seethink_core.hooks.doctor import Check, package_check, pinned_check
+from seethink_core.hooks.doctor import gpu_check as gpus
 from seethink_core.types.methods import METHODS
 from seethink_core.types.plan import Budget, Phase, RewardRef
 from seethink_verl.options import VerlOptions
@@ -20,21 +21,6 @@ from seethink_verl.overrides import ESTIMATORS, JobSettings, PhaseFiles, build_o
 
 PINNED = "0.9.1"
 PYTHONS = ((3, 10), (3, 11), (3, 12))  # the wheel's Requires-Python: >=3.10, <3.13
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: str  # "ok", "warn" or "fail"
-    detail: str
-    fix: str = ""
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def sample_overrides(options: VerlOptions) -> dict[str, list[str]]:
@@ -75,19 +61,7 @@ def contract_check(options: VerlOptions) -> Check:
 
 
 def gpu_check(options: VerlOptions) -> Check:
-    try:
-        import torch
-    except ImportError:
-        return Check("GPUs", "fail", "torch is not installed", "pip install 'seethink[verl]' (a CUDA torch)")
-    if not torch.cuda.is_available():
-        return Check("GPUs", "fail", f"no CUDA GPU visible (torch {torch.__version__})",
-                     "run on a GPU node with a CUDA build of torch")
-    n = torch.cuda.device_count()
-    names = sorted({torch.cuda.get_device_name(i) for i in range(n)})
-    if n < options.gpus_per_node:
-        return Check("GPUs", "warn", f"{n} GPU(s) here ({', '.join(names)}); the options ask for "
-                                     f"{options.gpus_per_node} per node", f"set backend option gpus_per_node: {n}")
-    return Check("GPUs", "ok", f"{n} × {', '.join(names)}")
+    return gpus(options.gpus_per_node, "verl", "set backend option gpus_per_node: {n}")
 
 
 def checks(options: VerlOptions | None = None) -> list[Check]:
@@ -99,22 +73,14 @@ def checks(options: VerlOptions | None = None) -> list[Check]:
     out.append(Check("python", "ok" if ok else "fail", f"Python {py[0]}.{py[1]} on {sys.platform}" + (
         "" if ok else f"; verl {PINNED} needs CPython 3.10–3.12 on Linux"),
         "" if ok else "use a Python 3.10–3.12 environment on Linux for this backend"))
-    v = _version("verl")
-    if v is None:
-        out.append(Check("verl", "fail", "verl is not installed", "pip install 'seethink[verl]'"))
-    elif v != PINNED:
-        out.append(Check("verl", "warn", f"verl {v} installed; seethink is tested against {PINNED}",
-                         f"pip install verl=={PINNED}"))
-    else:
-        out.append(Check("verl", "ok", f"verl {v}"))
+    check, v = pinned_check("verl", PINNED, "verl")
+    out.append(check)
     if v is not None:
         out.append(contract_check(o))
     engine = o.rollout_engine
     for dist, why in ((engine, f"rollouts run on {engine} (option rollout_engine)"), ("ray", "jobs run on Ray"),
                       ("hydra-core", "verl composes its configuration with Hydra")):
-        found = _version(dist)
-        out.append(Check(dist, "ok", f"{dist} {found}") if found else
-                   Check(dist, "fail", f"{dist} is not installed ({why})", "pip install 'seethink[verl]'"))
+        out.append(package_check(dist, why, "pip install 'seethink[verl]'"))
     address = o.ray_address or os.environ.get("RAY_ADDRESS", "")
     out.append(Check("ray cluster", "ok", f"jobs go to the cluster at {address}" if address else
                      "no cluster given: the job's own ray.init starts a local one"))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -35,11 +34,11 @@ from typing import Any
 from seethink_core.errors import DataError
 from seethink_core.hooks.backend import SampleStream
 from seethink_core.samples.images import ImageBounds, bound_image
+from seethink_core.samples.labels import encode_label
 from seethink_core.samples.prompting import chat_messages, render_prompt, render_system
 from seethink_core.types.plan import Phase
 from seethink_core.types.sample import Sample
 
-LABEL_FIELDS = ("id", "prompt", "answer", "capability", "difficulty", "facts", "source")
 IMAGE = "<image>"  # RLHFDataset._build_messages splits message strings on this placeholder
 
 
@@ -49,29 +48,6 @@ class ExportSummary:
     prompts: int
     max_images: int  # most images one prompt carries (0: a text-only phase)
     sha256: str  # of the parquet file
-
-
-def encode_label(sample: Sample, image_paths: list[str]) -> str:
-    data: dict[str, Any] = {k: getattr(sample, k) for k in LABEL_FIELDS}
-    data["images"] = image_paths
-    data["meta"] = json.loads(json.dumps(sample.meta if isinstance(sample.meta, dict) else {}, default=str))
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
-
-
-def decode_label(label: Any) -> Sample:
-    """The ``Sample`` a label was made from; raises ``ValueError`` on a malformed label."""
-    data = json.loads(label) if isinstance(label, (str, bytes)) else label
-    if not isinstance(data, dict):
-        raise ValueError(f"a label must be a JSON object, got {type(data).__name__}")
-    meta = data.get("meta") or {}
-    if not isinstance(meta, dict):
-        raise ValueError("label field 'meta' must be an object")
-    difficulty = data.get("difficulty")
-    return Sample(id=str(data.get("id", "")), prompt=str(data.get("prompt") or ""),
-                  images=list(data.get("images") or []),
-                  answer=None if data.get("answer") is None else str(data["answer"]),
-                  capability=data.get("capability"), difficulty=None if difficulty is None else float(difficulty),
-                  facts=data.get("facts"), source=str(data.get("source") or ""), meta=meta)
 
 
 def _open(data: bytes, what: str) -> Any:

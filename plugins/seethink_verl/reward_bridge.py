@@ -30,8 +30,8 @@ from typing import Any
 from seethink_core.errors import render_all
 from seethink_core.run.rewards.errors import RewardFailuresExceeded
 from seethink_core.run.rewards.watch import FailureWatch, WatchedReward
+from seethink_core.samples.labels import decode_label
 from seethink_core.types.plan import Phase, RewardRef
-from seethink_verl.export import decode_label
 
 LOG_PREFIX = "reward_"
 FAILURE_PREFIX = "reward_failed_"  # + reward name: 1 for a rollout that reward failed on

@@ -12,21 +12,14 @@ import argparse
 import importlib
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from seethink_core import __version__
 from seethink_core.errors import ConfigError
+from seethink_core.hooks.doctor import Check, installed_version
 
 MARKS = {"ok": "[green]ok[/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: str  # "ok", "warn", "fail"
-    detail: str
-    fix: str = ""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,17 +31,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _version(dist: str) -> str | None:
-    from importlib import metadata  # here, not at the top: importing it costs `seethink --help` tens of ms
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def core_checks() -> list[Check]:
-    import platform  # here, as metadata in _version: `seethink --help` needs neither
+    import platform  # here, as metadata in installed_version (hooks/doctor.py): `seethink --help` needs neither
 
     out = [Check("python", "ok" if sys.version_info >= (3, 11) else "fail",
                  f"Python {platform.python_version()} ({sys.executable})",
@@ -56,7 +40,7 @@ def core_checks() -> list[Check]:
            Check("seethink", "ok", f"seethink {__version__}")]
     for dist, why in (("torch", "the local backend trains with it"),
                       ("transformers", "models load through it")):
-        v = _version(dist)
+        v = installed_version(dist)
         out.append(Check(dist, "ok", f"{dist} {v}") if v else
                    Check(dist, "warn", f"{dist} is not installed ({why})", "pip install 'seethink[local]'"))
     out.append(_gpu())
@@ -72,7 +56,7 @@ def core_checks() -> list[Check]:
 
 
 def _gpu() -> Check:
-    if _version("torch") is None:
+    if installed_version("torch") is None:
         return Check("GPU", "warn", "unknown (torch is not installed)")
     try:
         import torch

@@ -23,10 +23,11 @@ import pytest
 from PIL import Image
 from seethink_openrlhf import ordered_train
 from seethink_openrlhf.commands import JobSettings, PhaseFiles, build_command
-from seethink_openrlhf.export import decode_label, export_phase
+from seethink_openrlhf.export import export_phase
 from seethink_openrlhf.options import QWEN_ASSISTANT_MARKER, OpenRLHFOptions
 from seethink_openrlhf.reward_bridge import write_reward_file
 
+from seethink_core.samples.labels import decode_label
 from seethink_core.samples.prompting import render_prompt
 from seethink_core.types.sample import Sample
 

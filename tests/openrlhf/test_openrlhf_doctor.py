@@ -11,6 +11,7 @@ from seethink_openrlhf.contract import TrainPPOContract
 from seethink_openrlhf.options import OpenRLHFOptions
 
 from seethink_core.cli.main import main
+from seethink_core.hooks import doctor as core_doctor
 
 
 def by_name(checks) -> dict:
@@ -25,7 +26,7 @@ def test_plugin_module_imports_nothing_heavy():
 
 
 def test_missing_openrlhf_is_reported_with_a_fix(monkeypatch):
-    monkeypatch.setattr(doctor, "_version", lambda dist: None)
+    monkeypatch.setattr(core_doctor, "installed_version", lambda dist: None)
     checks = by_name(doctor.checks(OpenRLHFOptions()))
     assert checks["openrlhf"].status == "fail" and "seethink[openrlhf]" in checks["openrlhf"].fix
     assert checks["vllm"].status == "fail" and checks["ray"].status == "fail"
@@ -34,7 +35,7 @@ def test_missing_openrlhf_is_reported_with_a_fix(monkeypatch):
 
 
 def test_installed_release_is_checked_against_every_command(monkeypatch, openrlhf_wheel):
-    monkeypatch.setattr(doctor, "_version", lambda dist: "0.11.2")
+    monkeypatch.setattr(core_doctor, "installed_version", lambda dist: "0.11.2")
     monkeypatch.setattr(TrainPPOContract, "from_installed", classmethod(lambda cls: cls.from_wheel(openrlhf_wheel)))
     checks = by_name(doctor.checks(OpenRLHFOptions(vllm_engines=8)))
     assert checks["openrlhf"].status == "ok"
@@ -49,7 +50,7 @@ def test_a_release_with_other_flags_fails_the_contract(monkeypatch, openrlhf_whe
         name = next(n for n in z.namelist() if n.endswith("openrlhf/cli/train_ppo_ray.py"))
         source = z.read(name).decode().replace('"--actor.freeze_visual_encoder"', '"--actor.freeze_vision"')
         config = z.read(name.replace("cli/train_ppo_ray.py", "utils/config.py")).decode()
-    monkeypatch.setattr(doctor, "_version", lambda dist: "0.12.0")
+    monkeypatch.setattr(core_doctor, "installed_version", lambda dist: "0.12.0")
     monkeypatch.setattr(TrainPPOContract, "from_installed",
                         classmethod(lambda cls: cls.from_sources(source, config, "changed")))
     checks = by_name(doctor.checks(OpenRLHFOptions(vllm_engines=8)))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from seethink_openrlhf.export import decode_label, export_phase
+from seethink_openrlhf.export import export_phase
 
 from seethink_core.errors import DataError
+from seethink_core.samples.labels import decode_label
 from seethink_core.types.sample import Sample
 
 

@@ -12,9 +12,10 @@ import importlib.util
 import json
 
 import pytest
-from seethink_openrlhf.export import encode_label
 from seethink_openrlhf.options import QWEN_ASSISTANT_MARKER
 from seethink_openrlhf.reward_bridge import isolate_response, write_reward_file
+
+from seethink_core.samples.labels import encode_label
 
 SYSTEM = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
 

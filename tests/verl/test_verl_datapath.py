@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from seethink_verl.export import decode_label, export_phase
+from seethink_verl.export import export_phase
 from seethink_verl.reward_bridge import write_reward_file
 
+from seethink_core.samples.labels import decode_label
 from seethink_core.types.sample import Sample
 
 
