@@ -87,4 +87,9 @@ class PerceptionSplit:
             split = m.error_split(recs)
             if "split.perception_share" in split:
                 out[f"split.perception_share.{name}"] = split["split.perception_share"]
+            # Per capability, so that "reasoning from the facts beats reasoning from the picture" can be
+            # read for visual reasoning alone (the premise check of docs/results.md).
+            for key in ("split.image_accuracy", "split.facts_accuracy"):
+                if key in split:
+                    out[f"{key}.{name}"] = split[key]
         return out

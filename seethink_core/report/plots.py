@@ -312,3 +312,34 @@ def plot_sweep(table: list[dict[str, Any]], path: Path,
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, ncol=len(columns), loc="upper center", bbox_to_anchor=(0.5, -0.18))
     return _save(fig, path)
+
+
+def plot_paired(comparisons: list[list[dict[str, Any]]], path: Path,
+                columns: tuple[tuple[str, str], ...] = (("accuracy", "all"), ("perception", "perception"),
+                                                         ("textual", "textual reasoning"),
+                                                         ("visual", "visual reasoning"))) -> Path:
+    """`seethink sweep`'s paired comparisons as intervals: for each baseline a panel, for each other
+    curriculum and capability the mean difference over seeds with its 95% bootstrap interval; an
+    interval that crosses 0 is no evidence of a difference."""
+    plt = _pyplot()
+    panels = [c for c in comparisons if c]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 0.55 * max(len(c) for c in panels) + 2.2),
+                             squeeze=False)
+    height = 0.8 / len(columns)
+    for ax, rows in zip(axes[0], panels):
+        for j, (key, label) in enumerate(columns):
+            for i, row in enumerate(rows):
+                cell = row.get(key)
+                if not cell:
+                    continue
+                y = i + (j - (len(columns) - 1) / 2) * height
+                ax.errorbar(cell["mean"], y, xerr=[[cell["mean"] - cell["low"]], [cell["high"] - cell["mean"]]],
+                            fmt="o", color=COLORS[j % len(COLORS)], capsize=3, label=label if i == 0 else None)
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_yticks(range(len(rows)), [r["curriculum"] for r in rows], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"final accuracy − {rows[0]['baseline']} (paired over seeds)")
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle("paired differences, mean and 95% bootstrap interval")
+    return _save(fig, path)

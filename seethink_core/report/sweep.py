@@ -34,6 +34,8 @@ DEFAULT_COLUMNS = (
     ("visual", "accuracy.capability.visual_reasoning"),
     ("length", "length.mean"),
     ("perception errors", "split.perception_share"),
+    # The reference's split is of visual-reasoning errors; perception items' facts pass asks another question.
+    ("visual perception errors", "split.perception_share.visual_reasoning"),
 )
 
 
@@ -57,6 +59,9 @@ class SweepResult:
     outcomes: list[RunOutcome]
     table: list[dict[str, Any]] = field(default_factory=list)
     wall_s: float = 0.0
+    specs: list[RunSpec] = field(default_factory=list)
+    comparisons: list[list[dict[str, Any]]] = field(default_factory=list)  # one list per baseline
+    forgetting: list[dict[str, Any]] = field(default_factory=list)
 
 
 def plan_runs(curricula: Sequence[str], seeds: Sequence[int], root: Path) -> list[RunSpec]:
@@ -130,7 +135,7 @@ def run_sweep(file: str, curricula: Sequence[str], seeds: Sequence[int], root: P
             outcomes.append(outcome)
             if on_done:
                 on_done(outcome)
-    result = SweepResult(outcomes, wall_s=time.time() - start)
+    result = SweepResult(outcomes, wall_s=time.time() - start, specs=specs)
     result.table = results_table(specs)
     return result
 
@@ -186,14 +191,25 @@ def table_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, 
     return "\n".join(lines) + "\n"
 
 
-def write_results(result: SweepResult, root: Path) -> tuple[Path, Path]:
+def write_results(result: SweepResult, root: Path, *, baselines: Sequence[str] = ()) -> tuple[Path, Path]:
+    """sweep.json and sweep.md: the mean ± std table, the paired comparisons with each of ``baselines``,
+    and every curriculum's phase × capability matrix (mean over seeds)."""
+    from seethink_core.report.sweep_stats import comparisons, comparisons_markdown, forgetting, forgetting_markdown
+
+    result.comparisons = [rows for b in baselines if (rows := comparisons(result.specs, b))]
+    result.forgetting = forgetting(result.specs)
     data = {
         "wall_s": round(result.wall_s, 1),
         "runs": [{"curriculum": o.spec.curriculum, "seed": o.spec.seed, "run_dir": str(o.spec.run_dir),
                   "returncode": o.returncode, "wall_s": round(o.wall_s, 1)} for o in result.outcomes],
         "table": result.table,
+        "comparisons": result.comparisons,
+        "forgetting": result.forgetting,
     }
     json_path, md_path = root / "sweep.json", root / "sweep.md"
     write_json_atomic(json_path, json.loads(json.dumps(data, default=str).replace("NaN", "null")))
-    write_atomic(md_path, table_markdown(result.table))
+    parts = [table_markdown(result.table), *map(comparisons_markdown, result.comparisons)]
+    if result.forgetting:
+        parts.append(forgetting_markdown(result.forgetting))
+    write_atomic(md_path, "\n".join(parts))
     return json_path, md_path

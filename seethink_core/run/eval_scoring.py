@@ -40,6 +40,13 @@ def max_new_tokens(spec: EvalSpec, phase: Phase | None, settings: EvalSettings,
 
 
 
+def has_facts_pass(sample: Sample) -> bool:
+    """A sample is answered a second time from its gold facts only when it has a picture to perceive: a
+    text-only sample already states its facts, so every error it makes is a reasoning error, and asking
+    it again with the facts prepended would only repeat them."""
+    return bool(sample.facts and sample.images)
+
+
 def _generate(generator: Generator, checkpoint: Checkpoint, samples: list[Sample], *, n: int, temperature: float,
               top_p: float, max_tokens: int, template: str | None, system: str | None, use_facts: bool, batch: int,
               image_bounds: ImageBounds | None = None,
@@ -108,7 +115,7 @@ def evaluate(checkpoint: Checkpoint, generator: Generator, sets: dict[str, list[
     system = spec.system
     wants_facts = any("facts" in e.needs for e in evaluators)
     records: list[EvalRecord] = []
-    total = sum(len(s) + (sum(1 for x in s if x.facts) if wants_facts else 0) for s in sets.values())
+    total = sum(len(s) + (sum(1 for x in s if has_facts_pass(x)) if wants_facts else 0) for s in sets.values())
     done = 0
 
     def answered(k: int) -> None:
@@ -124,7 +131,7 @@ def evaluate(checkpoint: Checkpoint, generator: Generator, sets: dict[str, list[
         scores, fmt = _grade(reward, samples, groups, template, max_tokens, settings)
         recs = [EvalRecord(s, name, g, [v is not None and v >= settings.threshold for v in sc], sc, f)
                 for s, g, sc, f in zip(samples, groups, scores, fmt)]
-        with_facts = [r for r in recs if r.sample.facts]
+        with_facts = [r for r in recs if has_facts_pass(r.sample)]
         if wants_facts and with_facts:
             fsamples = [r.sample for r in with_facts]
             fgroups = _generate(generator, checkpoint, fsamples, n=1, temperature=0.0, top_p=1.0,

@@ -323,12 +323,29 @@ def _training_phase(phase: dict[str, Any]) -> dict[str, Any]:
     return {**kept, "algorithm": algorithm, "backend": _training_backend(phase.get("backend"))}
 
 
+def _reused_phase(phase: dict[str, Any]) -> dict[str, Any]:
+    """What decides a phase's result, for reuse: its training form, less the KL reference of a phase that
+    computes no KL (it never loads one, so a curriculum-wide `handoff reference:` must not stop a shared
+    SFT warm-up from being reused). The plan hash keeps it: it names the plan, not its result."""
+    kept = _training_phase(phase)
+    handoff = kept.get("handoff")
+    if isinstance(handoff, dict) and not _uses_kl_reference(phase):
+        kept["handoff"] = {k: v for k, v in handoff.items() if k != "reference"}
+    return kept
+
+
+def _uses_kl_reference(phase: dict[str, Any]) -> bool:
+    algorithm = phase.get("algorithm") or {}
+    return (phase.get("method") != "sft" and float(algorithm.get("kl") or 0.0) > 0
+            and algorithm.get("kl_mode") != "none")
+
+
 def phase_prefix_hash(plan: TrainingPlan, upto: int) -> str:
     """Identifies phases ``0..upto`` together with the backend and model, for reusing a prefix."""
     data = {
         "model": plan.model,
         "backend": _training_backend(to_data(plan.backend)),
-        "phases": [_training_phase(to_data(p)) for p in plan.phases[: upto + 1]],
+        "phases": [_reused_phase(to_data(p)) for p in plan.phases[: upto + 1]],
     }
     return hashlib.sha256(canonical_json(data).encode()).hexdigest()
 

@@ -118,3 +118,24 @@ def test_execution_only_options_do_not_change_the_hash():
     again = dataclasses.replace(p1, backend=BackendRef("local", {"threads": 4}))
     assert plan_hash(dataclasses.replace(plan, phases=[plan.phases[0], own])) == \
         plan_hash(dataclasses.replace(plan, phases=[plan.phases[0], again]))
+
+
+def test_the_kl_reference_of_a_phase_without_kl_does_not_stop_its_reuse():
+    from seethink_core.compiler import compile_text
+    from seethink_core.types.plan import phase_prefix_hash
+
+    def plan(reference: str, kl: float):
+        return compile_text(f'''
+curriculum c {{
+    model "tiny-vlm"
+    algorithm grpo(kl: {kl})
+    handoff reference: {reference}
+    reward accuracy weight 1
+    stage warm {{ method sft() data synthetic(count: 8) steps 2 }}
+    stage rl {{ data synthetic(count: 8) steps 2 }}
+}}''')
+
+    a, b = plan("phase_init", 0.01), plan("stage_init", 0.01)
+    assert phase_prefix_hash(a, 0) == phase_prefix_hash(b, 0)  # the SFT warm-up loads no reference
+    assert phase_prefix_hash(a, 1) != phase_prefix_hash(b, 1)  # the RL phase computes KL against it
+    assert phase_prefix_hash(plan("phase_init", 0.0), 1) == phase_prefix_hash(plan("base", 0.0), 1)

@@ -67,7 +67,7 @@ class EvalToyOptions:
 class EvalToySource:
     """Items i = 0..count-1; capability cycles through CAPS; textual items never have facts."""
 
-    columns = frozenset({"prompt", "answer", "capability", "facts", "source"})
+    columns = frozenset({"prompt", "answer", "capability", "images", "facts", "source"})
 
     def __init__(self, options: EvalToyOptions, *, seed: int, mapping: dict[str, str] | None = None):
         self.options = options
@@ -77,8 +77,11 @@ class EvalToySource:
         for i in range(self.options.count):
             cap = CAPS[i % 3]
             facts = f"there are {i} dots" if self.options.with_facts and cap != "textual_reasoning" else None
+            # Perception and visual items show a picture (raw bytes: the scripted backends never decode it);
+            # only a sample with a picture gets a facts pass.
+            images = [] if cap == "textual_reasoning" else [b"dots"]
             yield Sample(id=f"e{self.seed}-{i}", prompt=f"how many dots? ({i})", answer=str(i), capability=cap,
-                         facts=facts, source="evaltoy")
+                         images=images, facts=facts, source="evaltoy")
 
     def size(self) -> int:
         return self.options.count

@@ -90,7 +90,7 @@ def test_default_is_the_synthetic_suite(cli_plugins, tmp_path, capsys):
                  "--json"]) == 0
     data = json.loads((tmp_path / "e.json").read_text())
     assert data["sets"] == [{"name": SUITE.name, "samples": 6}]
-    assert data["metrics"]["split.samples"] == 6  # every synthetic item carries gold facts
+    assert data["metrics"]["split.samples"] == 4  # every item with a picture gets a facts pass (2 of 6 are textual)
 
 
 def test_errors_are_one_line_not_a_traceback(cli_plugins, tmp_path, capsys):

@@ -1,5 +1,5 @@
-"""`seethink sweep curricula/miniature.curr`, shortened: all six curricula of the miniature experiment
-run for real on the CPU (a few steps each, two at a time), the warm-up is trained once and reused by the other five,
+"""`seethink sweep curricula/miniature.curr`, shortened: all eight curricula of the miniature experiment
+run for real on the CPU (a few steps each, two at a time), the warm-up is trained once and reused by the other seven,
 and the results table and report are written. The full sweep's numbers are in docs/results.md."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CURRICULA = ["staged", "merged", "difficulty_only", "staged_difficulty", "reversed", "caption_sft"]
+CURRICULA = ["staged", "merged", "staged_kl", "staged_replay", "difficulty_only", "staged_difficulty", "reversed",
+             "caption_sft"]
 SHORT = ["stage.warmup.steps=8", "stage.perception.steps=1", "stage.textual_reasoning.steps=1",
          "stage.visual_reasoning.steps=1", "eval.max_samples=2"]
 
@@ -36,5 +37,9 @@ def test_the_miniature_sweep_runs_every_curriculum_and_shares_the_warm_up(tmp_pa
     rows = json.loads((root / "sweep.json").read_text())
     table = rows["table"] if isinstance(rows, dict) else rows
     assert sorted(r["curriculum"] for r in table) == sorted(CURRICULA)
-    assert (root / "sweep.md").read_text().count("|") > 20
+    md = (root / "sweep.md").read_text()
+    assert md.count("|") > 20
+    assert "| curriculum − staged |" in md and "| forgetting |" in md  # paired with the first; the matrices
+    assert len(rows["comparisons"][0]) == len(CURRICULA) - 1
     assert (root / "report" / "report.html").exists() and (root / "sweep.png").exists()
+    assert (root / "paired.png").exists()
