@@ -10,23 +10,13 @@ import torch
 
 from seethink_core.hooks.backend import PhaseContext
 from seethink_core.samples.images import ImageBounds
+from seethink_core.samples.targets import sft_target
 from seethink_core.types.methods import SFTOptions
 from seethink_core.types.plan import Phase
 from seethink_core.types.sample import Sample
 from seethink_local.resume import LoopState, PhaseCheckpoints
 from seethink_local.rollout import completion_logprobs, encode_prompts
 from seethink_local.session import Outcome, Session, clip_and_step, micro_rows, report_step
-
-
-def sft_target(sample: Sample, target: str) -> str:
-    if target == "facts":
-        return sample.facts or ""
-    answer = sample.answer or ""
-    if target == "reasoned":
-        # The demo warm-up's short format: a brief think block then the boxed answer.
-        thought = sample.meta.get("reasoning") if isinstance(sample.meta, dict) else None
-        return f"<think>{thought or sample.facts or ''}</think> \\boxed{{{answer}}}"
-    return answer
 
 
 def encode_targets(session: Session, texts: Sequence[str], max_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:

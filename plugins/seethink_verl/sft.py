@@ -23,6 +23,7 @@ from seethink_core.errors import DataError
 from seethink_core.hooks.backend import SampleStream
 from seethink_core.samples.images import ImageBounds
 from seethink_core.samples.prompting import render_prompt, render_system
+from seethink_core.samples.targets import sft_target
 from seethink_core.types.methods import SFTOptions
 from seethink_core.types.plan import Phase
 from seethink_core.types.sample import Sample
@@ -31,17 +32,6 @@ from seethink_verl.options import VerlOptions
 from seethink_verl.overrides import SCHEDULERS, PhaseFiles, value
 
 MODULE = "seethink_verl.ordered_sft"
-
-
-def sft_target(sample: Sample, target: str) -> str:
-    """The teacher-forced text, as the local backend builds it (seethink_local.sft.sft_target)."""
-    if target == "facts":
-        return sample.facts or ""
-    answer = sample.answer or ""
-    if target == "reasoned":
-        thought = sample.meta.get("reasoning") if isinstance(sample.meta, dict) else None
-        return f"<think>{thought or sample.facts or ''}</think> \\boxed{{{answer}}}"
-    return answer
 
 
 def sft_row(phase: Phase, sample: Sample, images_dir: Path, index: int) -> dict[str, Any]:

@@ -11,7 +11,9 @@ import pytest
 from seethink_verl.contract import ContractError
 from seethink_verl.options import VerlOptions
 from seethink_verl.overrides import PhaseFiles
-from seethink_verl.sft import build_sft_overrides, export_sft, sft_target
+from seethink_verl.sft import build_sft_overrides, export_sft
+
+from seethink_core.samples.targets import sft_target
 
 
 def _overrides(vt, phase, **options):
