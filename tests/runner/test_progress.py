@@ -204,13 +204,13 @@ def test_evaluations_report_answers_done_out_of_the_total():
     sys.path.insert(0, str(Path(__file__).parents[1] / "eval"))
     from eval_doubles import ScriptedGenerator
 
-    sets = {name: [Sample(id=f"{name}{i}", prompt="q", answer="1", facts="one" if i % 2 else None)
-                   for i in range(5)] for name in ("a", "b")}
+    sets = {name: [Sample(id=f"{name}{i}", prompt="q", answer="1", images=[b"img"] if i % 2 else [],
+                          facts="one" if i % 2 else None) for i in range(5)] for name in ("a", "b")}
     needs_facts = LoadedEvaluator("split", lambda records: {}, frozenset({"facts"}))
     seen: list[tuple[int, int]] = []
     evaluate(Checkpoint("m"), ScriptedGenerator(), sets, StubReward(), [needs_facts], spec=EvalSpec(sets=[]),
              template=None, max_tokens=8, settings=EvalSettings(batch=2), on_answers=lambda d, t: seen.append((d, t)))
-    # per set: 5 answers from the images in chunks of 2, then 2 from the facts (the samples that have them)
+    # per set: 5 answers from the images in chunks of 2, then 2 from the facts (the samples with a picture and facts)
     assert seen == [(2, 14), (4, 14), (5, 14), (7, 14), (9, 14), (11, 14), (12, 14), (14, 14)]
 
 
