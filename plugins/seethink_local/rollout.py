@@ -21,6 +21,8 @@ from seethink_core.errors import BackendError, DataError
 from seethink_core.samples.images import ImageBounds, bound_image
 from seethink_core.samples.prompting import chat_messages, render_prompt, render_system
 from seethink_core.types.sample import Sample
+from seethink_local.fast_decode import FastDecoder
+from seethink_local.fast_decode import supports as fast_decode_supports
 from seethink_local.kv_buffer import buffer_cache
 
 
@@ -159,7 +161,8 @@ def generate(model: Any, batch: PromptBatch, *, group: int, max_new_tokens: int,
     attn = batch.attention_mask
     # The prompt was prefilled once; every completion of the group shares its cache, copied once into
     # buffers with room for the completion (a decode step then writes its token in place).
-    if not buffer_cache(cache, group, max_new_tokens) and group > 1:
+    buffered = buffer_cache(cache, group, max_new_tokens)
+    if not buffered and group > 1:
         cache.batch_repeat_interleave(group)
     if group > 1:
         logits = logits.repeat_interleave(group, 0)
@@ -178,6 +181,8 @@ def generate(model: Any, batch: PromptBatch, *, group: int, max_new_tokens: int,
     out_tokens = torch.full((n, max_new_tokens), pad_id, dtype=torch.long, device=device)
     done = torch.zeros(n, dtype=torch.bool, device=device)
     lengths = torch.zeros(n, dtype=torch.long, device=device)
+    # Decode steps through the layers' own weights where that is checked to be exact (fast_decode).
+    fast = FastDecoder(core, cache.layers, attn) if buffered and fast_decode_supports(core) else None
     for t in range(max_new_tokens):
         logits = logits.index_fill(-1, banned, float("-inf")) if banned.numel() else logits
         tok = _sample(logits, temperature, top_p, generator)
@@ -187,6 +192,12 @@ def generate(model: Any, batch: PromptBatch, *, group: int, max_new_tokens: int,
         done = done | torch.isin(tok, eos)
         if bool(done.all()) or t == max_new_tokens - 1:
             break
+        if fast is not None:
+            # Without rope deltas transformers places a decode token after the padded prompt.
+            positions = (first_pos + t).view(n) if first_pos is not None else torch.full(
+                (n,), prompt_len + t, dtype=torch.long, device=device)
+            logits = fast.step(tok, positions)
+            continue
         attn = full_attn[:, :prompt_len + t + 1]
         pos = (first_pos + t).unsqueeze(0).expand(3, n, 1) if first_pos is not None else None
         step = model(input_ids=tok[:, None], attention_mask=attn, position_ids=pos, cache=cache, use_cache=True)

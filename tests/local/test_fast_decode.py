@@ -1,0 +1,149 @@
+"""The lean decode step (seethink_local.fast_decode) computes what transformers' forward computes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from seethink_local import fast_decode
+from seethink_local import rollout as R
+from seethink_local.kv_buffer import buffer_cache
+
+from seethink_core.types.sample import Sample
+
+
+def _load(path):
+    import seethink_local.processing  # noqa: F401  (registers the tiny processor)
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32).eval()
+    proc = AutoProcessor.from_pretrained(path)
+    proc.tokenizer.padding_side = "left"
+    return model, proc
+
+
+def _mixed(kit) -> list[Sample]:
+    """Pictures and a longer text-only prompt: rows of different lengths, so some are left-padded."""
+    return kit.counting_samples(2, seed=4) + [Sample(id="t", prompt="How many squares are there? " * 3, answer="2")]
+
+
+def _rollout(model, proc, batch, *, fast: bool, monkeypatch, temperature=1.0, seed=0):
+    monkeypatch.setattr(R, "fast_decode_supports", fast_decode.supports if fast else (lambda core: False))
+    gen = torch.Generator().manual_seed(seed)
+    return R.generate(model, batch, group=3, max_new_tokens=12, temperature=temperature, top_p=1.0,
+                      eos_ids=[-1], pad_id=proc.tokenizer.pad_token_id, generator=gen)
+
+
+def test_the_tiny_models_take_the_lean_step(tiny_dir):
+    model, _ = _load(tiny_dir)
+    assert fast_decode.supports(model)
+
+
+def test_sampled_rollouts_equal_the_transformers_forward(tiny_dir, kit, monkeypatch):
+    model, proc = _load(tiny_dir)
+    batch = R.encode_prompts(proc, _mixed(kit), None)
+    assert int(batch.attention_mask.sum(-1).min()) < batch.input_ids.shape[1]  # a row really is padded
+    for temperature in (0.0, 1.0):
+        lean = _rollout(model, proc, batch, fast=True, monkeypatch=monkeypatch, temperature=temperature)
+        plain = _rollout(model, proc, batch, fast=False, monkeypatch=monkeypatch, temperature=temperature)
+        assert torch.equal(lean.tokens, plain.tokens)
+        assert torch.equal(lean.lengths, plain.lengths)
+
+
+def _sharpen(model) -> None:
+    """Larger query and key weights: a random tiny model attends almost uniformly, which would hide a
+    wrong scale, mask or rotation in the attention."""
+    with torch.no_grad():
+        for layer in model.model.language_model.layers:
+            layer.self_attn.q_proj.weight.mul_(8)
+            layer.self_attn.k_proj.weight.mul_(8)
+
+
+# The two compute the same sums in another order (concatenated products): float32 rounding, ~2.5e-7 here.
+ATOL = 2e-6
+
+
+def _step_logits(model, batch, group: int, steps: int):
+    """Next-token logits of ``steps`` fed tokens through the lean step and through ``model(...)``."""
+    core = model
+    mm = {"mm_token_type_ids": R.mm_token_types(core, batch.input_ids)} if batch.extra else {}
+    out = []
+    for lean in (True, False):
+        core.model.rope_deltas = None
+        with torch.no_grad():
+            pre = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=True,
+                        logits_to_keep=1, **batch.extra, **mm)
+        cache = pre.past_key_values
+        assert buffer_cache(cache, group, steps + 1)
+        attn = batch.attention_mask.repeat_interleave(group, 0)
+        first = attn.sum(-1) + core.model.rope_deltas.repeat_interleave(group, 0).view(-1)
+        n, p = attn.shape
+        decoder = fast_decode.FastDecoder(core, cache.layers, attn) if lean else None
+        tokens = torch.arange(n) % 50 + 3
+        got = []
+        for t in range(steps):
+            if decoder is not None:
+                got.append(decoder.step(tokens, first + t))
+            else:
+                mask = torch.cat([attn, torch.ones(n, t + 1, dtype=attn.dtype)], dim=1)
+                with torch.no_grad():
+                    step = model(input_ids=tokens[:, None], attention_mask=mask, cache=cache, use_cache=True,
+                                 position_ids=(first + t).view(1, n, 1).expand(3, n, 1))
+                cache = step.past_key_values
+                got.append(step.logits[:, -1])
+            tokens = (tokens * 7 + t) % 50 + 3
+        out.append(torch.stack(got))
+    return out
+
+
+def test_step_logits_equal_the_forward_with_pictures_and_padding(tiny_dir, kit):
+    model, proc = _load(tiny_dir)
+    _sharpen(model)
+    lean, plain = _step_logits(model, R.encode_prompts(proc, _mixed(kit), None), group=2, steps=5)
+    assert torch.allclose(lean, plain, atol=ATOL, rtol=0)
+
+
+def test_grouped_query_attention(tiny_dir, kit):
+    """Fewer key/value heads than query heads (Qwen2.5-VL-7B has 4 for 28): each query head reads its group's."""
+    from transformers import AutoConfig, AutoModelForImageTextToText
+
+    config = AutoConfig.from_pretrained(tiny_dir)
+    config.text_config.num_key_value_heads = config.text_config.num_attention_heads // 2
+    torch.manual_seed(0)
+    model = AutoModelForImageTextToText.from_config(config).eval()
+    _, proc = _load(tiny_dir)
+    assert model.model.language_model.layers[0].self_attn.num_key_value_groups == 2
+    _sharpen(model)
+    lean, plain = _step_logits(model, R.encode_prompts(proc, _mixed(kit), None), group=2, steps=4)
+    assert torch.allclose(lean, plain, atol=ATOL, rtol=0)
+
+
+def test_bf16_autocast_runs_and_stays_close(tiny_dir, kit, monkeypatch):
+    model, proc = _load(tiny_dir)
+    batch = R.encode_prompts(proc, _mixed(kit), None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        lean, plain = _step_logits(model, batch, group=1, steps=3)
+    assert torch.isfinite(lean).all()
+    assert (lean.float() - plain.float()).abs().max() < 0.1 * plain.float().abs().max()
+
+
+def test_layers_it_was_not_checked_on_keep_the_transformers_forward(tiny_dir):
+    model, _ = _load(tiny_dir)
+
+    class Adapted(torch.nn.Linear):  # a LoRA or quantized layer is some other module than nn.Linear
+        pass
+
+    attn = model.model.language_model.layers[1].self_attn
+    adapted = Adapted(attn.q_proj.in_features, attn.q_proj.out_features)
+    adapted.load_state_dict(attn.q_proj.state_dict())
+    attn.q_proj = adapted
+    assert not fast_decode.supports(model)
+
+
+def test_lora_models_keep_the_transformers_forward(tiny_dir):
+    pytest.importorskip("peft")
+    from seethink_local.modeling import add_lora
+    from seethink_local.options import LocalOptions
+
+    model, _ = _load(tiny_dir)
+    wrapped = add_lora(model, LocalOptions(lora_rank=4))
+    assert not fast_decode.supports(R.base_model(wrapped))
