@@ -37,7 +37,9 @@ class ResolverCore:
     def check(self, schema: type, args: dict[str, ast.Arg], what: str, pos: SourcePos | None) -> Any | None:
         """``check_options``, once per distinct set of argument nodes: a curriculum-level reward or
         source is validated once, not once per stage."""
-        key = (schema, what, pos, tuple(args), tuple(map(id, args.values())))
+        # The position by identity (hashing a SourcePos calls its dataclass __hash__, per stage); the entry
+        # keeps the object, so its id cannot be reused while the key is in the cache.
+        key = (schema, what, id(pos), tuple(args), tuple(map(id, args.values())))
         found = self._checked.get(key)
         if found is None:
             # The same values (a stage's `difficulty pass_rate(samples: 16)`, written once per stage) give
@@ -46,11 +48,14 @@ class ResolverCore:
             found = self._checked.get(by_value) if by_value is not None else None
             if found is None:
                 sub = Diags()
-                found = (check_options(schema, args, what, sub, pos), sub.items)
+                found = (check_options(schema, args, what, sub, pos), sub.items, pos)
                 if by_value is not None and not found[1]:
                     self._checked[by_value] = found
+            elif found[2] is not pos:
+                found = (found[0], found[1], pos)
             self._checked[key] = found
-        self.diags.extend(found[1])
+        if found[1]:
+            self.diags.extend(found[1])
         return found[0]
 
     # --- small values -------------------------------------------------------------------------
