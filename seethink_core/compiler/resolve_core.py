@@ -27,6 +27,7 @@ class ResolverCore:
         self.sources = sources  # named sources in scope
         self._named: dict[str, NamedSource | None] = {}
         self._ranges: dict[str, tuple[float, float] | None] = {}  # reward_range, once per reward name
+        self._data_lines: dict[tuple, Any] = {}  # data lines resolved without a problem, by value
         # rewards() and eval() by their statements. Per resolver, not in the shared ``_checked``: what an
         # eval line names depends on the curriculum's sources.
         self._rewards: dict[tuple, tuple] = {}

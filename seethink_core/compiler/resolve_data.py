@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from seethink_core.compiler.bind import as_dict, bind_args, field_names
+from seethink_core.compiler.bind import PLAIN_TYPES, as_dict, bind_args, field_names
 from seethink_core.compiler.blocks import Block
 from seethink_core.compiler.diagnostics import suggest
 from seethink_core.compiler.resolve_core import ResolverCore, _kind
@@ -67,6 +67,19 @@ class DataResolving(ResolverCore):
 
     def data_ref(self, call: ast.Call, weight: float, capability: str | None,
                  what: str = "data source") -> DataItem | None:
+        """The resolved data line. A line whose values were resolved before without a problem (a stage's
+        `data geo weight 0.5`, written once per stage) reuses that resolution, at its own position."""
+        key = _line_key(call, weight, capability, what)
+        found = self._data_lines.get(key) if key is not None else None
+        if found is not None:
+            return DataItem(found.ref, found.columns, call.pos, found.label)
+        before = len(self.diags.items)
+        item = self._data_ref(call, weight, capability, what)
+        if key is not None and item is not None and len(self.diags.items) == before:
+            self._data_lines[key] = item
+        return item
+
+    def _data_ref(self, call: ast.Call, weight: float, capability: str | None, what: str) -> DataItem | None:
         name = call.name.value
         named = None
         if name in self.sources:
@@ -214,6 +227,19 @@ class DataResolving(ResolverCore):
                          s.where.get("difficulty.threshold", s.where.get("difficulty", s.pos)),
                          hint=f"every pass rate would be {rate}; a completion counts as right when its score "
                               f"reaches the threshold (the default is 0.5)")
+
+
+def _line_key(call: ast.Call, weight: float, capability: str | None, what: str) -> tuple | None:
+    """What resolving a data line depends on besides the resolver's sources: the call's name, each
+    argument's key, type and ``repr`` (1, 1.0 and True stay apart), the weight, the capability, and the
+    file relative paths anchor to; ``None`` when a value is not a plain number, string or none."""
+    out: list = [call.name.value, weight, capability, what, call.pos.file]
+    for a in call.args:
+        v = a.value.value
+        if type(v) not in PLAIN_TYPES:
+            return None
+        out.append((a.key.value if a.key is not None else None, type(v), repr(v)))
+    return tuple(out)
 
 
 def anchor_paths(schema: type, values: dict[str, Any], written: dict[str, ast.Arg]) -> dict[str, Any]:

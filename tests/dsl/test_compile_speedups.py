@@ -96,6 +96,27 @@ def test_an_inherited_prompt_is_checked_once_and_reported_where_written(fakes):
     assert found == [(3, 13), (8, 48)], e.value.diagnostics
 
 
+def _data_lines(line: str, stages: int) -> str:
+    body = "\n".join(f"    stage s{i} {{ {line} steps {i + 1} }}" for i in range(stages))
+    return f'curriculum c {{\n    model "m"\n    reward accuracy\n{body}\n}}\n'
+
+
+def test_a_data_line_written_in_every_stage_resolves_alike_and_errs_in_every_stage(fakes):
+    """Data lines with the same values reuse one resolution; a line with a problem is resolved (and
+    reported) at each stage that writes it, and a value of another type is another line."""
+    plan = compile_text(_data_lines("data synthetic(n: 8) weight 0.5", 3), "c.curr", registry=fakes)
+    refs = [p.data[0] for p in plan.phases]
+    assert all(r == refs[0] for r in refs) and refs[0].options["n"] == 8 and refs[0].weight == 0.5
+    with pytest.raises(DslError) as e:
+        compile_text(_data_lines("data synthetic(n: 0)", 3), "c.curr", registry=fakes)
+    assert sorted(d.pos.line for d in e.value.diagnostics if "'n'" in d.message) == [4, 5, 6]
+    mixed = 'curriculum c {\n    model "m"\n    reward accuracy\n' \
+            '    stage a { data synthetic(n: 8) steps 1 }\n    stage b { data synthetic(n: 8.5) steps 1 }\n}\n'
+    with pytest.raises(DslError) as e:
+        compile_text(mixed, "c.curr", registry=fakes)
+    assert [d.pos.line for d in e.value.diagnostics if "'n'" in d.message] == [5]
+
+
 @dataclasses.dataclass(frozen=True)
 class _Schema:
     name: str = opt(doc="required")
