@@ -49,6 +49,18 @@ def test_sampled_rollouts_equal_the_transformers_forward(tiny_dir, kit, monkeypa
         assert torch.equal(lean.lengths, plain.lengths)
 
 
+def test_text_only_rollouts_equal_the_transformers_forward(tiny_dir, monkeypatch):
+    """The facts pass and text stages: no pictures in the batch at all."""
+    model, proc = _load(tiny_dir)
+    samples = [Sample(id="a", prompt="Two plus one?", answer="3"),
+               Sample(id="b", prompt="How many sides has a square? Count them.", answer="4")]
+    batch = R.encode_prompts(proc, samples, None)
+    assert not batch.extra
+    lean = _rollout(model, proc, batch, fast=True, monkeypatch=monkeypatch)
+    plain = _rollout(model, proc, batch, fast=False, monkeypatch=monkeypatch)
+    assert torch.equal(lean.tokens, plain.tokens)
+
+
 def _sharpen(model) -> None:
     """Larger query and key weights: a random tiny model attends almost uniformly, which would hide a
     wrong scale, mask or rotation in the attention."""
