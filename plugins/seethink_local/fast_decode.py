@@ -90,11 +90,9 @@ class FastDecoder:
         self.eps = lm.layers[0].input_layernorm.variance_epsilon
         self.final_eps = lm.norm.variance_epsilon
         self.embed, self.final_norm, self.lm_head = lm.embed_tokens.weight, lm.norm.weight, core.lm_head.weight
-        self.rotary, self.lm = lm.rotary_emb, lm
+        self.rotary = lm.rotary_emb
         self.q_size = self.heads * self.head_dim
-        self.kv_size = self.kv_heads * self.head_dim
-        with torch.no_grad():
-            self.layers = [self._layer(layer, cache) for layer, cache in zip(lm.layers, layers)]
+        self.layers = [self._layer(layer, cache) for layer, cache in zip(lm.layers, layers)]
         self.length = layers[0]._length
         room = self.layers[0].keys.shape[-2]
         # Additive mask over every slot of the buffers: -inf on the prompt's left padding, 0 elsewhere.
@@ -121,6 +119,12 @@ class FastDecoder:
         h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps)
         return weight * h.to(dtype)
 
+    @staticmethod
+    def _rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        # transformers' apply_rotary_pos_emb: x * cos + rotate_half(x) * sin.
+        half = x.shape[-1] // 2
+        return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
+
     @torch.no_grad()
     def step(self, tokens: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         """``tokens`` (N,), ``positions`` (N,) rope positions (the same on all three mrope axes for text)."""
@@ -132,15 +136,13 @@ class FastDecoder:
         cos, sin = cos.view(n, 1, self.head_dim), sin.view(n, 1, self.head_dim)
         slot, end = self.length, self.length + 1
         bias = self.bias[..., :end]
-        half = self.head_dim // 2
         group = self.heads // self.kv_heads
         for layer in self.layers:
             h = self._norm(x, layer.norm_in, self.eps)
             q = F.linear(h, *layer.q).view(n, self.heads, self.head_dim)
             k = F.linear(h, *layer.k).view(n, self.kv_heads, self.head_dim)
             v = F.linear(h, *layer.v).view(n, self.kv_heads, self.head_dim)
-            q = q * cos + torch.cat((-q[..., half:], q[..., :half]), dim=-1) * sin
-            k = k * cos + torch.cat((-k[..., half:], k[..., :half]), dim=-1) * sin
+            q, k = self._rope(q, cos, sin), self._rope(k, cos, sin)
             layer.keys[:, :, slot] = k
             layer.values[:, :, slot] = v
             keys, values = layer.keys[:, :, :end], layer.values[:, :, :end]  # (N, kv_heads, end, head_dim)
