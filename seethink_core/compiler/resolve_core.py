@@ -6,6 +6,7 @@ Each group of ``Resolver`` methods (``resolve_*`` modules) is a mixin over ``Res
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from seethink_core.compiler.bind import PLAIN_TYPES, check_options
@@ -146,17 +147,23 @@ class ResolverCore:
         return found[0]
 
 
-def _values_key(schema: type, args: dict[str, ast.Arg]) -> tuple | None:
-    """What an option list's validation depends on: the schema and each option's value (its type and
-    ``repr`` too, so that 1, 1.0 and True, or 0.0 and -0.0, stay apart); ``None`` when a value is not
-    a plain number, string or none (a list)."""
-    out: list = [schema]
-    for k, a in args.items():
+def plain_values_key(args: Iterable[tuple[str | None, ast.Arg]]) -> tuple | None:
+    """``(name, type, repr)`` of each argument's value (the type and ``repr`` keep 1, 1.0 and True, or 0.0
+    and -0.0, apart), to key a cache of what was resolved from these values; ``None`` when a value is
+    not a plain number, string or none (a list)."""
+    out = []
+    for k, a in args:
         v = a.value.value
         if type(v) not in PLAIN_TYPES:
             return None
         out.append((k, type(v), repr(v)))
     return tuple(out)
+
+
+def _values_key(schema: type, args: dict[str, ast.Arg]) -> tuple | None:
+    """What an option list's validation depends on: the schema and each option's value."""
+    values = plain_values_key(args.items())
+    return None if values is None else (schema, values)
 
 
 def _kind(v: ast.Value) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from seethink_core.compiler.bind import PLAIN_TYPES, as_dict, bind_args, field_names
+from seethink_core.compiler.bind import as_dict, bind_args, field_names
 from seethink_core.compiler.blocks import Block
 from seethink_core.compiler.diagnostics import suggest
-from seethink_core.compiler.resolve_core import ResolverCore, _kind
+from seethink_core.compiler.resolve_core import ResolverCore, _kind, plain_values_key
 from seethink_core.compiler.stage_spec import DataItem, NamedSource, StageSpec
 from seethink_core.dsl import ast
 from seethink_core.types import plan as P
@@ -230,16 +230,11 @@ class DataResolving(ResolverCore):
 
 
 def _line_key(call: ast.Call, weight: float, capability: str | None, what: str) -> tuple | None:
-    """What resolving a data line depends on besides the resolver's sources: the call's name, each
-    argument's key, type and ``repr`` (1, 1.0 and True stay apart), the weight, the capability, and the
-    file relative paths anchor to; ``None`` when a value is not a plain number, string or none."""
-    out: list = [call.name.value, weight, capability, what, call.pos.file]
-    for a in call.args:
-        v = a.value.value
-        if type(v) not in PLAIN_TYPES:
-            return None
-        out.append((a.key.value if a.key is not None else None, type(v), repr(v)))
-    return tuple(out)
+    """What resolving a data line depends on besides the resolver's sources: the call's name, its
+    arguments' values (positional ones by place), the weight, the capability, and the file relative
+    paths anchor to; ``None`` when a value is not a plain number, string or none."""
+    values = plain_values_key((a.key.value if a.key is not None else None, a) for a in call.args)
+    return None if values is None else (call.name.value, weight, capability, what, call.pos.file, values)
 
 
 def anchor_paths(schema: type, values: dict[str, Any], written: dict[str, ast.Arg]) -> dict[str, Any]:
