@@ -15,6 +15,7 @@ import seethink_local.processing  # noqa: F401  (registers the image-only proces
 from seethink_core.errors import BackendError
 from seethink_core.user_cache import user_cache_dir
 from seethink_local.options import LocalOptions
+from seethink_local.patch_embed import linear_patch_embeddings
 
 FREEZABLE = ("vision", "projector", "language")
 
@@ -102,6 +103,7 @@ def load_model(name_or_path: str, options: LocalOptions, device: torch.device) -
         raise BackendError(f"cannot load model '{name_or_path}': {e}",
                            hint="give a registered model name, a local Hugging Face folder, or a hub id "
                                 "(hub ids need network access or a filled HF cache)") from None
+    linear_patch_embeddings(model)  # Qwen-VL's patchify convolution as one matrix product (patch_embed.py)
     model.to(device)
     tok = getattr(processor, "tokenizer", processor)
     tok.padding_side = "left"
