@@ -44,6 +44,26 @@ def _fsync_tree(root: Path) -> None:
             os.close(fd)
 
 
+def remove_folder(path: Path) -> None:
+    """Delete a checkpoint folder so that it is never seen half-deleted.
+
+    The folder is first renamed to a hidden temporary name (one atomic step: under its own name it
+    is either whole or gone), then removed. A Ctrl-C during the removal finishes it before going on,
+    and what a SIGKILL leaves is a temporary folder that ``discard_after`` clears on resume.
+    """
+    if not path.exists():
+        return
+    gone = path.with_name(f".{path.name}.tmp-gone-{os.getpid()}")
+    if gone.exists():
+        shutil.rmtree(gone, ignore_errors=True)
+    os.replace(path, gone)
+    try:
+        shutil.rmtree(gone, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(gone, ignore_errors=True)
+        raise
+
+
 def save_checkpoint(resume_dir: Path, step: int, write: Callable[[Path], None], *, meta: dict[str, Any] | None = None,
                     keep: int = 2) -> Path:
     """Write a checkpoint for ``step`` with ``write(folder)``; keep the newest ``keep`` complete ones.
@@ -62,8 +82,7 @@ def save_checkpoint(resume_dir: Path, step: int, write: Callable[[Path], None], 
         files = {str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()}
         (tmp / MARKER).write_text(json.dumps({"step": step, "files": files, "meta": meta or {}}, indent=1))
         _fsync_tree(tmp)
-        if final.exists():
-            shutil.rmtree(final)
+        remove_folder(final)
         os.replace(tmp, final)
         dfd = os.open(resume_dir, os.O_RDONLY)
         try:
@@ -92,7 +111,7 @@ def save_checkpoint(resume_dir: Path, step: int, write: Callable[[Path], None], 
 def prune(resume_dir: Path, keep: int) -> None:
     complete = [c for c in _candidates(resume_dir) if (c / MARKER).exists()]
     for old in complete[keep:] if keep > 0 else []:
-        shutil.rmtree(old, ignore_errors=True)
+        remove_folder(old)  # an interrupted prune must not leave an old checkpoint half-deleted
 
 
 def _candidates(resume_dir: Path) -> list[Path]:
@@ -149,6 +168,6 @@ def discard_after(resume_dir: Path, step: int) -> None:
     """Remove checkpoints newer than ``step`` (after falling back past a corrupt one)."""
     for cand in _candidates(resume_dir):
         if int(cand.name[len(PREFIX):]) > step:
-            shutil.rmtree(cand, ignore_errors=True)
+            remove_folder(cand)
     for tmp in resume_dir.glob(f".{PREFIX}*.tmp-*"):
         shutil.rmtree(tmp, ignore_errors=True)

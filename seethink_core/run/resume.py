@@ -4,12 +4,18 @@ cut back to it), and what a re-run says when it has to start the phase again."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Callable
 
 from seethink_core.run.atomic import write_atomic
-from seethink_core.run.checkpointing import Found, checkpoint_steps, discard_after, foreign_entries, latest_checkpoint
+from seethink_core.run.checkpointing import (
+    Found,
+    checkpoint_steps,
+    discard_after,
+    foreign_entries,
+    latest_checkpoint,
+    remove_folder,
+)
 from seethink_core.run.metrics import read_metrics
 from seethink_core.run.run_state import PhaseState
 from seethink_core.run.rundir import RunDir
@@ -54,7 +60,7 @@ def resume_point(run_dir: RunDir, plan: TrainingPlan, phase: Phase, ps: PhaseSta
         if found.meta.get("plan_hash") not in (None, plan.hash()) or \
                 found.meta.get("phase") not in (None, phase.name):
             note(f"phase {phase.name}: {found.path.name} belongs to a different plan or phase; not used")
-            shutil.rmtree(found.path, ignore_errors=True)
+            remove_folder(found.path)
             continue
         break
     discard_after(resume_dir, found.step)

@@ -8,7 +8,6 @@ rewritten (it is written under a temporary name and renamed when the phase is do
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from seethink_core.hooks.backend import Backend, Checkpoint, PhaseContext, Phase
 from seethink_core.hooks.manager import Plugins, get_plugins
 from seethink_core.run.atomic import write_json_atomic
 from seethink_core.run.backends import Backends
-from seethink_core.run.checkpointing import Found
+from seethink_core.run.checkpointing import Found, remove_folder
 from seethink_core.run.dry_run import dry_run
 from seethink_core.run.eval_schedule import EvalSchedule
 from seethink_core.run.faults import fault_point
@@ -283,8 +282,7 @@ class Runner:
             if not partial.exists():
                 raise BackendError(f"phase '{phase.name}': the backend reported a checkpoint at {partial} "
                                    "but wrote nothing there")
-            if final.exists():
-                shutil.rmtree(final)
+            remove_folder(final)  # a Ctrl-C here must not leave the hand-off half-deleted
             partial.rename(final)
             return final
         return Path(result.checkpoint.path)

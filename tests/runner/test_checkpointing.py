@@ -73,3 +73,55 @@ def test_sigkill_during_the_write_leaves_the_previous_checkpoint(tmp_path):
     found = latest_checkpoint(tmp_path)
     assert found.step == 10
     assert json.loads((found.path / MARKER).read_text())["step"] == 10
+
+
+def _interrupt_rmtree_after_one_file(monkeypatch):
+    """Make the next ``shutil.rmtree`` delete one file and then take a Ctrl-C, as a SIGINT landing in
+    the middle of a removal does; later calls (the clean-up after the interrupt) run normally."""
+    import shutil
+
+    real = shutil.rmtree
+    fired = []
+
+    def rmtree(path, *args, **kwargs):
+        if not fired:
+            fired.append(path)
+            next(p for p in sorted(Path(path).rglob("*")) if p.is_file()).unlink()
+            raise KeyboardInterrupt
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", rmtree)
+    return fired
+
+
+def test_ctrl_c_while_pruning_leaves_no_half_deleted_checkpoint(tmp_path, monkeypatch):
+    # Seen in CI: SIGINT landed while retention removed step 2 after step 6 was written, and step 2
+    # stayed behind without its marker. A pruned folder must be whole or gone under its own name.
+    for step in (2, 4):
+        save_checkpoint(tmp_path, step, writer(f"w{step}"), keep=2)
+    fired = _interrupt_rmtree_after_one_file(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path, 6, writer("w6"), keep=2)
+    assert fired, "the removal was not reached"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step-00000004", "step-00000006"]
+    assert latest_checkpoint(tmp_path).step == 6 and latest_checkpoint(tmp_path).skipped == []
+
+
+def test_ctrl_c_while_replacing_a_checkpoint_keeps_the_step_whole_or_gone(tmp_path, monkeypatch):
+    save_checkpoint(tmp_path, 4, writer("old"), keep=2)
+    _interrupt_rmtree_after_one_file(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path, 4, writer("new"), keep=2)  # a resumed attempt saving the same step
+    assert [p.name for p in tmp_path.iterdir()] == []  # the old one is gone whole, the new one never landed
+    assert latest_checkpoint(tmp_path) is None
+
+
+def test_what_a_sigkill_leaves_mid_removal_is_cleared_on_resume(tmp_path):
+    from seethink_core.run.checkpointing import discard_after
+
+    save_checkpoint(tmp_path, 2, writer("w2"), keep=2)
+    leftover = tmp_path / ".step-00000000.tmp-gone-999"
+    leftover.mkdir()
+    (leftover / "model.bin").write_text("x")
+    discard_after(tmp_path, 2)
+    assert [p.name for p in tmp_path.iterdir()] == ["step-00000002"]
