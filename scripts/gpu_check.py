@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """One-GPU check of the local backend (issue 7): the demo in bf16, then 3 GRPO steps on a randomly
-initialised ~3B-parameter Qwen2.5-VL-shaped model with LoRA and gradient checkpointing.
+initialised ~3B-parameter Qwen2.5-VL-shaped model with LoRA and gradient checkpointing, then that
+model's rollout decoding with and without CUDA graphs (backend option ``cuda_graphs``), in tokens/s.
 
     python scripts/gpu_check.py                 # on a machine with one CUDA GPU, offline
     python scripts/gpu_check.py --cpu-smoke     # the same path, scaled down, on a CPU (seconds)
@@ -184,7 +185,7 @@ def demo_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         demo.write_text(BUILTIN_DEMO.format(**sizes), encoding="utf-8")
     overrides = {"backend.device": "cuda", "backend.dtype": "bfloat16"} if not args.cpu_smoke else \
         {"backend.device": "cpu", "backend.dtype": "float32"}
-    print(f"[1/2] {demo.name}: {' '.join(f'--set {k}={v}' for k, v in overrides.items())}", flush=True)
+    print(f"[1/3] {demo.name}: {' '.join(f'--set {k}={v}' for k, v in overrides.items())}", flush=True)
     reset_peak(not args.cpu_smoke)
     plan, wall = run_curriculum(demo, work / "demo-run", overrides)
     steps = sum(len(train_rows(work / "demo-run", plan, i)) for i in range(len(plan.phases)))
@@ -252,7 +253,7 @@ def grpo_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     shape = SMOKE if args.cpu_smoke else QWEN25_VL_3B
     device = "cuda" if not args.cpu_smoke else "cpu"
     label = "scaled-down" if args.cpu_smoke else "~3B"
-    print(f"[2/2] random {label} Qwen2.5-VL-shaped model: building on {device}", flush=True)
+    print(f"[2/3] random {label} Qwen2.5-VL-shaped model: building on {device}", flush=True)
     started = time.perf_counter()
     model_dir = work / "random-qwen2.5-vl"
     params = build_random_model(shape, model_dir, device)
@@ -288,6 +289,96 @@ def grpo_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "peak_memory": memory, "wall_s": wall}
 
 
+def _picture_prompts(n: int, size: int) -> list[Any]:
+    """``n`` counting questions about squares on a white picture of ``size`` pixels (seeded)."""
+    import random
+
+    from PIL import Image, ImageDraw
+
+    from seethink_core.types.sample import Sample
+
+    rng = random.Random(0)
+    out = []
+    for i in range(n):
+        img = Image.new("RGB", (size, size), "white")
+        draw = ImageDraw.Draw(img)
+        cell = size // 3
+        for c in rng.sample(range(9), rng.randint(1, 3)):
+            x, y = (c % 3) * cell + cell // 6, (c // 3) * cell + cell // 6
+            draw.rectangle([x, y, x + cell * 2 // 3, y + cell * 2 // 3], fill="red")
+        out.append(Sample(id=str(i), prompt="How many squares?", images=[img], answer="1"))
+    return out
+
+
+def decode_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from seethink_local.quiet import quiet_hf
+
+    with quiet_hf():  # no loading bars or deprecation notices between the figures
+        return _decode_check(args, work)
+
+
+def _decode_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The rollout's decoding with and without CUDA graphs (``cuda_graphs``) on the random model, full
+    weights (the lean decode step, which the graph replays, does not take LoRA layers)."""
+    import torch
+    from seethink_local import modeling
+    from seethink_local.options import LocalOptions
+    from seethink_local.rollout import encode_prompts, generate, graphs_problem
+    from seethink_local.session import Session
+
+    shape = SMOKE if args.cpu_smoke else QWEN25_VL_3B
+    device_name = "cpu" if args.cpu_smoke else "cuda"
+    model_dir = work / "random-qwen2.5-vl"
+    if not (model_dir / "config.json").exists():
+        build_random_model(shape, model_dir, device_name)
+    options = LocalOptions(device=device_name, dtype="bfloat16" if device_name == "cuda" else "float32",
+                           memory_estimate=False)
+    device = modeling.pick_device(options)
+    loaded = modeling.load_model(str(model_dir), options, device)
+    model = loaded.model.eval()
+    session = Session(model, loaded.processor, device, options, modeling.autocast_dtype(options, device))
+    batch = encode_prompts(loaded.processor, _picture_prompts(args.batch, shape.image_size), None, device=device)
+    rows = args.batch * args.group
+    modes = ["eager"] + (["cuda graphs"] if graphs_problem(model, device) is None else [])
+    print(f"[3/3] decoding {rows} rows x {args.response_tokens} tokens: {' vs '.join(modes)}"
+          + ("" if len(modes) > 1 else f" (cuda graphs: {graphs_problem(model, device)})"), flush=True)
+
+    def rollout(graphs: bool, temperature: float, seed: int) -> tuple[Any, float]:
+        gen = torch.Generator(device=device).manual_seed(seed)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        with session.amp():
+            ro = generate(model, batch, group=args.group, max_new_tokens=args.response_tokens,
+                          temperature=temperature, top_p=1.0, eos_ids=[-1], pad_id=session.pad_id(),
+                          generator=gen, cuda_graphs=graphs)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return ro, time.perf_counter() - start
+
+    figures: dict[str, Any] = {"rows": rows, "tokens_per_row": args.response_tokens}
+    greedy = {}
+    for mode in modes:
+        graphs = mode == "cuda graphs"
+        greedy[mode], _ = rollout(graphs, 0.0, 0)  # also the warm-up: first launches, cuBLAS handles
+        times = []
+        for seed in range(3):
+            ro, seconds = rollout(graphs, 1.0, seed)
+            times.append(seconds)
+        best = min(times)
+        tokens = int(ro.lengths.sum())
+        figures[mode] = {"best_s": best, "seconds": times, "tokens_per_s": tokens / best}
+        print(f"      {mode}: {tokens / best:.0f} generated tokens/s (best of 3: {best:.2f} s; "
+              f"{', '.join(f'{t:.2f}' for t in times)})", flush=True)
+    if len(modes) > 1:
+        speedup = figures["cuda graphs"]["tokens_per_s"] / figures["eager"]["tokens_per_s"]
+        # Greedy decoding on both paths: the same tokens up to where bf16 sums in another order break a tie.
+        same = (greedy["eager"].tokens == greedy["cuda graphs"].tokens).float().mean().item()
+        figures.update(speedup=speedup, greedy_tokens_equal=same)
+        print(f"      cuda graphs / eager = {speedup:.2f}x; greedy tokens equal: {same:.1%}", flush=True)
+    return figures
+
+
 def step_figures(row: dict[str, Any]) -> dict[str, float]:
     return {"step_s": float(row.get("time.step_s", 0.0)), "tokens_per_s": float(row.get("tokens_per_s", 0.0)),
             "rollout_s": float(row.get("time.rollout_s", 0.0)),
@@ -303,7 +394,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cpu-smoke", action="store_true", help="scaled-down run on the CPU (tests the script)")
     p.add_argument("--skip-demo", action="store_true", help="only the ~3B GRPO check")
-    p.add_argument("--skip-grpo", action="store_true", help="only the demo")
+    p.add_argument("--skip-grpo", action="store_true", help="no GRPO steps on the ~3B model")
+    p.add_argument("--skip-decode", action="store_true", help="no decoding check (eager against CUDA graphs)")
     p.add_argument("--steps", type=int, default=3, help="GRPO steps on the ~3B model (default 3)")
     p.add_argument("--group", type=int, default=4, help="completions per prompt (default 4)")
     p.add_argument("--batch", type=int, default=4, help="prompts per step (default 4)")
@@ -330,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
             result["demo"] = demo_check(args, work)
         if not args.skip_grpo:
             result["grpo"] = grpo_check(args, work)
+        if not args.skip_decode:
+            result["decode"] = decode_check(args, work)
     except CheckError as e:
         print(f"gpu_check: {e}", file=sys.stderr)
         return 2

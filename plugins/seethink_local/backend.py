@@ -21,7 +21,7 @@ from seethink_local import modeling
 from seethink_local.options import LocalOptions
 from seethink_local.quiet import quiet_hf
 from seethink_local.resume import PhaseCheckpoints, StopCheck
-from seethink_local.rollout import encode_prompts, generate
+from seethink_local.rollout import encode_prompts, generate, graphs_problem
 from seethink_local.session import Session, make_optimizer
 from seethink_local.sft import run_sft
 from seethink_local.trainer import run_rl
@@ -91,6 +91,9 @@ class LocalBackend:
             print(f"[local] phase {phase.name}: {est['params'] / 1e6:.2f}M params, {est['trainable'] / 1e6:.2f}M "
                   f"trainable; weights+grads+AdamW ≈ {est['total_gib']:.3f} GiB on {self.device.type}",
                   file=sys.stderr)
+        if self.options.cuda_graphs and rl and (why := graphs_problem(model, self.device)) is not None:
+            print(f"[local] phase {phase.name}: cuda_graphs is set but {why}; decoding without graphs",
+                  file=sys.stderr)
         opt, sched = make_optimizer(params, algo, ctx.total_steps)
         if ctx.carry_optimizer is not None and ctx.resume_from is None:  # a resumed phase has its own
             _load_optimizer(opt, ctx.carry_optimizer)
@@ -136,7 +139,8 @@ class LocalBackend:
                                    image_bounds=image_bounds, system=system_prompt)
             with session.amp():
                 ro = generate(loaded.model, batch, group=n, max_new_tokens=max_new_tokens, temperature=temperature,
-                              top_p=top_p, eos_ids=session.eos_ids(), pad_id=session.pad_id())
+                              top_p=top_p, eos_ids=session.eos_ids(), pad_id=session.pad_id(),
+                              cuda_graphs=self.options.cuda_graphs)
             texts = tok.batch_decode(ro.tokens, skip_special_tokens=True)
             lengths = ro.lengths.tolist()
             for i in range(len(chunk)):

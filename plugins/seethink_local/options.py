@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from seethink_core.types.options import opt
+from seethink_core.types.options import OptionError, opt
 
 IMAGE_SIZE = 112  # 112 px = 8x8 patches of 14 px = 16 image tokens after Qwen's 2x2 merge
 DEFAULT_VOCAB = 1024  # BPE target size; the synthetic corpus saturates at ~570 tokens (see tokenizer.py)
@@ -38,6 +38,14 @@ class LocalOptions:
     keep_checkpoints: int = opt(2, doc="in-phase checkpoints kept per phase (the newest ones)", min=1)
     deterministic: bool = opt(False, doc="torch deterministic algorithms (and cuBLAS workspace config on GPU): "
                                          "slower on GPU; what repeats bit for bit is in docs/resume.md")
+    cuda_graphs: bool = opt(False, doc="replay each rollout's decode step as a CUDA graph: one launch per token "
+                                       "instead of one per kernel (GPU only; applies where the lean decode step "
+                                       "does: Qwen2.5-VL without LoRA; docs/gpu.md)")
+
+    def __post_init__(self) -> None:
+        if self.cuda_graphs and self.device == "cpu":
+            raise OptionError("cuda_graphs", "option 'cuda_graphs' needs a CUDA device, and device is 'cpu'",
+                              hint="drop cuda_graphs, or use device: \"cuda\" (or \"auto\" on a GPU machine)")
 
 
 @dataclass(frozen=True)

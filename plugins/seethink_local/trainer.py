@@ -138,7 +138,7 @@ def generate_and_score(session: Session, phase: Phase, ctx: PhaseContext, sample
     with session.amp():
         ro = generate(session.model, batch, group=group, max_new_tokens=algo.max_response_tokens,
                       temperature=algo.temperature, top_p=algo.top_p, eos_ids=session.eos_ids(),
-                      pad_id=session.pad_id(), generator=session.generator)
+                      pad_id=session.pad_id(), generator=session.generator, cuda_graphs=session.options.cuda_graphs)
     gen_s = time.perf_counter() - t0
     texts = session.tokenizer.batch_decode(ro.tokens * ro.mask + session.pad_id() * (1 - ro.mask),
                                            skip_special_tokens=True)

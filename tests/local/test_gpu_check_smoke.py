@@ -31,13 +31,16 @@ def test_cpu_smoke_runs_the_demo_and_grpo_with_lora(tmp_path: Path, capsys) -> N
                          "--workdir", str(tmp_path / "work"), "--json", str(out_json)])
     out = capsys.readouterr().out
     assert rc == 0, out
-    assert "[1/2] gpu_check_demo.curr" in out and "[2/2] random scaled-down" in out and "gpu check: ok" in out
+    assert "[1/3] gpu_check_demo.curr" in out and "[2/3] random scaled-down" in out and "gpu check: ok" in out
+    assert "[3/3] decoding 2 rows x 4 tokens: eager (cuda graphs: no CUDA device" in out
     figures = json.loads(out_json.read_text())
     assert figures["cpu_smoke"] and figures["demo"]["phases"] == 2 and figures["demo"]["steps"] == 2
     grpo = figures["grpo"]
     assert len(grpo["steps"]) == 1 and grpo["steps"][0]["step_s"] > 0 and grpo["steps"][0]["tokens_per_s"] > 0
     assert grpo["lora_rank"] == 16 and grpo["peak_memory"] is None  # no GPU here
     assert (tmp_path / "work" / "random-qwen2.5-vl" / "config.json").exists()
+    decode = figures["decode"]
+    assert decode["rows"] == 2 and decode["eager"]["tokens_per_s"] > 0 and "cuda graphs" not in decode
 
 
 def test_the_3b_shape_is_qwen25_vl_3b(tmp_path: Path) -> None:
