@@ -318,8 +318,8 @@ def decode_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def _decode_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """The rollout's decoding with and without CUDA graphs (``cuda_graphs``) on the random model, full
-    weights (the lean decode step, which the graph replays, does not take LoRA layers)."""
+    """The rollout's decoding with and without CUDA graphs (``cuda_graphs``) on the random model with
+    LoRA adapters as in the GRPO part (B matrices random: peft starts them at zero)."""
     import torch
     from seethink_local import modeling
     from seethink_local.options import LocalOptions
@@ -335,7 +335,15 @@ def _decode_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                            memory_estimate=False)
     device = modeling.pick_device(options)
     loaded = modeling.load_model(str(model_dir), options, device)
-    model = loaded.model.eval()
+    model = loaded.model
+    if args.lora_rank:
+        model = modeling.add_lora(model, LocalOptions(lora_rank=args.lora_rank))
+        torch.manual_seed(0)
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                if "lora_B" in name:
+                    param.normal_(std=0.02)
+    model.eval()
     session = Session(model, loaded.processor, device, options, modeling.autocast_dtype(options, device))
     batch = encode_prompts(loaded.processor, _picture_prompts(args.batch, shape.image_size), None, device=device)
     rows = args.batch * args.group
@@ -356,7 +364,7 @@ def _decode_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             torch.cuda.synchronize()
         return ro, time.perf_counter() - start
 
-    figures: dict[str, Any] = {"rows": rows, "tokens_per_row": args.response_tokens}
+    figures: dict[str, Any] = {"rows": rows, "tokens_per_row": args.response_tokens, "lora_rank": args.lora_rank}
     greedy = {}
     for mode in modes:
         graphs = mode == "cuda graphs"

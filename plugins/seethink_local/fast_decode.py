@@ -14,8 +14,10 @@ transformers' up to float rounding (about 2.5e-7 on the tiny models' logits):
 key/value heads, and the sampled tokens against the model's own forward.
 
 Only what was checked takes this path: Qwen2.5-VL text layers with full attention, SiLU MLPs,
-biased q/k/v and plain ``nn.Linear`` weights (a LoRA or quantized layer is not plain, so those
-models, and every other family, decode through ``model(...)`` as before). The prefill, and
+biased q/k/v, and plain ``nn.Linear`` weights or peft's LoRA over them (each active adapter's
+``B(A(x)) * scaling`` added as peft adds it; no DoRA or other variant, no active dropout). A
+quantized layer is neither, so those models, and every other family, decode through ``model(...)``
+as before. The prefill, and
 training's teacher-forced forward, stay transformers' own.
 """
 
@@ -31,28 +33,93 @@ SUPPORTED_MODEL_TYPES = ("qwen2_5_vl",)
 
 
 @dataclass
-class _Layer:
-    """One decoder layer's weights (the parameters themselves, not copies) and its KV buffers."""
+class _Proj:
+    """A linear layer as this step computes it: ``x @ weight.T + bias``, plus each active LoRA adapter's
+    ``(A, B, scaling)`` as peft's ``lora.Linear`` adds it (the parameters themselves)."""
 
-    q: tuple[torch.Tensor, torch.Tensor]  # (weight, bias)
-    k: tuple[torch.Tensor, torch.Tensor]
-    v: tuple[torch.Tensor, torch.Tensor]
-    o: torch.Tensor
-    gate: torch.Tensor
-    up: torch.Tensor
-    down: torch.Tensor
+    weight: torch.Tensor
+    bias: torch.Tensor | None
+    lora: tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float], ...] = ()
+
+
+def _linear(x: torch.Tensor, p: _Proj) -> torch.Tensor:
+    y = F.linear(x, p.weight, p.bias)
+    if not p.lora:
+        return y
+    dtype = y.dtype
+    for a, b, b_bias, scaling in p.lora:  # peft: result + lora_B(lora_A(dropout(x))) * scaling
+        xa = x if x.dtype == a.dtype else x.to(a.dtype)
+        y = y + F.linear(F.linear(xa, a), b, b_bias) * scaling
+    return y.to(dtype)
+
+
+@dataclass
+class _Layer:
+    """One decoder layer's projections and its KV buffers."""
+
+    q: _Proj
+    k: _Proj
+    v: _Proj
+    o: _Proj
+    gate: _Proj
+    up: _Proj
+    down: _Proj
     norm_in: torch.Tensor
     norm_post: torch.Tensor
     keys: torch.Tensor  # the rollout's (N, kv_heads, room, head_dim) buffers
     values: torch.Tensor
 
 
-def _plain_linear(module: Any, bias: bool) -> bool:
-    return type(module) is torch.nn.Linear and (module.bias is not None) == bias
+def _lora_linear_type() -> type | None:
+    try:
+        from peft.tuners.lora.layer import Linear
+    except ImportError:  # peft is optional (lora_rank 0 never needs it)
+        return None
+    return Linear
+
+
+def _proj(module: Any, bias: bool) -> _Proj | None:
+    """``module`` as a ``_Proj``, or None when it is not a layer this step computes exactly: a plain
+    ``nn.Linear`` (with a bias exactly when ``bias``), or peft's LoRA ``Linear`` over one, its adapters
+    plain LoRA (no DoRA or other variant), their dropout inactive (rollouts run in eval mode)."""
+    if type(module) is torch.nn.Linear:
+        return _Proj(module.weight, module.bias) if (module.bias is not None) == bias else None
+    lora_type = _lora_linear_type()
+    if lora_type is None or type(module) is not lora_type:
+        return None
+    base = _proj(module.base_layer, bias)
+    if base is None:
+        return None
+    # What peft's forward computes: merged adapters are inside the base weights (but a disabled merged
+    # layer unmerges them in its forward, a change of the weights this step does not make); disabled
+    # ones add nothing.
+    if module.merged:
+        return None if module.disable_adapters else base
+    if module.disable_adapters:
+        return base
+    adapters = []
+    for name in module.active_adapters:
+        if name not in module.lora_A:
+            continue
+        if name in getattr(module, "lora_variant", {}) or not getattr(module, "cast_input_dtype_enabled", True):
+            return None
+        dropout = module.lora_dropout[name]
+        if not isinstance(dropout, torch.nn.Identity) and (dropout.training and dropout.p > 0):
+            return None
+        a, b = module.lora_A[name], module.lora_B[name]
+        if type(a) is not torch.nn.Linear or type(b) is not torch.nn.Linear or a.bias is not None:
+            return None
+        adapters.append((a.weight, b.weight, b.bias, float(module.scaling[name])))
+    return _Proj(base.weight, base.bias, tuple(adapters))
+
+
+_BIASED = {"q_proj": True, "k_proj": True, "v_proj": True, "o_proj": False}
+_MLP = ("gate_proj", "up_proj", "down_proj")
 
 
 def supports(core: Any) -> bool:
-    """Whether ``core`` (a transformers model, not a peft wrapper) is one this step computes exactly."""
+    """Whether ``core`` (a transformers model; under peft, the model inside) is one this step computes
+    exactly."""
     config = getattr(core, "config", None)
     if getattr(config, "model_type", None) not in SUPPORTED_MODEL_TYPES:
         return False
@@ -66,9 +133,8 @@ def supports(core: Any) -> bool:
         return False
     for layer in lm.layers:
         attn, mlp = layer.self_attn, layer.mlp
-        if not (all(_plain_linear(getattr(attn, n), True) for n in ("q_proj", "k_proj", "v_proj"))
-                and _plain_linear(attn.o_proj, False)
-                and all(_plain_linear(getattr(mlp, n), False) for n in ("gate_proj", "up_proj", "down_proj"))):
+        if any(_proj(getattr(attn, n), b) is None for n, b in _BIASED.items()) or \
+                any(_proj(getattr(mlp, n), False) is None for n in _MLP):
             return False
     return True
 
@@ -104,10 +170,12 @@ class FastDecoder:
     @staticmethod
     def _layer(layer: Any, cache: Any) -> _Layer:
         attn, mlp = layer.self_attn, layer.mlp
+        projs = {n: _proj(getattr(attn, n), b) for n, b in _BIASED.items()}
+        projs.update((n, _proj(getattr(mlp, n), False)) for n in _MLP)
+        assert all(p is not None for p in projs.values()), "FastDecoder built for a model supports() refuses"
         return _Layer(
-            q=(attn.q_proj.weight, attn.q_proj.bias), k=(attn.k_proj.weight, attn.k_proj.bias),
-            v=(attn.v_proj.weight, attn.v_proj.bias), o=attn.o_proj.weight,
-            gate=mlp.gate_proj.weight, up=mlp.up_proj.weight, down=mlp.down_proj.weight,
+            q=projs["q_proj"], k=projs["k_proj"], v=projs["v_proj"], o=projs["o_proj"],
+            gate=projs["gate_proj"], up=projs["up_proj"], down=projs["down_proj"],
             norm_in=layer.input_layernorm.weight, norm_post=layer.post_attention_layernorm.weight,
             keys=cache._keys, values=cache._values)
 
@@ -128,31 +196,39 @@ class FastDecoder:
     @torch.no_grad()
     def step(self, tokens: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         """``tokens`` (N,), ``positions`` (N,) rope positions (the same on all three mrope axes for text)."""
+        logits = self._forward(tokens, positions)
+        self.length += 1
+        return logits
+
+    def _forward(self, tokens: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         n = tokens.shape[0]
         x = F.embedding(tokens, self.embed)  # (N, hidden)
         # The model's own rotary module, once for every layer: text tokens sit at one position on all
         # three axes, so its recomposition yields the plain angles of that position.
         cos, sin = self.rotary(x, positions.view(1, n, 1).expand(3, n, 1))
         cos, sin = cos.view(n, 1, self.head_dim), sin.view(n, 1, self.head_dim)
-        slot, end = self.length, self.length + 1
-        bias = self.bias[..., :end]
         group = self.heads // self.kv_heads
         for layer in self.layers:
             h = self._norm(x, layer.norm_in, self.eps)
-            q = F.linear(h, *layer.q).view(n, self.heads, self.head_dim)
-            k = F.linear(h, *layer.k).view(n, self.kv_heads, self.head_dim)
-            v = F.linear(h, *layer.v).view(n, self.kv_heads, self.head_dim)
+            q = _linear(h, layer.q).view(n, self.heads, self.head_dim)
+            k = _linear(h, layer.k).view(n, self.kv_heads, self.head_dim)
+            v = _linear(h, layer.v).view(n, self.kv_heads, self.head_dim)
             q, k = self._rope(q, cos, sin), self._rope(k, cos, sin)
-            layer.keys[:, :, slot] = k
-            layer.values[:, :, slot] = v
-            keys, values = layer.keys[:, :, :end], layer.values[:, :, :end]  # (N, kv_heads, end, head_dim)
-            # (N, kv_heads, group, head_dim) @ (N, kv_heads, head_dim, end): one query per row and head, each
+            keys, values, bias = self._write(layer, k, v)  # (N, kv_heads, slots, head_dim), (N, 1, 1, slots)
+            # (N, kv_heads, group, head_dim) @ (N, kv_heads, head_dim, slots): one query per row and head, each
             # query head reading its group's key/value head (transformers' repeat_kv order).
             scores = torch.matmul(q.view(n, self.kv_heads, group, self.head_dim), keys.transpose(-1, -2))
             scores = scores * self.scaling + bias
             out = torch.matmul(scores.softmax(-1, dtype=torch.float32).to(values.dtype), values)
-            x = x + F.linear(out.reshape(n, self.q_size), layer.o)
+            x = x + _linear(out.reshape(n, self.q_size), layer.o)
             h = self._norm(x, layer.norm_post, self.eps)
-            x = x + F.linear(F.silu(F.linear(h, layer.gate)) * F.linear(h, layer.up), layer.down)
-        self.length = end
+            x = x + _linear(F.silu(_linear(h, layer.gate)) * _linear(h, layer.up), layer.down)
         return F.linear(self._norm(x, self.final_norm, self.final_eps), self.lm_head)
+
+    def _write(self, layer: _Layer, k: torch.Tensor, v: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Store this step's keys and values in the next slot; the slots to attend over and their bias."""
+        slot, end = self.length, self.length + 1
+        layer.keys[:, :, slot] = k
+        layer.values[:, :, slot] = v
+        return layer.keys[:, :, :end], layer.values[:, :, :end], self.bias[..., :end]

@@ -28,9 +28,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 
-from seethink_local.fast_decode import FastDecoder
+from seethink_local.fast_decode import FastDecoder, _Layer
 
 # Warm-up runs before capture (torch.cuda.graphs' own examples use a few; the first makes cuBLAS's handle
 # and workspace, the second runs with the allocator's blocks in place).
@@ -54,27 +53,15 @@ class StaticDecoder(FastDecoder):
     def step_at(self, tokens: torch.Tensor, positions: torch.Tensor, slot: torch.Tensor) -> torch.Tensor:
         """``FastDecoder.step`` writing the token's keys and values at ``slot`` (a (1,) long tensor) and
         attending over every slot; leaves ``self.length`` alone (the caller counts)."""
-        n = tokens.shape[0]
-        x = F.embedding(tokens, self.embed)
-        cos, sin = self.rotary(x, positions.view(1, n, 1).expand(3, n, 1))
-        cos, sin = cos.view(n, 1, self.head_dim), sin.view(n, 1, self.head_dim)
+        self._slot = slot
         self.bias.index_fill_(-1, slot, 0.0)
-        group = self.heads // self.kv_heads
-        for layer in self.layers:
-            h = self._norm(x, layer.norm_in, self.eps)
-            q = F.linear(h, *layer.q).view(n, self.heads, self.head_dim)
-            k = F.linear(h, *layer.k).view(n, self.kv_heads, self.head_dim)
-            v = F.linear(h, *layer.v).view(n, self.kv_heads, self.head_dim)
-            q, k = self._rope(q, cos, sin), self._rope(k, cos, sin)
-            layer.keys.index_copy_(2, slot, k.unsqueeze(2).to(layer.keys.dtype))
-            layer.values.index_copy_(2, slot, v.unsqueeze(2).to(layer.values.dtype))
-            scores = torch.matmul(q.view(n, self.kv_heads, group, self.head_dim), layer.keys.transpose(-1, -2))
-            scores = scores * self.scaling + self.bias
-            out = torch.matmul(scores.softmax(-1, dtype=torch.float32).to(layer.values.dtype), layer.values)
-            x = x + F.linear(out.reshape(n, self.q_size), layer.o)
-            h = self._norm(x, layer.norm_post, self.eps)
-            x = x + F.linear(F.silu(F.linear(h, layer.gate)) * F.linear(h, layer.up), layer.down)
-        return F.linear(self._norm(x, self.final_norm, self.final_eps), self.lm_head)
+        return self._forward(tokens, positions)
+
+    def _write(self, layer: _Layer, k: torch.Tensor, v: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        layer.keys.index_copy_(2, self._slot, k.unsqueeze(2).to(layer.keys.dtype))
+        layer.values.index_copy_(2, self._slot, v.unsqueeze(2).to(layer.values.dtype))
+        return layer.keys, layer.values, self.bias
 
     def step(self, tokens: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         slot = torch.full((1,), self.length, dtype=torch.long, device=tokens.device)

@@ -40,7 +40,7 @@ class LocalOptions:
                                          "slower on GPU; what repeats bit for bit is in docs/resume.md")
     cuda_graphs: bool = opt(False, doc="replay each rollout's decode step as a CUDA graph: one launch per token "
                                        "instead of one per kernel (GPU only; applies where the lean decode step "
-                                       "does: Qwen2.5-VL without LoRA; docs/gpu.md)")
+                                       "does: Qwen2.5-VL, LoRA allowed, not quantized; docs/gpu.md)")
 
     def __post_init__(self) -> None:
         if self.cuda_graphs and self.device == "cpu":

@@ -112,7 +112,7 @@ def graphs_problem(model: Any, device: torch.device) -> str | None:
         return f"no CUDA device (decoding on {device.type})"
     if not fast_decode_supports(base_model(model)):
         return ("the lean decode step does not apply to this model (it needs a Qwen2.5-VL with full attention and "
-                "plain linear layers: no LoRA, no quantization)")
+                "plain linear layers, LoRA allowed: no quantization, no DoRA)")
     return None
 
 

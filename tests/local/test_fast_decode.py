@@ -151,11 +151,58 @@ def test_layers_it_was_not_checked_on_keep_the_transformers_forward(tiny_dir):
     assert not fast_decode.supports(model)
 
 
-def test_lora_models_keep_the_transformers_forward(tiny_dir):
+def _lora(tiny_dir, **options):
+    """The tiny model under seethink's LoRA, with the B matrices made non-zero (peft starts them at zero,
+    which would make the adapters add nothing and hide a wrong scaling or a missing adapter)."""
     pytest.importorskip("peft")
     from seethink_local.modeling import add_lora
     from seethink_local.options import LocalOptions
 
-    model, _ = _load(tiny_dir)
-    wrapped = add_lora(model, LocalOptions(lora_rank=4))
-    assert not fast_decode.supports(R.base_model(wrapped))
+    model, proc = _load(tiny_dir)
+    wrapped = add_lora(model, LocalOptions(lora_rank=4, lora_alpha=8.0, **options)).eval()
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for name, param in wrapped.named_parameters():
+            if "lora_B" in name:
+                param.normal_(std=0.2)
+    return wrapped, proc
+
+
+def test_lora_models_take_the_lean_step_and_match_peft(tiny_dir, kit):
+    wrapped, proc = _lora(tiny_dir)
+    core = R.base_model(wrapped)
+    assert fast_decode.supports(core)
+    _sharpen(core)
+    batch = R.encode_prompts(proc, _mixed(kit), None)
+    lean, plain = _step_logits(core, batch, group=2, steps=4)
+    assert torch.allclose(lean, plain, atol=ATOL, rtol=0)
+    with wrapped.disable_adapter():  # the KL reference's view: the base alone
+        assert fast_decode.supports(core)
+        lean_off, plain_off = _step_logits(core, batch, group=2, steps=3)
+    assert torch.allclose(lean_off, plain_off, atol=ATOL, rtol=0)
+    assert not torch.allclose(lean_off, lean[:3], atol=1e-3)  # the adapters really changed the logits
+
+
+def test_lora_rollouts_equal_peft_rollouts(tiny_dir, kit, monkeypatch):
+    wrapped, proc = _lora(tiny_dir)
+    batch = R.encode_prompts(proc, _mixed(kit), None)
+    lean = _rollout(wrapped, proc, batch, fast=True, monkeypatch=monkeypatch)
+    plain = _rollout(wrapped, proc, batch, fast=False, monkeypatch=monkeypatch)
+    assert torch.equal(lean.tokens, plain.tokens)
+
+
+def test_lora_the_step_does_not_compute_keeps_the_peft_forward(tiny_dir):
+    wrapped, _ = _lora(tiny_dir, lora_dropout=0.1)
+    core = R.base_model(wrapped)
+    assert fast_decode.supports(core)  # eval mode: dropout is off, as in every rollout
+    wrapped.train()
+    assert not fast_decode.supports(core)  # an active dropout is randomness this step does not draw
+    wrapped.eval()
+    layer = core.model.language_model.layers[0].self_attn.q_proj
+    layer.lora_variant["default"] = object()  # DoRA and the other variants change the forward
+    assert not fast_decode.supports(core)
+    del layer.lora_variant["default"]
+    wrapped.merge_adapter()  # merged: the base weights hold the adapters, peft's forward is the base's
+    assert fast_decode.supports(core)
+    with wrapped.disable_adapter():  # a disabled merged layer unmerges in its forward
+        assert not fast_decode.supports(core)

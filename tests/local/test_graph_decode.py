@@ -146,7 +146,15 @@ def test_why_the_option_cannot_apply_is_said(tiny_dir, monkeypatch):
 
     monkeypatch.setattr(R, "graphs_apply", lambda device: True)  # as on a CUDA device
     assert R.graphs_problem(model, torch.device("cpu")) is None
-    assert "no LoRA" in R.graphs_problem(add_lora(model, LocalOptions(lora_rank=4)), torch.device("cpu"))
+    wrapped = add_lora(model, LocalOptions(lora_rank=4)).eval()
+    assert R.graphs_problem(wrapped, torch.device("cpu")) is None  # LoRA adapters are computed by the step
+
+    class Quantized(torch.nn.Linear):  # a quantized layer is some other module than nn.Linear
+        pass
+
+    attn = R.base_model(wrapped).model.language_model.layers[1].self_attn
+    attn.o_proj.base_layer.__class__ = Quantized
+    assert "no quantization" in R.graphs_problem(wrapped, torch.device("cpu"))
 
 
 def test_cuda_graphs_on_a_cpu_device_is_a_curriculum_error():
