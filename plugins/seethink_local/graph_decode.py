@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import torch
 
-from seethink_local.fast_decode import FastDecoder, _Layer
+from seethink_local.fast_decode import FastDecoder, _Layer, _Proj
 
 # Warm-up runs before capture (torch.cuda.graphs' own examples use a few; the first makes cuBLAS's handle
 # and workspace, the second runs with the allocator's blocks in place).
@@ -48,6 +48,29 @@ class StaticDecoder(FastDecoder):
             layer.values[:, :, self.length:].zero_()
         # The bias masks the slots not yet written as well as the prompt's padding; each step opens its slot.
         self.bias[..., self.length:] = float("-inf")
+        device_type = padding.device.type
+        if torch.is_autocast_enabled(device_type):
+            self._cast_for_autocast(torch.get_autocast_dtype(device_type))
+
+    def _cast_for_autocast(self, dtype: torch.dtype) -> None:
+        """Give the products their weights in autocast's dtype, cast once for the rollout.
+
+        A graph is captured with autocast's cast cache off, so every replayed step would cast every weight
+        again: for a 3B model that is some 22 GB of memory traffic per token, several times the step's own.
+        Eager autocast caches those casts for the rollout, holding the same copies; autocast casts a
+        weight already in its dtype to nothing, so the products and their rounding are the same.
+        """
+        def cast(t: torch.Tensor | None) -> torch.Tensor | None:
+            return t if t is None or t.dtype == dtype or not t.is_floating_point() else t.to(dtype)
+
+        def proj(p: _Proj) -> _Proj:
+            lora = tuple((cast(a), cast(b), cast(b_bias), scaling) for a, b, b_bias, scaling in p.lora)
+            return _Proj(cast(p.weight), cast(p.bias), lora)
+
+        for layer in self.layers:
+            for name in ("q", "k", "v", "o", "gate", "up", "down"):
+                setattr(layer, name, proj(getattr(layer, name)))
+        self.lm_head = cast(self.lm_head)
 
     @torch.no_grad()
     def step_at(self, tokens: torch.Tensor, positions: torch.Tensor, slot: torch.Tensor) -> torch.Tensor:

@@ -194,3 +194,20 @@ def test_a_phase_that_cannot_use_graphs_says_so_once_and_trains(warm, kit, tmp_p
     else:
         assert notes == [f"[local] phase {phase.name}: cuda_graphs is set but no CUDA device (decoding on cpu); "
                          "decoding without graphs"]
+
+
+def test_under_autocast_the_weights_are_cast_once_and_the_logits_stay_autocasts(tiny_dir, kit):
+    model, proc = _load(tiny_dir)
+    batch = R.encode_prompts(proc, _mixed(kit), None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        lean = _steps(fast_decode.FastDecoder, model, batch, group=2, steps=4)
+        cache, attn, _ = _prefilled(model, batch, 2, 4)
+        decoder = graph_decode.StaticDecoder(model, cache.layers, attn)
+        static = _steps(_graphed, model, batch, group=2, steps=4)
+    layer = decoder.layers[0]
+    assert layer.q.weight.dtype == torch.bfloat16 and decoder.lm_head.dtype == torch.bfloat16
+    assert model.model.language_model.layers[0].self_attn.q_proj.weight.dtype == torch.float32  # copies
+    assert torch.isfinite(static).all()
+    # The same bf16 roundings of the same weights (equal here; the tolerance leaves room for the sums over
+    # the whole buffer on another machine's kernels).
+    assert torch.allclose(static.float(), lean.float(), atol=1e-2, rtol=0)
