@@ -322,8 +322,9 @@ def _decode_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     LoRA adapters as in the GRPO part (B matrices random: peft starts them at zero)."""
     import torch
     from seethink_local import modeling
+    from seethink_local.graph_decode import graphs_problem
     from seethink_local.options import LocalOptions
-    from seethink_local.rollout import encode_prompts, generate, graphs_problem
+    from seethink_local.rollout import base_model, encode_prompts, generate
     from seethink_local.session import Session
 
     shape = SMOKE if args.cpu_smoke else QWEN25_VL_3B
@@ -347,9 +348,10 @@ def _decode_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     session = Session(model, loaded.processor, device, options, modeling.autocast_dtype(options, device))
     batch = encode_prompts(loaded.processor, _picture_prompts(args.batch, shape.image_size), None, device=device)
     rows = args.batch * args.group
-    modes = ["eager"] + (["cuda graphs"] if graphs_problem(model, device) is None else [])
+    problem = graphs_problem(base_model(model), device)
+    modes = ["eager"] + (["cuda graphs"] if problem is None else [])
     print(f"[3/3] decoding {rows} rows x {args.response_tokens} tokens: {' vs '.join(modes)}"
-          + ("" if len(modes) > 1 else f" (cuda graphs: {graphs_problem(model, device)})"), flush=True)
+          + ("" if problem is None else f" (cuda graphs: {problem})"), flush=True)
 
     def rollout(graphs: bool, temperature: float, seed: int) -> tuple[Any, float]:
         gen = torch.Generator(device=device).manual_seed(seed)

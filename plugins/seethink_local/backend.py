@@ -18,10 +18,11 @@ from seethink_core.types.methods import is_rl
 from seethink_core.types.plan import Phase, TrainingPlan
 from seethink_core.types.sample import Sample
 from seethink_local import modeling
+from seethink_local.graph_decode import graphs_problem
 from seethink_local.options import LocalOptions
 from seethink_local.quiet import quiet_hf
 from seethink_local.resume import PhaseCheckpoints, StopCheck
-from seethink_local.rollout import encode_prompts, generate, graphs_problem
+from seethink_local.rollout import base_model, encode_prompts, generate
 from seethink_local.session import Session, make_optimizer
 from seethink_local.sft import run_sft
 from seethink_local.trainer import run_rl
@@ -91,7 +92,7 @@ class LocalBackend:
             print(f"[local] phase {phase.name}: {est['params'] / 1e6:.2f}M params, {est['trainable'] / 1e6:.2f}M "
                   f"trainable; weights+grads+AdamW ≈ {est['total_gib']:.3f} GiB on {self.device.type}",
                   file=sys.stderr)
-        if self.options.cuda_graphs and rl and (why := graphs_problem(model, self.device)) is not None:
+        if self.options.cuda_graphs and rl and (why := graphs_problem(base_model(model), self.device)) is not None:
             print(f"[local] phase {phase.name}: cuda_graphs is set but {why}; decoding without graphs",
                   file=sys.stderr)
         opt, sched = make_optimizer(params, algo, ctx.total_steps)

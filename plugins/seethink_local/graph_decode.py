@@ -30,6 +30,7 @@ from typing import Any, Callable
 import torch
 
 from seethink_local.fast_decode import FastDecoder, _Layer, _Proj
+from seethink_local.fast_decode import supports as fast_decode_supports
 
 # Warm-up runs before capture (torch.cuda.graphs' own examples use a few; the first makes cuBLAS's handle
 # and workspace, the second runs with the allocator's blocks in place).
@@ -148,3 +149,27 @@ class GraphedDecoder:
         self.decoder.length += 1
         assert self._logits is not None
         return self._logits
+
+
+def graphs_apply(device: torch.device) -> bool:
+    """Whether decode steps on ``device`` can be CUDA graphs."""
+    return device.type == "cuda"
+
+
+def graphs_problem(core: Any, device: torch.device) -> str | None:
+    """Why ``cuda_graphs`` cannot apply to ``core`` (a transformers model; under peft, the model inside)
+    on ``device``; None when it applies."""
+    if not graphs_apply(device):
+        return f"no CUDA device (decoding on {device.type})"
+    if not fast_decode_supports(core):
+        return ("the lean decode step does not apply to this model (it needs a Qwen2.5-VL with full attention and "
+                "plain linear layers, LoRA allowed: no quantization, no DoRA)")
+    return None
+
+
+def decoder_for(core: Any, layers: list[Any], padding: torch.Tensor, cuda_graphs: bool) -> FastDecoder | GraphedDecoder:
+    """The decode step of a rollout whose buffered cache has ``layers`` and whose prompt rows ``padding``:
+    replayed as a CUDA graph when asked for and on a CUDA device, else the lean step."""
+    if cuda_graphs and graphs_apply(padding.device):
+        return GraphedDecoder(StaticDecoder(core, layers, padding), padding.shape[0], padding.device)
+    return FastDecoder(core, layers, padding)

@@ -21,9 +21,8 @@ from seethink_core.errors import BackendError, DataError
 from seethink_core.samples.images import ImageBounds, bound_image
 from seethink_core.samples.prompting import chat_messages, render_prompt, render_system
 from seethink_core.types.sample import Sample
-from seethink_local.fast_decode import FastDecoder
 from seethink_local.fast_decode import supports as fast_decode_supports
-from seethink_local.graph_decode import GraphedDecoder, StaticDecoder
+from seethink_local.graph_decode import decoder_for
 from seethink_local.kv_buffer import buffer_cache
 
 
@@ -101,21 +100,6 @@ def encode_prompts(processor: Any, samples: Sequence[Sample], template: str | No
     return PromptBatch(ids, mask, extra, counts, texts)
 
 
-def graphs_apply(device: torch.device) -> bool:
-    """Whether decode steps on ``device`` can be CUDA graphs."""
-    return device.type == "cuda"
-
-
-def graphs_problem(model: Any, device: torch.device) -> str | None:
-    """Why ``cuda_graphs`` cannot apply to ``model`` on ``device`` (None: it applies)."""
-    if not graphs_apply(device):
-        return f"no CUDA device (decoding on {device.type})"
-    if not fast_decode_supports(base_model(model)):
-        return ("the lean decode step does not apply to this model (it needs a Qwen2.5-VL with full attention and "
-                "plain linear layers, LoRA allowed: no quantization, no DoRA)")
-    return None
-
-
 def is_qwen_vl(model: Any) -> bool:
     core = getattr(model, "model", None)
     return hasattr(core, "get_rope_index") and hasattr(core, "get_image_features") and hasattr(core, "rope_deltas")
@@ -162,8 +146,7 @@ def _sample(logits: torch.Tensor, temperature: float, top_p: float, gen: torch.G
 def generate(model: Any, batch: PromptBatch, *, group: int, max_new_tokens: int, temperature: float,
              top_p: float, eos_ids: Sequence[int], pad_id: int, generator: torch.Generator | None = None,
              cuda_graphs: bool = False) -> Rollout:
-    """``group`` completions per prompt of ``batch``. ``cuda_graphs``: on a CUDA device, replay the lean
-    decode step as a CUDA graph (graph_decode) where that step applies."""
+    """``group`` completions per prompt of ``batch``; ``cuda_graphs``: see graph_decode."""
     core = base_model(model)
     if not is_qwen_vl(core):
         return _generate_hf(model, batch, group=group, max_new_tokens=max_new_tokens, temperature=temperature,
@@ -200,12 +183,7 @@ def generate(model: Any, batch: PromptBatch, *, group: int, max_new_tokens: int,
     done = torch.zeros(n, dtype=torch.bool, device=device)
     lengths = torch.zeros(n, dtype=torch.long, device=device)
     # Decode steps through the layers' own weights where that is checked to be exact (fast_decode).
-    fast: Any = None
-    if buffered and fast_decode_supports(core):
-        if cuda_graphs and graphs_apply(device):
-            fast = GraphedDecoder(StaticDecoder(core, cache.layers, attn), n, device)
-        else:
-            fast = FastDecoder(core, cache.layers, attn)
+    fast = decoder_for(core, cache.layers, attn, cuda_graphs) if buffered and fast_decode_supports(core) else None
     for t in range(max_new_tokens):
         logits = logits.index_fill(-1, banned, float("-inf")) if banned.numel() else logits
         tok = _sample(logits, temperature, top_p, generator)

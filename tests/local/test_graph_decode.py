@@ -105,7 +105,7 @@ def test_one_capture_per_rollout_and_one_replay_per_step(tiny_dir, kit):
 
 
 def _rollout(model, proc, batch, *, graphs: bool, monkeypatch, temperature: float):
-    monkeypatch.setattr(R, "graphs_apply", lambda device: True)  # as on a CUDA device
+    monkeypatch.setattr(graph_decode, "graphs_apply", lambda device: True)  # as on a CUDA device
     monkeypatch.setattr(graph_decode, "cuda_capture", replay_by_rerunning)
     gen = torch.Generator().manual_seed(0)
     return R.generate(model, batch, group=3, max_new_tokens=12, temperature=temperature, top_p=1.0,
@@ -129,7 +129,7 @@ def test_rollouts_through_the_graph_sample_what_eager_rollouts_sample(tiny_dir, 
 
 def test_on_a_cpu_the_option_decodes_eagerly(tiny_dir, kit):
     model, proc = _load(tiny_dir)
-    assert not R.graphs_apply(torch.device("cpu"))
+    assert not graph_decode.graphs_apply(torch.device("cpu"))
     batch = R.encode_prompts(proc, _mixed(kit), None)
     args = dict(group=2, max_new_tokens=6, temperature=0.0, top_p=1.0, eos_ids=[-1],
                 pad_id=proc.tokenizer.pad_token_id)
@@ -139,22 +139,23 @@ def test_on_a_cpu_the_option_decodes_eagerly(tiny_dir, kit):
 
 def test_why_the_option_cannot_apply_is_said(tiny_dir, monkeypatch):
     model, _ = _load(tiny_dir)
-    assert "no CUDA device" in R.graphs_problem(model, torch.device("cpu"))
+    assert "no CUDA device" in graph_decode.graphs_problem(model, torch.device("cpu"))
     pytest.importorskip("peft")
     from seethink_local.modeling import add_lora
     from seethink_local.options import LocalOptions
 
-    monkeypatch.setattr(R, "graphs_apply", lambda device: True)  # as on a CUDA device
-    assert R.graphs_problem(model, torch.device("cpu")) is None
+    monkeypatch.setattr(graph_decode, "graphs_apply", lambda device: True)  # as on a CUDA device
+    assert graph_decode.graphs_problem(model, torch.device("cpu")) is None
     wrapped = add_lora(model, LocalOptions(lora_rank=4)).eval()
-    assert R.graphs_problem(wrapped, torch.device("cpu")) is None  # LoRA adapters are computed by the step
+    # LoRA adapters are computed by the step
+    assert graph_decode.graphs_problem(R.base_model(wrapped), torch.device("cpu")) is None
 
     class Quantized(torch.nn.Linear):  # a quantized layer is some other module than nn.Linear
         pass
 
     attn = R.base_model(wrapped).model.language_model.layers[1].self_attn
     attn.o_proj.base_layer.__class__ = Quantized
-    assert "no quantization" in R.graphs_problem(wrapped, torch.device("cpu"))
+    assert "no quantization" in graph_decode.graphs_problem(R.base_model(wrapped), torch.device("cpu"))
 
 
 def test_cuda_graphs_on_a_cpu_device_is_a_curriculum_error():
