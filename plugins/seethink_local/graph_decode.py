@@ -124,8 +124,8 @@ class GraphedDecoder:
         self._graph: Any = None
         self._replay: Callable[[], None] | None = None
         self._logits: torch.Tensor | None = None
-        # The autocast in force at the first step (the rollout's), re-entered around the capture without
-        # its weight-cast cache.
+        # The autocast in force where the rollout makes this decoder, re-entered around each run of the step
+        # without its weight-cast cache.
         self._amp = (torch.is_autocast_enabled(device.type), torch.get_autocast_dtype(device.type), device.type)
 
     @property
