@@ -114,8 +114,8 @@ def test_step_logits_equal_the_forward_with_pictures_and_padding(tiny_dir, kit):
     assert torch.allclose(lean, plain, atol=ATOL, rtol=0)
 
 
-def test_grouped_query_attention(tiny_dir, kit):
-    """Fewer key/value heads than query heads (Qwen2.5-VL-7B has 4 for 28): each query head reads its group's."""
+def gqa_model(tiny_dir):
+    """The tiny model with half as many key/value heads as query heads, sharpened; and its processor."""
     from transformers import AutoConfig, AutoModelForImageTextToText
 
     config = AutoConfig.from_pretrained(tiny_dir)
@@ -125,6 +125,12 @@ def test_grouped_query_attention(tiny_dir, kit):
     _, proc = _load(tiny_dir)
     assert model.model.language_model.layers[0].self_attn.num_key_value_groups == 2
     _sharpen(model)
+    return model, proc
+
+
+def test_grouped_query_attention(tiny_dir, kit):
+    """Fewer key/value heads than query heads (Qwen2.5-VL-7B has 4 for 28): each query head reads its group's."""
+    model, proc = gqa_model(tiny_dir)
     lean, plain = _step_logits(model, R.encode_prompts(proc, _mixed(kit), None), group=2, steps=4)
     assert torch.allclose(lean, plain, atol=ATOL, rtol=0)
 

@@ -17,7 +17,7 @@ from seethink_local.kv_buffer import buffer_cache
 
 from seethink_core.types.sample import Sample
 
-from .test_fast_decode import ATOL, _load, _mixed, _sharpen
+from .test_fast_decode import ATOL, _load, _mixed, _sharpen, gqa_model
 
 
 def replay_by_rerunning(fn):
@@ -78,14 +78,7 @@ def test_static_steps_equal_the_lean_steps_with_pictures_and_padding(tiny_dir, k
 
 
 def test_grouped_query_attention(tiny_dir, kit):
-    from transformers import AutoConfig, AutoModelForImageTextToText
-
-    config = AutoConfig.from_pretrained(tiny_dir)
-    config.text_config.num_key_value_heads = config.text_config.num_attention_heads // 2
-    torch.manual_seed(0)
-    model = AutoModelForImageTextToText.from_config(config).eval()
-    _, proc = _load(tiny_dir)
-    _sharpen(model)
+    model, proc = gqa_model(tiny_dir)
     batch = R.encode_prompts(proc, _mixed(kit), None)
     lean = _steps(fast_decode.FastDecoder, model, batch, group=2, steps=4)
     static = _steps(_graphed, model, batch, group=2, steps=4)
