@@ -241,11 +241,12 @@ NOT_HASHED = {"source"}
 # (plan.json records what a run used) but not in its hash, so changing one on a re-run resumes the
 # same run (and keeps its in-phase checkpoints, whose meta names the hash) instead of refusing it.
 # Keyed by backend name: a backend's option names are its own. Thread counts and micro-batch splits
-# only reorder floating-point sums, so a resume after changing them is equivalent, not bit-exact.
+# only reorder floating-point sums, so a resume after changing them is equivalent, not bit-exact (so does
+# `cuda_graphs`: the graphed decode step sums attention over the whole KV buffer).
 EXECUTION_ONLY_BACKEND_OPTIONS: dict[str, frozenset[str]] = {
     "local": frozenset({"threads", "log_every", "rollout_dump_every", "rollout_dump_rows", "memory_estimate",
                         "cache_dir", "checkpoint_every", "keep_checkpoints", "gradient_checkpointing",
-                        "micro_batch_size"}),
+                        "micro_batch_size", "cuda_graphs"}),
     "openrlhf": frozenset({"ray_address", "wandb_project", "wandb_org", "python", "dry_run", "poll_seconds",
                            "save_steps"}),
 }

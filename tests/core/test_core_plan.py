@@ -111,7 +111,8 @@ def test_execution_only_options_do_not_change_the_hash():
     p1 = plan.phases[1]
     guard = dataclasses.replace(p1, algorithm=dataclasses.replace(p1.algorithm, max_reward_failures=0.5))
     assert plan_hash(dataclasses.replace(plan, phases=[plan.phases[0], guard])) == base
-    logging = BackendRef("local", {"device": "cpu", "threads": 2, "log_every": 5, "keep_checkpoints": 4})
+    logging = BackendRef("local", {"device": "cpu", "threads": 2, "log_every": 5, "keep_checkpoints": 4,
+                                   "cuda_graphs": True})
     assert plan_hash(dataclasses.replace(plan, backend=logging)) == base
     assert plan_hash(dataclasses.replace(plan, backend=BackendRef("local", {"device": "cuda"}))) != base
     own = dataclasses.replace(p1, backend=BackendRef("local", {"threads": 1}))
