@@ -17,8 +17,7 @@ Only what was checked takes this path: Qwen2.5-VL text layers with full attentio
 biased q/k/v, and plain ``nn.Linear`` weights or peft's LoRA over them (each active adapter's
 ``B(A(x)) * scaling`` added as peft adds it; no DoRA or other variant, no active dropout). A
 quantized layer is neither, so those models, and every other family, decode through ``model(...)``
-as before. The prefill, and
-training's teacher-forced forward, stay transformers' own.
+as before. The prefill, and training's teacher-forced forward, stay transformers' own.
 """
 
 from __future__ import annotations
