@@ -249,6 +249,9 @@ EXECUTION_ONLY_BACKEND_OPTIONS: dict[str, frozenset[str]] = {
                         "micro_batch_size", "cuda_graphs"}),
     "openrlhf": frozenset({"ray_address", "wandb_project", "wandb_org", "python", "dry_run", "poll_seconds",
                            "save_steps"}),
+    # verl's counterparts of OpenRLHF's, plus its loader's worker processes (they read; the sampler orders).
+    "verl": frozenset({"ray_address", "wandb_project", "tensorboard", "python", "dry_run", "poll_seconds",
+                       "save_steps", "keep_checkpoints", "dataloader_workers"}),
 }
 EXECUTION_ONLY_ALGORITHM_OPTIONS = frozenset({"max_reward_failures"})
 

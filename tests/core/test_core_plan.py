@@ -121,6 +121,47 @@ def test_execution_only_options_do_not_change_the_hash():
         plan_hash(dataclasses.replace(plan, phases=[plan.phases[0], again]))
 
 
+# The first-party backends' options that are in the plan hash. A plan compiled before a hashed option
+# existed has no such key in its plan.json, so it hashes differently from the same plan compiled after,
+# and a run started before the upgrade is refused on resume: adding one must be a decision
+# (docs/decisions.md 40), or the option execution-only.
+HASHED_BACKEND_OPTIONS = {
+    "local": {"deterministic", "device", "dtype", "lora_alpha", "lora_dropout", "lora_rank", "param_dtype"},
+    "openrlhf": {"adam_offload", "assistant_marker", "attn_implementation", "colocate", "extra_args",
+                 "gpus_per_node", "gradient_checkpointing", "max_images_per_prompt", "micro_rollout_batch",
+                 "micro_train_batch", "num_nodes", "param_dtype", "reward_timeout", "vllm_engines",
+                 "vllm_gpu_memory_utilization", "vllm_sleep", "vllm_tensor_parallel", "zero_stage"},
+    "verl": {"extra_overrides", "extra_sft_overrides", "gpu_memory_utilization", "gpus_per_node",
+             "gradient_checkpointing", "log_prob_micro_batch_per_gpu", "micro_batch_per_gpu", "nnodes",
+             "optimizer_offload", "param_offload", "reward_timeout", "rollout_engine", "rollout_tensor_parallel",
+             "sft_max_length", "strategy"},
+}
+
+
+def test_the_hashed_options_of_the_first_party_backends_are_pinned():
+    from seethink_local.options import LocalOptions
+    from seethink_openrlhf.options import OpenRLHFOptions
+    from seethink_verl.options import VerlOptions
+
+    from seethink_core.types.plan import EXECUTION_ONLY_BACKEND_OPTIONS
+
+    for name, schema in (("local", LocalOptions), ("openrlhf", OpenRLHFOptions), ("verl", VerlOptions)):
+        names = {f.name for f in dataclasses.fields(schema)}
+        only = EXECUTION_ONLY_BACKEND_OPTIONS.get(name, frozenset())
+        assert only <= names, (name, only - names)  # a stale entry would hide nothing but mislead
+        assert names - only == HASHED_BACKEND_OPTIONS[name], name
+
+
+def test_a_verl_runs_logging_and_polling_do_not_change_its_hash():
+    plan = make_plan()
+    verl = dataclasses.replace(plan, backend=BackendRef("verl", {"strategy": "fsdp", "poll_seconds": 5.0}))
+    quieter = dataclasses.replace(plan, backend=BackendRef("verl", {"strategy": "fsdp", "poll_seconds": 30.0,
+                                                                    "tensorboard": True, "save_steps": 50}))
+    assert plan_hash(quieter) == plan_hash(verl)
+    assert plan_hash(dataclasses.replace(plan, backend=BackendRef("verl", {"strategy": "megatron"}))) != \
+        plan_hash(dataclasses.replace(plan, backend=BackendRef("verl", {"strategy": "fsdp"})))
+
+
 def test_the_kl_reference_of_a_phase_without_kl_does_not_stop_its_reuse():
     from seethink_core.compiler import compile_text
     from seethink_core.types.plan import phase_prefix_hash
