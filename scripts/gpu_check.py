@@ -290,24 +290,12 @@ def grpo_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def _picture_prompts(n: int, size: int) -> list[Any]:
-    """``n`` counting questions about squares on a white picture of ``size`` pixels (seeded)."""
-    import random
+    """The first ``n`` visual-reasoning items of the synthetic world at ``size`` pixels, as part 2 trains on."""
+    from seethink_synthetic.options import SyntheticOptions
+    from seethink_synthetic.source import open_synthetic
 
-    from PIL import Image, ImageDraw
-
-    from seethink_core.types.sample import Sample
-
-    rng = random.Random(0)
-    out = []
-    for i in range(n):
-        img = Image.new("RGB", (size, size), "white")
-        draw = ImageDraw.Draw(img)
-        cell = size // 3
-        for c in rng.sample(range(9), rng.randint(1, 3)):
-            x, y = (c % 3) * cell + cell // 6, (c // 3) * cell + cell // 6
-            draw.rectangle([x, y, x + cell * 2 // 3, y + cell * 2 // 3], fill="red")
-        out.append(Sample(id=str(i), prompt="How many squares?", images=[img], answer="1"))
-    return out
+    source = open_synthetic(SyntheticOptions(capability="visual_reasoning", image_size=size, count=n), seed=0)
+    return list(source)
 
 
 def decode_check(args: argparse.Namespace, work: Path) -> dict[str, Any]:
