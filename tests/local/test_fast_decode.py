@@ -75,19 +75,26 @@ def _sharpen(model) -> None:
 ATOL = 2e-6
 
 
+def prefilled(model, batch, group: int, room: int):
+    """The prompts prefilled into buffers with ``room`` free slots, each row ``group`` times: the cache,
+    the rows' attention mask and each row's first decode position."""
+    mm = {"mm_token_type_ids": R.mm_token_types(model, batch.input_ids)} if batch.extra else {}
+    model.model.rope_deltas = None
+    with torch.no_grad():
+        pre = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=True,
+                    logits_to_keep=1, **batch.extra, **mm)
+    cache = pre.past_key_values
+    assert buffer_cache(cache, group, room)
+    attn = batch.attention_mask.repeat_interleave(group, 0)
+    first = attn.sum(-1) + model.model.rope_deltas.repeat_interleave(group, 0).view(-1)
+    return cache, attn, first
+
+
 def _step_logits(model, batch, group: int, steps: int):
     """Next-token logits of ``steps`` fed tokens through the lean step and through ``model(...)``."""
-    mm = {"mm_token_type_ids": R.mm_token_types(model, batch.input_ids)} if batch.extra else {}
     out = []
     for lean in (True, False):
-        model.model.rope_deltas = None
-        with torch.no_grad():
-            pre = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=True,
-                        logits_to_keep=1, **batch.extra, **mm)
-        cache = pre.past_key_values
-        assert buffer_cache(cache, group, steps + 1)
-        attn = batch.attention_mask.repeat_interleave(group, 0)
-        first = attn.sum(-1) + model.model.rope_deltas.repeat_interleave(group, 0).view(-1)
+        cache, attn, first = prefilled(model, batch, group, steps + 1)
         n = attn.shape[0]
         decoder = fast_decode.FastDecoder(model, cache.layers, attn) if lean else None
         tokens = torch.arange(n) % 50 + 3

@@ -13,11 +13,10 @@ import pytest
 import torch
 from seethink_local import fast_decode, graph_decode
 from seethink_local import rollout as R
-from seethink_local.kv_buffer import buffer_cache
 
 from seethink_core.types.sample import Sample
 
-from .test_fast_decode import ATOL, _load, _mixed, _sharpen, gqa_model
+from .test_fast_decode import ATOL, _load, _mixed, _sharpen, gqa_model, prefilled
 
 
 def replay_by_rerunning(fn):
@@ -31,21 +30,8 @@ def replay_by_rerunning(fn):
     return calls, replay, out
 
 
-def _prefilled(model, batch, group: int, room: int):
-    mm = {"mm_token_type_ids": R.mm_token_types(model, batch.input_ids)} if batch.extra else {}
-    model.model.rope_deltas = None
-    with torch.no_grad():
-        pre = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, use_cache=True,
-                    logits_to_keep=1, **batch.extra, **mm)
-    cache = pre.past_key_values
-    assert buffer_cache(cache, group, room)
-    attn = batch.attention_mask.repeat_interleave(group, 0)
-    first = attn.sum(-1) + model.model.rope_deltas.repeat_interleave(group, 0).view(-1)
-    return cache, attn, first
-
-
 def _steps(make, model, batch, *, group: int, steps: int, poison: bool = False) -> torch.Tensor:
-    cache, attn, first = _prefilled(model, batch, group, steps + 3)
+    cache, attn, first = prefilled(model, batch, group, steps + 3)
     if poison:  # what uninitialised memory may hold in the slots not yet written
         for layer in cache.layers:
             layer._keys[:, :, layer._length:] = float("nan")
@@ -88,7 +74,7 @@ def test_grouped_query_attention(tiny_dir, kit):
 def test_one_capture_per_rollout_and_one_replay_per_step(tiny_dir, kit):
     model, proc = _load(tiny_dir)
     batch = R.encode_prompts(proc, _mixed(kit), None)
-    cache, attn, first = _prefilled(model, batch, 1, 8)
+    cache, attn, first = prefilled(model, batch, 1, 8)
     decoder = graph_decode.GraphedDecoder(graph_decode.StaticDecoder(model, cache.layers, attn), attn.shape[0],
                                           attn.device, capture=replay_by_rerunning)
     start = decoder.length
@@ -195,7 +181,7 @@ def test_under_autocast_the_weights_are_cast_once_and_the_logits_stay_autocasts(
     batch = R.encode_prompts(proc, _mixed(kit), None)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         lean = _steps(fast_decode.FastDecoder, model, batch, group=2, steps=4)
-        cache, attn, _ = _prefilled(model, batch, 2, 4)
+        cache, attn, _ = prefilled(model, batch, 2, 4)
         decoder = graph_decode.StaticDecoder(model, cache.layers, attn)
         static = _steps(_graphed, model, batch, group=2, steps=4)
     layer = decoder.layers[0]
