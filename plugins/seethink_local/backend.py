@@ -17,7 +17,7 @@ from seethink_core.samples.images import ImageBounds
 from seethink_core.types.methods import is_rl
 from seethink_core.types.plan import Phase, TrainingPlan
 from seethink_core.types.sample import Sample
-from seethink_local import modeling
+from seethink_local import cpu_allocator, modeling
 from seethink_local.graph_decode import graphs_problem
 from seethink_local.options import LocalOptions
 from seethink_local.quiet import quiet_hf
@@ -49,6 +49,8 @@ class LocalBackend:
         self.autocast = modeling.autocast_dtype(self.options, self.device)
         self._gen_cache: tuple[tuple[str, tuple], modeling.Loaded] | None = None
         torch.set_num_threads(_threads(self.options.threads))
+        if self.device.type == "cpu":
+            cpu_allocator.keep_freed_memory()  # process-wide, as the thread count is
         if self.options.deterministic:
             _deterministic_mode()
 
@@ -138,7 +140,7 @@ class LocalBackend:
             chunk = list(samples[start:start + GENERATE_BATCH])
             batch = encode_prompts(loaded.processor, chunk, prompt_template, use_facts=use_facts, device=self.device,
                                    image_bounds=image_bounds, system=system_prompt)
-            with session.amp():
+            with session.packed(), session.amp():
                 ro = generate(loaded.model, batch, group=n, max_new_tokens=max_new_tokens, temperature=temperature,
                               top_p=top_p, eos_ids=session.eos_ids(), pad_id=session.pad_id(),
                               cuda_graphs=self.options.cuda_graphs)

@@ -17,7 +17,9 @@ Only what was checked takes this path: Qwen2.5-VL text layers with full attentio
 biased q/k/v, and plain ``nn.Linear`` weights or peft's LoRA over them (each active adapter's
 ``B(A(x)) * scaling`` added as peft adds it; no DoRA or other variant, no active dropout). A
 quantized layer is neither, so those models, and every other family, decode through ``model(...)``
-as before. The prefill, and training's teacher-forced forward, stay transformers' own.
+as before. The prefill, and training's teacher-forced forward, stay transformers' own. On the CPU the
+products run on copies of the weights packed for oneDNN once per rollout (``cpu_packing``), or on an
+open ``packed_linears`` stretch's copies.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from seethink_local import cpu_packing
 
 SUPPORTED_MODEL_TYPES = ("qwen2_5_vl",)
 
@@ -39,10 +43,11 @@ class _Proj:
     weight: torch.Tensor
     bias: torch.Tensor | None
     lora: tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float], ...] = ()
+    packed: torch.Tensor | None = None  # ``weight`` in oneDNN's blocked layout (cpu_packing), or None
 
 
 def _linear(x: torch.Tensor, p: _Proj) -> torch.Tensor:
-    y = F.linear(x, p.weight, p.bias)
+    y = F.linear(x, p.weight, p.bias) if p.packed is None else cpu_packing.linear(x, p.packed, p.bias)
     if not p.lora:
         return y
     dtype = y.dtype
@@ -114,6 +119,7 @@ def _proj(module: Any, bias: bool) -> _Proj | None:
 
 _BIASED = {"q_proj": True, "k_proj": True, "v_proj": True, "o_proj": False}
 _MLP = ("gate_proj", "up_proj", "down_proj")
+_PROJS = ("q", "k", "v", "o", "gate", "up", "down")  # _Layer's projection fields
 
 
 def supports(core: Any) -> bool:
@@ -158,6 +164,9 @@ class FastDecoder:
         self.rotary = lm.rotary_emb
         self.q_size = self.heads * self.head_dim
         self.layers = [self._layer(layer, cache) for layer, cache in zip(lm.layers, layers)]
+        self.lm_head_packed: torch.Tensor | None = None
+        if cpu_packing.applies(self._weights()):
+            self._pack()
         self.length = layers[0]._length
         room = self.layers[0].keys.shape[-2]
         # Additive mask over every slot of the buffers: -inf on the prompt's left padding, 0 elsewhere.
@@ -165,6 +174,18 @@ class FastDecoder:
         bias = torch.zeros(padding.shape[0], 1, 1, room, dtype=dtype, device=padding.device)
         bias[:, 0, 0, :padding.shape[1]].masked_fill_(padding == 0, float("-inf"))
         self.bias = bias
+
+    def _weights(self) -> list[torch.Tensor]:
+        return [self.lm_head, *(getattr(layer, n).weight for layer in self.layers for n in _PROJS)]
+
+    def _pack(self) -> None:
+        """Every projection's weight (and the LM head's) repacked for this rollout's steps (cpu_packing):
+        the weights do not change during a rollout, so the repacking is paid once, not once a step."""
+        for layer in self.layers:
+            for name in _PROJS:
+                p = getattr(layer, name)
+                setattr(layer, name, _Proj(p.weight, p.bias, p.lora, cpu_packing.pack(p.weight)))
+        self.lm_head_packed = cpu_packing.pack(self.lm_head)
 
     @staticmethod
     def _layer(layer: Any, cache: Any) -> _Layer:
@@ -222,7 +243,10 @@ class FastDecoder:
             x = x + _linear(out.reshape(n, self.q_size), layer.o)
             h = self._norm(x, layer.norm_post, self.eps)
             x = x + _linear(F.silu(_linear(h, layer.gate)) * _linear(h, layer.up), layer.down)
-        return F.linear(self._norm(x, self.final_norm, self.final_eps), self.lm_head)
+        h = self._norm(x, self.final_norm, self.final_eps)
+        if self.lm_head_packed is not None:
+            return cpu_packing.linear(h, self.lm_head_packed, None)
+        return F.linear(h, self.lm_head)
 
     def _write(self, layer: _Layer, k: torch.Tensor, v: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

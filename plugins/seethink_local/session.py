@@ -14,6 +14,7 @@ import torch
 
 from seethink_core.hooks.backend import PhaseContext
 from seethink_core.run.faults import fault_point
+from seethink_local import cpu_packing
 from seethink_local.options import LocalOptions
 from seethink_local.rollout import base_model
 
@@ -50,6 +51,14 @@ class Session:
         if self.autocast is None:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.autocast)
+
+    def packed(self, *models: Any) -> contextlib.AbstractContextManager:
+        """A stretch in which the policy's (and ``models``') weights do not change, computed on the CPU
+        through packed copies of the linear weights (cpu_packing); nothing elsewhere, under autocast, or
+        with activation checkpointing (whose recomputed forwards run in the backward, outside)."""
+        if self.device.type != "cpu" or self.autocast is not None or self.options.gradient_checkpointing:
+            return contextlib.nullcontext(False)
+        return cpu_packing.packed_linears(self.model, *models)
 
 
 @dataclass

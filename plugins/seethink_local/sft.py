@@ -55,12 +55,13 @@ def run_sft(session: Session, phase: Phase, ctx: PhaseContext, params: list, opt
         targets, tmask = encode_targets(session, [sft_target(s, algo.target) for s in samples], algo.max_tokens)
         total_tokens = float(tmask.sum())
         loss_sum = 0.0
-        for rows in micro_rows(batch.size, 1, session.options.micro_batch_size, algo.grad_accum):
-            with session.amp():
-                logp, _ = completion_logprobs(session.model, batch, rows, targets[rows], tmask[rows], group=1)
-            loss = -(logp * tmask[rows]).sum() / total_tokens
-            loss.backward()
-            loss_sum += float(loss.detach())
+        with session.packed():  # the weights change at the optimizer step, after every micro-batch
+            for rows in micro_rows(batch.size, 1, session.options.micro_batch_size, algo.grad_accum):
+                with session.amp():
+                    logp, _ = completion_logprobs(session.model, batch, rows, targets[rows], tmask[rows], group=1)
+                loss = -(logp * tmask[rows]).sum() / total_tokens
+                loss.backward()
+                loss_sum += float(loss.detach())
         lr = sched.get_last_lr()[0]
         norm = clip_and_step(session, opt, sched, params, algo.max_grad_norm, step + 1)
         step += 1

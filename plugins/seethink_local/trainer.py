@@ -49,7 +49,7 @@ def _reference_logprobs(session: Session, batch: PromptBatch, tokens: torch.Tens
                         group: int, micro: list[torch.Tensor]) -> torch.Tensor:
     out = torch.zeros_like(tokens, dtype=torch.float32)
     ref = session.reference
-    with torch.no_grad(), session.amp():
+    with torch.no_grad(), session.packed(ref), session.amp():
         for rows in micro:
             if ref == "adapters":  # LoRA: the base model is the reference (no second copy)
                 with session.model.disable_adapter():
@@ -65,7 +65,7 @@ def _policy_logprobs(session: Session, batch: PromptBatch, tokens: torch.Tensor,
                      group: int, micro: list[torch.Tensor]) -> torch.Tensor:
     """The current policy's per-token log-probs of the sampled completions, without gradients."""
     out = torch.zeros_like(tokens, dtype=torch.float32)
-    with torch.no_grad(), session.amp():
+    with torch.no_grad(), session.packed(), session.amp():
         for rows in micro:
             lp, _ = completion_logprobs(session.model, batch, rows // group, tokens[rows], mask[rows], group=group)
             out[rows] = lp.float()
@@ -135,7 +135,7 @@ def generate_and_score(session: Session, phase: Phase, ctx: PhaseContext, sample
     session.model.eval()
     if batch is None:
         batch = _encode_rl(session, phase, samples)
-    with session.amp():
+    with session.packed(), session.amp():
         ro = generate(session.model, batch, group=group, max_new_tokens=algo.max_response_tokens,
                       temperature=algo.temperature, top_p=algo.top_p, eos_ids=session.eos_ids(),
                       pad_id=session.pad_id(), generator=session.generator, cuda_graphs=session.options.cuda_graphs)
@@ -316,34 +316,41 @@ def _update(session: Session, algo: RLOptions, ro: RolloutBatch, mb: int, params
     n_rows = rows_all.numel()
     tokens_total = float(ro.mask[rows_all].sum())
     sums = {"loss": 0.0, "policy_loss": 0.0, "kl": 0.0, "clip_frac": 0.0, "entropy": 0.0}
-    for local in micro_rows(hi - lo, group, session.options.micro_batch_size, algo.grad_accum):
-        rows = rows_all[local]
-        mask = ro.mask[rows]
-        with session.amp():
-            logp, ent = completion_logprobs(session.model, ro.prompts, rows // group, ro.tokens[rows], mask,
-                                            group=group, with_entropy=True)
-        logp = logp.float()
-        old = ro.old_logp[rows] if ro.old_logp is not None else logp.detach()
-        ref = ro.ref_logp[rows] if ro.ref_logp is not None else None
-        parts = alg.policy_loss(logp, old, ro.advantages[rows], mask, clip_low=algo.clip_low,
-                                clip_high=algo.clip_high, agg=algo.loss_agg, max_len=algo.max_response_tokens,
-                                ref_logp=ref, kl_coef=algo.kl if ref is not None else 0.0,
-                                kl_estimator=algo.kl_estimator, dual_clip=algo.dual_clip)
-        # Each micro-batch's share of the minibatch loss, so accumulation equals one big batch.
-        tokens_here = float(mask.sum())
-        weight = tokens_here / max(tokens_total, 1.0) if algo.loss_agg == "token_mean" else rows.numel() / n_rows
-        (parts.loss * weight).backward()
-        sums["loss"] += float(parts.loss.detach()) * weight
-        sums["policy_loss"] += float(parts.policy_loss) * weight
-        tok_w = tokens_here / max(tokens_total, 1.0)
-        sums["kl"] += float(parts.kl) * tok_w
-        sums["clip_frac"] += float(parts.clip_frac) * tok_w
-        if parts.dual_clip_frac is not None:
-            sums["dual_clip_frac"] = sums.get("dual_clip_frac", 0.0) + float(parts.dual_clip_frac) * tok_w
-        sums["entropy"] += float((ent * mask).sum()) / max(tokens_total, 1.0)
+    with session.packed():  # the weights change at the optimizer step, after every micro-batch
+        for local in micro_rows(hi - lo, group, session.options.micro_batch_size, algo.grad_accum):
+            _micro_update(session, algo, ro, rows_all[local], n_rows, tokens_total, sums)
     sums["lr"] = sched.get_last_lr()[0]
     sums["grad_norm"] = clip_and_step(session, opt, sched, params, algo.max_grad_norm, step)
     return sums
+
+
+def _micro_update(session: Session, algo: RLOptions, ro: RolloutBatch, rows: torch.Tensor, n_rows: int,
+                  tokens_total: float, sums: dict[str, float]) -> None:
+    """One micro-batch's forward and backward, its share of the minibatch's metrics added to ``sums``."""
+    group = algo.group
+    mask = ro.mask[rows]
+    with session.amp():
+        logp, ent = completion_logprobs(session.model, ro.prompts, rows // group, ro.tokens[rows], mask,
+                                        group=group, with_entropy=True)
+    logp = logp.float()
+    old = ro.old_logp[rows] if ro.old_logp is not None else logp.detach()
+    ref = ro.ref_logp[rows] if ro.ref_logp is not None else None
+    parts = alg.policy_loss(logp, old, ro.advantages[rows], mask, clip_low=algo.clip_low,
+                            clip_high=algo.clip_high, agg=algo.loss_agg, max_len=algo.max_response_tokens,
+                            ref_logp=ref, kl_coef=algo.kl if ref is not None else 0.0,
+                            kl_estimator=algo.kl_estimator, dual_clip=algo.dual_clip)
+    # Each micro-batch's share of the minibatch loss, so accumulation equals one big batch.
+    tokens_here = float(mask.sum())
+    weight = tokens_here / max(tokens_total, 1.0) if algo.loss_agg == "token_mean" else rows.numel() / n_rows
+    (parts.loss * weight).backward()
+    sums["loss"] += float(parts.loss.detach()) * weight
+    sums["policy_loss"] += float(parts.policy_loss) * weight
+    tok_w = tokens_here / max(tokens_total, 1.0)
+    sums["kl"] += float(parts.kl) * tok_w
+    sums["clip_frac"] += float(parts.clip_frac) * tok_w
+    if parts.dual_clip_frac is not None:
+        sums["dual_clip_frac"] = sums.get("dual_clip_frac", 0.0) + float(parts.dual_clip_frac) * tok_w
+    sums["entropy"] += float((ent * mask).sum()) / max(tokens_total, 1.0)
 
 
 def _rl_metrics(ro: RolloutBatch, mb: int, algo: RLOptions, parts: dict[str, float], seen: int, dt: float,
