@@ -47,7 +47,7 @@ class _Proj:
 
 
 def _linear(x: torch.Tensor, p: _Proj) -> torch.Tensor:
-    y = F.linear(x, p.weight, p.bias) if p.packed is None else cpu_packing.linear(x, p.packed, p.bias)
+    y = cpu_packing.product(x, p.weight, p.packed, p.bias)
     if not p.lora:
         return y
     dtype = y.dtype
@@ -165,8 +165,7 @@ class FastDecoder:
         self.q_size = self.heads * self.head_dim
         self.layers = [self._layer(layer, cache) for layer, cache in zip(lm.layers, layers)]
         self.lm_head_packed: torch.Tensor | None = None
-        if cpu_packing.applies(self._weights()):
-            self._pack()
+        self._pack({id(w) for w in cpu_packing.worth_packing(self._weights())})
         self.length = layers[0]._length
         room = self.layers[0].keys.shape[-2]
         # Additive mask over every slot of the buffers: -inf on the prompt's left padding, 0 elsewhere.
@@ -178,14 +177,17 @@ class FastDecoder:
     def _weights(self) -> list[torch.Tensor]:
         return [self.lm_head, *(getattr(layer, n).weight for layer in self.layers for n in _PROJS)]
 
-    def _pack(self) -> None:
-        """Every projection's weight (and the LM head's) repacked for this rollout's steps (cpu_packing):
-        the weights do not change during a rollout, so the repacking is paid once, not once a step."""
+    def _pack(self, chosen: set[int]) -> None:
+        """The projections' weights (and the LM head's) in ``chosen`` (ids) repacked for this rollout's
+        steps (cpu_packing): the weights do not change during a rollout, so that is paid once, not once
+        a step."""
         for layer in self.layers:
             for name in _PROJS:
                 p = getattr(layer, name)
-                setattr(layer, name, _Proj(p.weight, p.bias, p.lora, cpu_packing.pack(p.weight)))
-        self.lm_head_packed = cpu_packing.pack(self.lm_head)
+                if id(p.weight) in chosen:
+                    setattr(layer, name, _Proj(p.weight, p.bias, p.lora, cpu_packing.pack(p.weight)))
+        if id(self.lm_head) in chosen:
+            self.lm_head_packed = cpu_packing.pack(self.lm_head)
 
     @staticmethod
     def _layer(layer: Any, cache: Any) -> _Layer:
@@ -243,10 +245,8 @@ class FastDecoder:
             x = x + _linear(out.reshape(n, self.q_size), layer.o)
             h = self._norm(x, layer.norm_post, self.eps)
             x = x + _linear(F.silu(_linear(h, layer.gate)) * _linear(h, layer.up), layer.down)
-        h = self._norm(x, self.final_norm, self.final_eps)
-        if self.lm_head_packed is not None:
-            return cpu_packing.linear(h, self.lm_head_packed, None)
-        return F.linear(h, self.lm_head)
+        return cpu_packing.product(self._norm(x, self.final_norm, self.final_eps), self.lm_head,
+                                   self.lm_head_packed, None)
 
     def _write(self, layer: _Layer, k: torch.Tensor, v: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

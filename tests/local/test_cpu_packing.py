@@ -19,6 +19,14 @@ pytestmark = pytest.mark.skipif(not cpu_packing.available(), reason="this torch 
 TOL = dict(rtol=1e-5, atol=1e-5)
 
 
+@pytest.fixture(autouse=True)
+def every_size_packs(request, monkeypatch):
+    """These tests' layers are small: packed whatever their size, unless a test is about the sizes."""
+    if "sizes" not in request.node.name:
+        monkeypatch.setattr(cpu_packing, "MIN_PACKED_ELEMENTS", 0)
+        monkeypatch.setattr(cpu_packing, "MIN_PACKED_PRODUCT", 0)
+
+
 def _net() -> torch.nn.Module:
     torch.manual_seed(0)
     return torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.SiLU(), torch.nn.Linear(32, 16, bias=False),
@@ -107,6 +115,25 @@ def test_it_does_not_apply_where_the_product_would_differ(monkeypatch):
     with cpu_packing.packed_linears(net) as on:
         assert not on
     assert all("forward" not in m.__dict__ for m in net)
+
+
+def test_only_large_weights_are_packed_and_only_large_products_use_them_sizes(tiny_dir, monkeypatch):
+    model, _ = _load(tiny_dir)
+    linears = [m for m in model.modules() if type(m) is torch.nn.Linear]
+    with cpu_packing.packed_linears(model):
+        patched = [m.weight.numel() for m in linears if "forward" in m.__dict__]
+    # Of the ~0.4M tiny VLM only the vision merger's 256 × 256 is that large (64-wide language layers).
+    assert patched == [1 << 16] and len(linears) > 20
+    big = torch.nn.Linear(256, 1024)
+    used: list[int] = []
+    real = cpu_packing.linear
+    monkeypatch.setattr(cpu_packing, "linear", lambda x, p, b: (used.append(x.shape[0]), real(x, p, b))[1])
+    with torch.no_grad(), cpu_packing.packed_linears(torch.nn.ModuleList([big, torch.nn.Linear(64, 64)])) as on:
+        assert on and "forward" in big.__dict__
+        for rows in (1, 31, 32, 992):
+            torch.testing.assert_close(big(torch.ones(rows, 256)), F.linear(torch.ones(rows, 256), big.weight,
+                                                                             big.bias), **TOL)
+    assert used == [32, 992]  # 32 × 256 × 1024 = MIN_PACKED_PRODUCT
 
 
 def test_the_session_packs_only_plain_float32_cpu_runs():
