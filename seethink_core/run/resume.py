@@ -43,10 +43,12 @@ def restart_note(run_dir: RunDir, phase: Phase, done: int, *, own_checkpoints: b
 
 
 def resume_point(run_dir: RunDir, plan: TrainingPlan, phase: Phase, ps: PhaseState, note: Callable[[str], None], *,
-                 in_phase: bool, done: int = 0) -> Found | None:
+                 in_phase: bool, done: int = 0, recorded_hash: str | None = None) -> Found | None:
     """The in-phase checkpoint to continue an interrupted phase from, with the logs cut back to it;
     ``done`` is how many steps the interrupted attempt had finished (for the note); ``in_phase``: whether
-    the phase's backend resumes inside a phase at all."""
+    the phase's backend resumes inside a phase at all; ``recorded_hash``: the plan's hash as the run
+    recorded it when it was made (state.json), which names the same plan where an older seethink hashed
+    it differently (a hashed option added since): its checkpoints are this plan's too."""
     if ps.status != "running" or not in_phase:
         return None
     phase_dir = run_dir.phase_dir(phase)
@@ -57,7 +59,7 @@ def resume_point(run_dir: RunDir, plan: TrainingPlan, phase: Phase, ps: PhaseSta
             note(f"phase {phase.name}: checkpoint {why}; falling back to an earlier one")
         if found is None:
             return None
-        if found.meta.get("plan_hash") not in (None, plan.hash()) or \
+        if found.meta.get("plan_hash") not in (None, plan.hash(), recorded_hash) or \
                 found.meta.get("phase") not in (None, phase.name):
             note(f"phase {phase.name}: {found.path.name} belongs to a different plan or phase; not used")
             remove_folder(found.path)

@@ -135,7 +135,10 @@ class Runner:
         in_phase = self._backends.has(phase, "resume_in_phase")
         # Counted before the logs are cut back, so a resume can say how much work it repeats.
         done = steps_done(self.run_dir, phase) if prior.status == "running" else 0
-        resume = resume_point(self.run_dir, self.plan, phase, prior, progress.note, in_phase=in_phase, done=done)
+        # The run directory was opened for this plan (RunDir.open_for: plan.json re-hashed by this code), so
+        # the hash state.json recorded at its start names this plan, whatever seethink computed it.
+        resume = resume_point(self.run_dir, self.plan, phase, prior, progress.note, in_phase=in_phase, done=done,
+                              recorded_hash=state.plan_hash)
         if resume is None:
             # A backend that resumes inside a phase by its own means (OpenRLHF's --ckpt.load_enable)
             # keeps its resume/ folder when an interrupted phase starts again.

@@ -221,6 +221,28 @@ def test_a_checkpoint_of_another_plan_is_not_used(world, reference, killed_after
     _assert_same_run(world.root / "foreign", reference)
 
 
+def test_checkpoints_written_before_an_upgrade_that_rehashes_the_plan_are_used(world, reference,
+                                                                                killed_after_rollout):
+    """An older seethink hashed the same plan differently (an option added since is in the hash): the
+    run directory still opens (plan.json is re-hashed by this code), and its in-phase checkpoints carry
+    the hash state.json recorded at the start, so they are this plan's, not another's."""
+    killed, before = killed_after_rollout
+    run = _copy_of(world, killed, "upgraded")
+    older = "1" * 64
+    state_path = run / "state.json"
+    state = json.loads(state_path.read_text())
+    state["plan_hash"] = older
+    state_path.write_text(json.dumps(state))
+    for marker in (run / "phases/01-rl/resume").glob("step-*/COMPLETE.json"):
+        info = json.loads(marker.read_text())
+        info["meta"]["plan_hash"] = older
+        marker.write_text(json.dumps(info))
+    text = _resume(world, run.name, before)
+    assert "belongs to a different plan" not in text
+    assert "resuming phase 2 (rl) from step 4 (checkpoint at step 4); nothing to redo" in text
+    _assert_same_run(run, reference)
+
+
 def test_checkpoints_hold_the_whole_loop_state_and_only_the_last_k_are_kept(reference):
     resume = reference / "phases/01-rl/resume"
     assert sorted(p.name for p in resume.iterdir()) == ["step-00000002", "step-00000004"]
