@@ -309,11 +309,25 @@ def hashed_data(plan: TrainingPlan) -> dict[str, Any]:
     return data
 
 
+# Hashed backend options added after plans were first hashed, each with the default it was added with:
+# left out of the hash while at that default. A plan records every option of its backend, so one made
+# before an option existed has no key for it in its plan.json, and without this it would hash apart from
+# the same plan compiled after the upgrade, and its run directory would be refused. Adding a hashed
+# option means adding it here (tests/core/test_core_plan.py pins the hashed ones).
+BACKEND_OPTIONS_ADDED: dict[str, dict[str, Any]] = {}
+
+
 def _training_backend(ref: dict[str, Any] | None) -> dict[str, Any] | None:
     if ref is None:
         return None
     skip = EXECUTION_ONLY_BACKEND_OPTIONS.get(ref["name"], frozenset())
-    return {**ref, "options": {k: v for k, v in ref["options"].items() if k not in skip}}
+    added = BACKEND_OPTIONS_ADDED.get(ref["name"], {})
+    return {**ref, "options": {k: v for k, v in ref["options"].items()
+                               if k not in skip and not (k in added and _same_value(v, added[k]))}}
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
 
 
 # Phase fields added after plans were first hashed: left out of the hash while unset, so a plan that does

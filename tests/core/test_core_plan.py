@@ -122,9 +122,9 @@ def test_execution_only_options_do_not_change_the_hash():
 
 
 # The first-party backends' options that are in the plan hash. A plan compiled before a hashed option
-# existed has no such key in its plan.json, so it hashes differently from the same plan compiled after,
-# and a run started before the upgrade is refused on resume: adding one must be a decision
-# (docs/decisions.md 40), or the option execution-only.
+# existed has no such key in its plan.json, so it would hash differently from the same plan compiled
+# after, and a run started before the upgrade would be refused on resume: a new hashed option goes into
+# BACKEND_OPTIONS_ADDED with its default (decisions.md 62), or is execution-only (40).
 HASHED_BACKEND_OPTIONS = {
     "local": {"deterministic", "device", "dtype", "lora_alpha", "lora_dropout", "lora_rank", "param_dtype"},
     "openrlhf": {"adam_offload", "assistant_marker", "attn_implementation", "colocate", "extra_args",
@@ -143,13 +143,33 @@ def test_the_hashed_options_of_the_first_party_backends_are_pinned():
     from seethink_openrlhf.options import OpenRLHFOptions
     from seethink_verl.options import VerlOptions
 
-    from seethink_core.types.plan import EXECUTION_ONLY_BACKEND_OPTIONS
+    from seethink_core.types.plan import BACKEND_OPTIONS_ADDED, EXECUTION_ONLY_BACKEND_OPTIONS
 
     for name, schema in (("local", LocalOptions), ("openrlhf", OpenRLHFOptions), ("verl", VerlOptions)):
-        names = {f.name for f in dataclasses.fields(schema)}
+        fields = {f.name: f for f in dataclasses.fields(schema)}
         only = EXECUTION_ONLY_BACKEND_OPTIONS.get(name, frozenset())
-        assert only <= names, (name, only - names)  # a stale entry would hide nothing but mislead
-        assert names - only == HASHED_BACKEND_OPTIONS[name], name
+        assert only <= fields.keys(), (name, only - fields.keys())  # a stale entry would hide nothing but mislead
+        added = BACKEND_OPTIONS_ADDED.get(name, {})
+        assert fields.keys() - only - added.keys() == HASHED_BACKEND_OPTIONS[name], name
+        for key, default in added.items():  # left out of the hash at the default it was added with
+            assert fields[key].default == default, (name, key)
+
+
+def test_a_plan_made_before_a_hashed_option_existed_keeps_its_hash(monkeypatch):
+    from seethink_core.types import plan as plan_module
+
+    plan = make_plan()
+    before = dataclasses.replace(plan, backend=BackendRef("local", {"device": "cpu"}))  # its plan.json
+    after = dataclasses.replace(plan, backend=BackendRef("local", {"device": "cpu", "new_knob": 4}))
+    changed = dataclasses.replace(plan, backend=BackendRef("local", {"device": "cpu", "new_knob": 8}))
+    assert plan_hash(after) != plan_hash(before)  # what an upgrade adding a hashed option did
+    monkeypatch.setattr(plan_module, "BACKEND_OPTIONS_ADDED", {"local": {"new_knob": 4}})
+    assert plan_hash(after) == plan_hash(before)
+    assert plan_hash(changed) != plan_hash(before)  # set away from its default, it is in the hash
+    as_float = dataclasses.replace(plan, backend=BackendRef("local", {"device": "cpu", "new_knob": 4.0}))
+    assert plan_hash(as_float) != plan_hash(before)  # 4.0 is not the default 4 (the hash keeps types)
+    assert plan_hash(dataclasses.replace(plan, backend=BackendRef("verl", {"new_knob": 4}))) != \
+        plan_hash(dataclasses.replace(plan, backend=BackendRef("verl", {})))  # another backend's option
 
 
 def test_a_verl_runs_logging_and_polling_do_not_change_its_hash():
