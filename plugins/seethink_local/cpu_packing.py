@@ -129,8 +129,9 @@ def packed_linears(*models: Any) -> Iterator[bool]:
     if _active:  # already inside one: the copies are there
         yield True
         return
+    # A layer whose forward is already replaced on the instance (accelerate's offloading hooks) keeps it.
     linears = [m for model in models if isinstance(model, torch.nn.Module)
-               for m in model.modules() if type(m) is torch.nn.Linear]
+               for m in model.modules() if type(m) is torch.nn.Linear and "forward" not in m.__dict__]
     # Tied weights (an LM head on the embeddings) are packed once.
     chosen = worth_packing(list({id(m.weight): m.weight for m in linears}.values()))
     if not chosen:

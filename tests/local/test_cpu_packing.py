@@ -96,6 +96,19 @@ def test_the_layers_are_restored_when_the_stretch_fails():
     assert all("forward" not in m.__dict__ for m in net) and not cpu_packing._active
 
 
+def test_a_layer_with_its_own_instance_forward_keeps_it():
+    """accelerate's hooks (offloading, device maps) replace a layer's forward on the instance."""
+    net = _net()
+    calls: list[int] = []
+    plain = net[0].forward
+    net[0].forward = lambda x: (calls.append(1), plain(x))[1]
+    hooked = net[0].forward
+    with cpu_packing.packed_linears(net) as on:
+        assert on and net[0].forward is hooked and "forward" in net[2].__dict__
+        net(torch.randn(2, 16))
+    assert calls == [1] and net[0].forward is hooked and "forward" not in net[2].__dict__
+
+
 def test_a_nested_stretch_reuses_the_copies(monkeypatch):
     net = _net()
     calls = _count_reorders(monkeypatch)
