@@ -137,10 +137,10 @@ def packed_linears(*models: Any) -> Iterator[bool]:
     if not chosen:
         yield False
         return
-    linears = [m for m in linears if id(m.weight) in {id(w) for w in chosen}]
     try:
         for w in chosen:
             _active[id(w)] = _reorder(w)
+        linears = [m for m in linears if id(m.weight) in _active]  # the layers of the chosen weights
         for m in linears:
             m.forward = _packed_forward(m, _active[id(m.weight)])
         yield True
