@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import torch
 
-from seethink_local.fast_decode import FastDecoder, _Layer, _Proj
+from seethink_local.fast_decode import _PROJS, FastDecoder, _Layer, _Proj
 from seethink_local.fast_decode import supports as fast_decode_supports
 
 # Warm-up runs before capture (torch.cuda.graphs' own examples use a few; the first makes cuBLAS's handle
@@ -69,7 +69,7 @@ class StaticDecoder(FastDecoder):
             return _Proj(cast(p.weight), cast(p.bias), lora)
 
         for layer in self.layers:
-            for name in ("q", "k", "v", "o", "gate", "up", "down"):
+            for name in _PROJS:
                 setattr(layer, name, proj(getattr(layer, name)))
         self.lm_head = cast(self.lm_head)
 
