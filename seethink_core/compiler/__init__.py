@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from seethink_core.collector import collector_paused
 from seethink_core.compiler.backends import DEFAULT_BACKEND
 from seethink_core.compiler.build import ChainCache
 from seethink_core.compiler.curriculum import compile_unit
 from seethink_core.compiler.loader import Loader, Unit
-from seethink_core.dsl.collector import collector_paused
 from seethink_core.errors import Diagnostic, DslError, SeethinkError
 from seethink_core.hooks.registry import Registry
 from seethink_core.types.plan import TrainingPlan

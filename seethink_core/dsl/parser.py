@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from seethink_core.collector import collector_paused
 from seethink_core.dsl import ast
-from seethink_core.dsl.collector import collector_paused
 from seethink_core.dsl.fast_parser import NotReadable, TooManyTokens, read_literal, read_module
 from seethink_core.dsl.keywords import WORD_CHARS
 from seethink_core.dsl.lark_parser import get_parser, grammar_keywords, grammar_text, lexing

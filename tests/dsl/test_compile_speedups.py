@@ -10,8 +10,8 @@ from typing import Literal
 
 import pytest
 
+from seethink_core.collector import BIG_BUILD, collector_paused
 from seethink_core.compiler import compile_text
-from seethink_core.dsl.collector import BIG_BUILD, collector_paused
 from seethink_core.dsl.fast_parser import _source_pos
 from seethink_core.errors import DslError, SourcePos
 from seethink_core.types.options import opt, validate

@@ -151,3 +151,14 @@ class RowScore:
         tokens = completion_tokens or [0] * len(completions)
         return [float(c) + t / 100 + (0.5 if a == "x" else 0.0)
                 for c, t, a in zip(completions, tokens, answer, strict=True)]
+
+
+class CollectorState:
+    """1.0 where Python's cyclic garbage collector is running while the reward is called, else 0.0."""
+
+    __name__ = "collector_state"
+
+    def __call__(self, prompts: list[str], completions: list[str], **_: Any) -> list[float | None]:
+        import gc
+
+        return [1.0 if gc.isenabled() else 0.0] * len(completions)

@@ -88,3 +88,15 @@ def test_many_chunks_and_workers_come_back_in_place(doubles, workers: int) -> No
     sizes = [_CHUNK] * (3 * _CHUNK) + [17] * 17
     assert batch.components["size"] == [float(s) for s in sizes]
     assert all(math.isfinite(t) for t in batch.total)
+
+
+def test_the_collector_runs_while_the_rewards_do_and_after_the_call(doubles) -> None:
+    # The batch's bookkeeping runs with the collector paused; a reward's own code never does (it may
+    # make cycles), and the caller gets it back running.
+    import gc
+
+    samples = [s for k in range(3) for s in group("1", k)]
+    with CombinedReward([Component("gc", 1.0, doubles.CollectorState())], timeout=None) as reward:
+        batch = reward([s.prompt for s in samples], ["a"] * len(samples), samples)
+    assert batch.components["gc"] == [1.0] * len(samples)
+    assert gc.isenabled()

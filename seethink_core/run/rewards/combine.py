@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from seethink_core.collector import collector_paused
 from seethink_core.errors import ConfigError, PluginError, SeethinkError
 from seethink_core.hooks.backend import RewardBatch
 from seethink_core.hooks.registry import Registry, RewardSpec
@@ -152,17 +153,22 @@ class CombinedReward:
             raise ValueError(f"reward got {len(completion_tokens)} token counts for {n} completions")
         extra = {"completion_tokens": list(completion_tokens) if completion_tokens is not None else None,
                  "max_response_tokens": max_response_tokens}
-        prompts, completions, cols = list(prompts), list(completions), _Columns.of(samples)
-        same = None
-        if any(_deterministic(c.fn) for c in self.components):
-            same = _Duplicates.find(prompts, completions, extra["completion_tokens"], cols.rows)
-        if same is not None:  # distinct rows first; a deterministic reward grades only those
-            prompts, completions = [prompts[i] for i in same.order], [completions[i] for i in same.order]
-            cols = cols.reordered(same.order)
-            if extra["completion_tokens"] is not None:
-                extra["completion_tokens"] = [extra["completion_tokens"][i] for i in same.order]
-        ends = [same.unique if same is not None and _deterministic(c.fn) else n for c in self.components]
-        tally = _Tally.empty(len(self.components), n)
+        # The batch's bookkeeping makes thousands of small containers that die with the call: with the
+        # collector paused, they do not set off passes over the caller's heap (a trainer's, torch and
+        # all). Not while the rewards run: a third-party reward may make cycles, and other threads of
+        # the caller go on allocating while it waits for the workers.
+        with collector_paused():
+            prompts, completions, cols = list(prompts), list(completions), _Columns.of(samples)
+            same = None
+            if any(_deterministic(c.fn) for c in self.components):
+                same = _Duplicates.find(prompts, completions, extra["completion_tokens"], cols.rows)
+            if same is not None:  # distinct rows first; a deterministic reward grades only those
+                prompts, completions = [prompts[i] for i in same.order], [completions[i] for i in same.order]
+                cols = cols.reordered(same.order)
+                if extra["completion_tokens"] is not None:
+                    extra["completion_tokens"] = [extra["completion_tokens"][i] for i in same.order]
+            ends = [same.unique if same is not None and _deterministic(c.fn) else n for c in self.components]
+            tally = _Tally.empty(len(self.components), n)
         with self._lock:
             if n and self.components:
                 if self._pool is None:
@@ -171,6 +177,11 @@ class CombinedReward:
                     self._pool.run(prompts, completions, cols, extra, ends, tally)
             for name, failure in tally.errors.items():
                 self.last_errors[name] = failure.line()
+        with collector_paused():
+            return self._batch(tally, same, n)
+
+    def _batch(self, tally: _Tally, same: _Duplicates | None, n: int) -> RewardBatch:
+        """The scores back in the caller's order, weighed and summed."""
         if same is not None:
             for r, c in enumerate(self.components):
                 tally.values[r], tally.failed[r] = same.put_back(tally.values[r], tally.failed[r],

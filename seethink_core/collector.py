@@ -1,4 +1,4 @@
-"""Pausing Python's cyclic garbage collector while a big syntax tree or plan is built.
+"""Pausing Python's cyclic garbage collector while a big syntax tree, plan or reward batch is built.
 
 Parsing and compiling allocate hundreds of thousands of small objects that live on, and each one
 counts towards the collector's next pass over everything alive: with it running, a 3,000-stage file
@@ -11,6 +11,10 @@ compile). Then the objects alive are moved to the oldest generation instead (``g
 ``gc.unfreeze``, two list splices), where they wait for the next full pass, as objects that outlive two
 passes do anyway. A small build (most files) resumes plainly, so what it leaves in cycles is collected
 soon; and none is moved when something else froze objects (``gc.unfreeze`` would thaw them too).
+
+The reward layer pauses it for a batch's bookkeeping (its columns, its identical rows, the scores
+put back), which makes thousands of short-lived containers in a trainer's process: each pass they
+set off walks that whole heap. The foundation layer holds it, so that the DSL and the run use one.
 """
 
 from __future__ import annotations
