@@ -99,11 +99,6 @@ class Accuracy(Reward):
         self._graders: list[Callable[[str, str], bool]] | None = None
         _check_installed(self.options.grader)
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_graders"] = None  # graders are imported again on the other side
-        return state
-
     def warmup(self) -> None:
         """Import the graders (sympy takes a second) before the first timed sample."""
         self.graders()

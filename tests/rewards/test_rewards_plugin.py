@@ -33,6 +33,25 @@ def test_every_reward_is_registered_by_the_rewards_plugin(registry) -> None:
     assert not registry.get("reward", "format").needs
 
 
+def test_every_reward_is_rebuilt_by_its_constructors_where_it_is_unpickled(registry) -> None:
+    # A reward worker gets its rewards by pickle. Rebuilt through the constructors (not by filling in
+    # their dictionaries), a copy grades as fast as the original; and what the constructor sets up, the
+    # copy has afresh (the accuracy reward imports its graders again).
+    import pickle
+
+    for name in NAMES:
+        spec = registry.get("reward", name)
+        fn = spec.load()(validate(spec.options, {})[0])
+        if hasattr(fn, "warmup"):
+            fn.warmup()
+        again = pickle.loads(pickle.dumps(fn))
+        assert type(again) is type(fn) and again.options == fn.options and again.__name__ == name
+        assert again.options is not fn.options
+        assert again.__dict__.keys() == fn.__dict__.keys()
+        if name == "accuracy":
+            assert fn._graders and again._graders is None
+
+
 def test_registering_imports_no_grader() -> None:
     code = ("import sys; from seethink_core.hooks.manager import load_plugins; load_plugins(); "
             "print(sorted(m for m in ('sympy', 'mathruler', 'math_verify') if m in sys.modules))")
