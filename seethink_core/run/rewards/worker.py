@@ -5,6 +5,11 @@ __main__ (a script without a main guard would start workers recursively) and for
 process that runs torch threads. The worker writes the number of the task it starts into a shared
 counter, so the caller knows which task is running without any message, and sends results as one
 list of scores per task, when a reward is done and otherwise at most every ``_FLUSH_S``.
+
+A job arrives as one ``run`` message (the tasks, the columns, the token counts) followed by the
+prompts and completions in blocks of ``BLOCK`` positions, in the order the tasks need them: the worker
+grades the first block while the rest is still being pickled and sent, so that moving half a megabyte
+of text costs about the first block's worth of time instead of all of it.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from seethink_core.run.rewards.scores import Component, _run_task
 # on a busy machine), and nothing is lost by waiting: a killed worker's unsent tasks are run again by
 # its replacement, so this bounds the work redone after a hang, next to the timeout it already cost.
 _FLUSH_S = 0.25
+# Positions per data message. The worker waits for the first block before it grades anything, so it
+# is small; a bounded reward's chunk (pool._CHUNK) is the same size, so each block is one task's data.
+BLOCK = 256
 
 
 class _Counter:
@@ -99,23 +107,45 @@ def _worker_loop(conn: Connection, counter: _Counter, components: list[Component
     tracebacks: set[str] = set()  # rewards whose first traceback this worker has sent
     while True:
         try:
-            msg = conn.recv()
-        except (EOFError, OSError):
+            _, job, tasks, size, cols, extra = conn.recv()
+            data = _Data(conn, size)
+            done: list[tuple[int, int, list[float | None], list[tuple[int, RewardFailure]]]] = []
+            last = time.monotonic()
+            for t, (r, lo, hi) in enumerate(tasks):
+                if done and done[-1][0] == t - 1 and tasks[t - 1][0] != r:
+                    # Another reward starts: send what is finished, so a hang from here on loses none of it.
+                    conn.send(("part", job, done))
+                    done, last = [], time.monotonic()
+                data.wait_for(lo, hi)
+                seq += 1
+                counter.value = seq
+                # One entry per task (its scores as one list): a batch's results pickle as a few lists of floats.
+                done.append((t, lo, *_run_task(components[r], lo, hi, data.prompts, data.completions, cols, extra,
+                                               tracebacks)))
+                now = time.monotonic()
+                if now - last >= _FLUSH_S:
+                    conn.send(("part", job, done))
+                    done, last = [], now
+            conn.send(("done", job, done))
+        except (EOFError, OSError):  # the caller closed the pipe: it is done with this worker
             return
-        _, job, tasks, prompts, completions, cols, extra = msg
-        done: list[tuple[int, int, list[float | None], list[tuple[int, RewardFailure]]]] = []
-        last = time.monotonic()
-        for t, (r, lo, hi) in enumerate(tasks):
-            if done and done[-1][0] == t - 1 and tasks[t - 1][0] != r:
-                # Another reward starts: send what is finished, so a hang from here on loses none of it.
-                conn.send(("part", job, done))
-                done, last = [], time.monotonic()
-            seq += 1
-            counter.value = seq
-            # One entry per task (its scores as one list): a batch's results pickle as a few lists of floats.
-            done.append((t, lo, *_run_task(components[r], lo, hi, prompts, completions, cols, extra, tracebacks)))
-            now = time.monotonic()
-            if now - last >= _FLUSH_S:
-                conn.send(("part", job, done))
-                done, last = [], now
-        conn.send(("done", job, done))
+
+
+class _Data:
+    """A job's prompts and completions, filled in block by block as they arrive."""
+
+    def __init__(self, conn: Connection, size: int):
+        self.conn = conn
+        self.prompts: list[str] = [""] * size
+        self.completions: list[str] = [""] * size
+        self.arrived: set[int] = set()  # block numbers
+
+    def wait_for(self, lo: int, hi: int) -> None:
+        """Receive blocks until positions ``lo:hi`` are all here; the caller sends them in the order the
+        tasks need them, and only those the tasks need."""
+        for b in range(lo // BLOCK, (hi - 1) // BLOCK + 1):
+            while b not in self.arrived:
+                _, start, prompts, completions = self.conn.recv()
+                self.prompts[start:start + len(prompts)] = prompts
+                self.completions[start:start + len(completions)] = completions
+                self.arrived.add(start // BLOCK)
