@@ -157,6 +157,8 @@ GROUP = 8
 GRPO_PROMPTS = 500  # x GROUP = 4,000 completions
 GRPO_ROUNDS = 3  # mathruler's rounds take ~15 s each; the faster paths run FAST_ROUNDS
 FAST_ROUNDS = 12
+# The interleaved rounds: a median of per-round ratios steadies with more of them, and they are cheap.
+INTERLEAVED_ROUNDS = 40
 _THINK = ["<think>Let me read the figure first. {n} objects are visible, so I work it out step by step.</think> ",
           "<think>From the diagram the side is {n}; substituting into the formula gives the result.</think> ",
           "<think>Hmm, {n} is not it. Recomputing carefully with the values shown.</think> "]
@@ -340,7 +342,7 @@ def test_grpo_worker_cost_interleaved(benchmark) -> None:
     than the calling thread."""
     refs = [RewardRef("accuracy", 1.0, _accuracy_options())]
     ratios: list[float] = []
-    seeds = iter(range(501, 600))
+    seeds = iter(range(501, 501 + INTERLEAVED_ROUNDS + 1))
     with build_reward(refs, REGISTRY, timeout=None) as inline, build_reward(refs, REGISTRY, timeout=5.0) as worker:
         warm = grpo_mix(0, prompts=1)
         for reward in (inline, worker):
@@ -357,7 +359,7 @@ def test_grpo_worker_cost_interleaved(benchmark) -> None:
             assert scores[inline] == scores[worker]
             ratios.append(took[inline] / took[worker])
 
-        benchmark.pedantic(one_round, rounds=_fast_rounds())
+        benchmark.pedantic(one_round, rounds=INTERLEAVED_ROUNDS if _accuracy_options() else GRPO_ROUNDS)
     cost = 1 - statistics.median(ratios)
     benchmark.extra_info["worker_cost_median_of_rounds"] = round(cost, 4)  # target <= 0.05
     if len(ratios) > 1:
