@@ -1,6 +1,7 @@
-"""How a batch travels to a reward worker: in blocks written without ever blocking the caller, so a
-worker that hangs with megabytes still to come is timed out like any other, and a batch that cannot
-be sent leaves no worker holding half a job."""
+"""How a batch travels to the reward workers: in parts cut at Sample boundaries, each in blocks written
+without ever blocking the caller, so a worker that hangs with megabytes still to come is timed out like
+any other, a hang in a later part costs no score of the parts before, and a batch that cannot be sent
+leaves no worker holding half a job."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import time
 
 import pytest
 
+from seethink_core.run.rewards.channel import _blocks
 from seethink_core.run.rewards.combine import CombinedReward
 from seethink_core.run.rewards.errors import RewardError
-from seethink_core.run.rewards.pool import _blocks
+from seethink_core.run.rewards.parts import FIRST_PART, PART, cuts
 from seethink_core.run.rewards.scores import Component
 from seethink_core.run.rewards.worker import BLOCK
 from seethink_core.types.sample import Sample
@@ -31,10 +33,11 @@ def test_blocks_are_sent_in_the_order_the_tasks_read_them() -> None:
 
 
 def test_a_hang_with_megabytes_still_to_send_is_timed_out(doubles) -> None:
-    # 8 MB of text, far more than a socket holds: the worker hangs on the first sample while most of
-    # the batch is still waiting to be written, and the caller must keep its clock running.
+    # 25 MB of text, more than the socket holds (the caller asks for 4 MB; the kernel gives up to twice
+    # net.core.wmem_max): the worker hangs on the first sample while much of the batch still waits
+    # to be written, and the caller must keep its clock running.
     n = 2 * BLOCK
-    texts = ["hang"] + [f"{k} " + "x" * 16_000 for k in range(1, n)]  # distinct: pickle would send one copy
+    texts = ["hang"] + [f"{k} " + "x" * 48_000 for k in range(1, n)]  # distinct: pickle would send one copy
     with CombinedReward([Component("slow", 1.0, doubles.HangsOn("hang"))], timeout=TIMEOUT) as reward:
         reward(["q"], ["warm"], many(1))
         start = time.monotonic()
@@ -60,3 +63,31 @@ def test_a_batch_that_cannot_be_sent_past_its_first_block_leaves_no_half_job(dou
         batch = reward(["q"] * n, [str(k) for k in range(n)], many(n))
     assert batch.components["rows"] == [float(k) for k in range(n)]
     assert batch.failures == {}
+
+
+def test_parts_end_where_one_sample_gives_way_to_another() -> None:
+    groups = [Sample(id=str(k), prompt="q", answer="1") for k in range(300)]
+    samples = [s for s in groups for _ in range(7)]  # groups of 7: no part size is a multiple of it
+    bounds = cuts(samples, firsts=2)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(samples)
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+    assert all(hi % 7 == 0 for _, hi in bounds)  # never inside a group
+    sizes = [hi - lo for lo, hi in bounds]
+    assert FIRST_PART <= sizes[0] < FIRST_PART + 7 and FIRST_PART <= sizes[1] < FIRST_PART + 7
+    assert all(PART <= s < PART + 7 for s in sizes[2:-1])
+    assert cuts([groups[0]] * 5000, firsts=1) == [(0, 5000)]  # one Sample throughout: one part
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_hang_in_a_later_part_loses_no_other_score(doubles, workers: int) -> None:
+    # Parts go to the workers one after another, and a worker holds a finished part's results while the
+    # next one waits in its pipe: a hang there must cost that sample, and no score of the parts before.
+    n = FIRST_PART + 2 * PART + 10
+    texts = ["ok"] * n
+    texts[n - 5] = "hang"
+    with CombinedReward([Component("slow", 1.0, doubles.HangsOn("hang"))], timeout=TIMEOUT,
+                        workers=workers) as reward:
+        reward(["q"], ["warm"], many(1))
+        batch = reward(["q"] * n, texts, many(n))
+    assert batch.components["slow"] == [None if k == n - 5 else 1.0 for k in range(n)]
+    assert batch.failed == {"slow": [n - 5]}

@@ -4,7 +4,8 @@ Started with subprocess, not multiprocessing (``pool``): spawn would re-import t
 __main__ (a script without a main guard would start workers recursively) and fork is unsafe in a
 process that runs torch threads. The worker writes the number of the task it starts into a shared
 counter, so the caller knows which task is running without any message, and sends results as one
-list of scores per task, when a reward is done and otherwise at most every ``_FLUSH_S``.
+list of scores per task, when a reward is done and otherwise at most every ``_FLUSH_S`` (several
+jobs' results go as one message when the next job is already waiting: ``_Results``).
 
 A job arrives as one ``run`` message (the tasks, the columns, the token counts) followed by the
 prompts and completions in blocks of ``BLOCK`` positions, in the order the tasks need them: the worker
@@ -105,30 +106,57 @@ def _worker_loop(conn: Connection, counter: _Counter, components: list[Component
     conn.send(("ready",))
     seq = 0
     tracebacks: set[str] = set()  # rewards whose first traceback this worker has sent
+    results = _Results(conn)
     while True:
         try:
             _, job, tasks, size, cols, extra = conn.recv()
             data = _Data(conn, size)
+            results.start()
             done: list[tuple[int, int, list[float | None], list[tuple[int, RewardFailure]]]] = []
-            last = time.monotonic()
             for t, (r, lo, hi) in enumerate(tasks):
                 if done and done[-1][0] == t - 1 and tasks[t - 1][0] != r:
                     # Another reward starts: send what is finished, so a hang from here on loses none of it.
-                    conn.send(("part", job, done))
-                    done, last = [], time.monotonic()
+                    results.send(("part", job, done))
+                    done = []
                 data.wait_for(lo, hi)
                 seq += 1
                 counter.value = seq
                 # One entry per task (its scores as one list): a batch's results pickle as a few lists of floats.
                 done.append((t, lo, *_run_task(components[r], lo, hi, data.prompts, data.completions, cols, extra,
                                                tracebacks)))
-                now = time.monotonic()
-                if now - last >= _FLUSH_S:
-                    conn.send(("part", job, done))
-                    done, last = [], now
-            conn.send(("done", job, done))
+                if time.monotonic() - results.sent_at >= _FLUSH_S:
+                    results.send(("part", job, done))
+                    done = []
+            results.done(("done", job, done))
         except (EOFError, OSError):  # the caller closed the pipe: it is done with this worker
             return
+
+
+class _Results:
+    """What the worker sends back. A finished job's results wait while the caller's next job is already
+    in the pipe, and for less than ``_FLUSH_S`` since the last send: a batch sent in parts then wakes
+    the caller once instead of once a part, and a hang still loses no more than ``_FLUSH_S`` of work."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.held: list[tuple] = []
+        self.sent_at = time.monotonic()
+
+    def start(self) -> None:
+        """A job begins: with nothing held, no finished work waits, and the clock starts again."""
+        if not self.held:
+            self.sent_at = time.monotonic()
+
+    def send(self, message: tuple) -> None:
+        messages, self.held = [*self.held, message], []
+        self.conn.send(messages[0] if len(messages) == 1 else ("many", messages))
+        self.sent_at = time.monotonic()
+
+    def done(self, message: tuple) -> None:
+        if time.monotonic() - self.sent_at < _FLUSH_S and self.conn.poll(0):
+            self.held.append(message)
+        else:
+            self.send(message)
 
 
 class _Data:
