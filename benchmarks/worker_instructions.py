@@ -7,16 +7,18 @@ is counted too), once with ``--calls`` calls and once with none; the difference 
 cost, imports and start-up left out. Wall-clock medians on a shared 2-core VM move by several
 percent from one run to the next; these counts move by a fraction of one.
 
-    python benchmarks/worker_instructions.py [--calls 2] [--functions 20]
+    python benchmarks/worker_instructions.py [--calls 2] [--seeds 0 1 2] [--functions 20]
 
-Prints the instructions of the inline path, of the worker path (caller and workers together) and
-the worker's cost, and with ``--functions`` where the two differ most. Takes 2–4 minutes.
+Prints, for each hash seed, the instructions of the inline path, of the worker path (caller and
+workers together) and the worker's cost, and with ``--functions`` where the two differ most. About
+half a minute a seed.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import os
 import shutil
 import subprocess
 import sys
@@ -46,7 +48,8 @@ def child(mode: str, calls: int) -> None:
         workers = pool._workers + ([pool._spare] if pool._spare is not None else [])
         for w in workers:
             w.conn.close()
-            w.sock.close()
+            if getattr(w, "sock", None) is not None:  # (older versions wrote through conn alone)
+                w.sock.close()
         for w in workers:
             w.process.wait()
         pool._workers, pool._spare = [], None
@@ -68,11 +71,14 @@ def _counts(path: Path) -> collections.Counter:
     return counts
 
 
-def _run(out: Path, mode: str, calls: int) -> subprocess.Popen:
+def _run(out: Path, mode: str, calls: int, seed: int) -> subprocess.Popen:
+    # One hash seed for every run (the workers inherit it): string hashes decide how dictionaries
+    # probe, which moves the counts by a percent or two from one seed to another.
     return subprocess.Popen(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--trace-children=yes",
                              f"--cachegrind-out-file={out}/{mode}{calls}.%p", sys.executable, __file__,
                              "--child", mode, str(calls)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONHASHSEED": str(seed)})
 
 
 def _total(out: Path, mode: str, calls: int) -> collections.Counter:
@@ -86,6 +92,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=2, help="graded mixes of 4,000 completions per run")
     parser.add_argument("--functions", type=int, default=0, help="show the functions that differ most")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="PYTHONHASHSEED values: the cost is given for each, the functions for the first")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "CALLS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -94,28 +102,29 @@ def main() -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="seethink-instructions-") as tmp:
-        out = Path(tmp)
-        runs = [(m, c) for m in ("i", "w") for c in (0, args.calls)]
-        for pair in (runs[:2], runs[2:]):  # two at a time: one per core
-            procs = [_run(out, m, c) for m, c in pair]
-            if any(p.wait() != 0 for p in procs):
-                print("a valgrind run failed", file=sys.stderr)
-                return 1
-        inline = _total(out, "i", args.calls)
-        inline.subtract(_total(out, "i", 0))
-        worker = _total(out, "w", args.calls)
-        worker.subtract(_total(out, "w", 0))
     n = 4000 * args.calls
-    i_sum, w_sum = sum(inline.values()), sum(worker.values())
-    print(f"inline:      {i_sum / 1e6:9.1f} M instructions ({i_sum / n:,.0f} a completion)")
-    print(f"worker path: {w_sum / 1e6:9.1f} M instructions ({w_sum / n:,.0f} a completion)")
-    print(f"worker cost: {w_sum / i_sum - 1:+.1%}")
-    if args.functions:
-        keys = sorted(set(inline) | set(worker), key=lambda k: -abs(worker[k] - inline[k]))
-        for k in keys[:args.functions]:
-            print(f"  {(worker[k] - inline[k]) / 1e6:+8.2f} M  inline {inline[k] / 1e6:8.2f}  "
-                  f"worker {worker[k] / 1e6:8.2f}  {k[1]} ({k[0]})")
+    for k, seed in enumerate(args.seeds):
+        with tempfile.TemporaryDirectory(prefix="seethink-instructions-") as tmp:
+            out = Path(tmp)
+            runs = [(m, c) for m in ("i", "w") for c in (0, args.calls)]
+            for pair in (runs[:2], runs[2:]):  # two at a time: one per core
+                procs = [_run(out, m, c, seed) for m, c in pair]
+                if any(p.wait() != 0 for p in procs):
+                    print("a valgrind run failed", file=sys.stderr)
+                    return 1
+            inline = _total(out, "i", args.calls)
+            inline.subtract(_total(out, "i", 0))
+            worker = _total(out, "w", args.calls)
+            worker.subtract(_total(out, "w", 0))
+        i_sum, w_sum = sum(inline.values()), sum(worker.values())
+        print(f"hash seed {seed}: inline {i_sum / 1e6:7.1f} M instructions ({i_sum / n:,.0f} a completion), "
+              f"worker path {w_sum / 1e6:7.1f} M ({w_sum / n:,.0f}): worker cost {w_sum / i_sum - 1:+.1%}",
+              flush=True)
+        if args.functions and k == 0:
+            keys = sorted(set(inline) | set(worker), key=lambda key: -abs(worker[key] - inline[key]))
+            for key in keys[:args.functions]:
+                print(f"  {(worker[key] - inline[key]) / 1e6:+8.2f} M  inline {inline[key] / 1e6:8.2f}  "
+                      f"worker {worker[key] / 1e6:8.2f}  {key[1]} ({key[0]})")
     return 0
 
 
