@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from seethink_core.run.rewards.scores import _Columns, _Tally
-from seethink_core.run.rewards.worker import BLOCK, _Counter
+from seethink_core.run.rewards.worker import BLOCK, _Counter, blocks_of
 
 _WORKER_CODE = "from seethink_core.run.rewards.worker import _worker_entry; _worker_entry()"
 
@@ -172,6 +172,6 @@ def _blocks(tasks: list[Task]) -> list[int]:
     """The data blocks ``tasks`` read, in the order they first need them."""
     order: dict[int, None] = {}
     for _, lo, hi in tasks:
-        for b in range(lo // BLOCK, (hi - 1) // BLOCK + 1):
+        for b in blocks_of(lo, hi):
             order.setdefault(b)
     return list(order)

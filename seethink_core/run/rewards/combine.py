@@ -102,17 +102,16 @@ class CombinedReward:
             raise ValueError(f"reward got {len(prompts)} prompts, {n} completions and {len(samples)} samples")
         if completion_tokens is not None and len(completion_tokens) != n:
             raise ValueError(f"reward got {len(completion_tokens)} token counts for {n} completions")
-        tokens = list(completion_tokens) if completion_tokens is not None else None
         parts: list[_Part] = []
         with self._lock:
             if n and self.components:
                 if self._pool is None:
-                    parts.append(_Part.of(self.components, 0, prompts, completions, samples, tokens,
+                    parts.append(_Part.of(self.components, 0, prompts, completions, samples, completion_tokens,
                                           max_response_tokens))
                     self._run_inline(parts[0])
                 else:  # in parts: a worker grades one while the next is prepared (parts.py)
                     bounds = cuts(samples, self._pool.n_workers)
-                    self._pool.run(prepared(self.components, prompts, completions, samples, tokens,
+                    self._pool.run(prepared(self.components, prompts, completions, samples, completion_tokens,
                                             max_response_tokens, bounds, parts))
             batch = combined(self.components, parts, n)
             for name, failure in batch.errors.items():

@@ -40,6 +40,11 @@ _FLUSH_S = 0.25
 BLOCK = 256
 
 
+def blocks_of(lo: int, hi: int) -> range:
+    """The data blocks that positions ``lo:hi`` fall in."""
+    return range(lo // BLOCK, (hi - 1) // BLOCK + 1)
+
+
 class _Counter:
     """An 8-byte integer shared with a worker through a memory-mapped temporary file: the worker
     writes the sequence number of the task it starts, the caller reads it without any message."""
@@ -171,7 +176,7 @@ class _Data:
     def wait_for(self, lo: int, hi: int) -> None:
         """Receive blocks until positions ``lo:hi`` are all here; the caller sends them in the order the
         tasks need them, and only those the tasks need."""
-        for b in range(lo // BLOCK, (hi - 1) // BLOCK + 1):
+        for b in blocks_of(lo, hi):
             while b not in self.arrived:
                 _, start, prompts, completions = self.conn.recv()
                 self.prompts[start:start + len(prompts)] = prompts
